@@ -1,0 +1,56 @@
+"""colbridge: Rust-built Arrow columns that NumPy, pandas, Polars and pyarrow share without a copy.
+
+Example:
+    >>> import colbridge, numpy as np
+    >>> arr = colbridge.array(np.arange(3))
+    >>> np.shares_memory(arr.to_numpy(), np.asarray(arr.values))
+    True
+"""
+
+from __future__ import annotations
+
+from colbridge._colbridge import (
+    Array,
+    Buffer,
+    ChunkedArray,
+    DataType,
+    Field,
+    Schema,
+    Table,
+)
+from colbridge._construct import array, chunked_array, table
+from colbridge._numpy import bitmap_to_mask
+from colbridge.errors import (
+    CapsuleError,
+    CastError,
+    ColbridgeError,
+    InvalidInputError,
+    ParquetError,
+    ReadOnlyBufferError,
+    UnsupportedTypeError,
+    ZeroCopyError,
+)
+
+__all__ = [
+    "Array",
+    "Buffer",
+    "CapsuleError",
+    "CastError",
+    "ChunkedArray",
+    "ColbridgeError",
+    "DataType",
+    "Field",
+    "InvalidInputError",
+    "ParquetError",
+    "ReadOnlyBufferError",
+    "Schema",
+    "Table",
+    "UnsupportedTypeError",
+    "ZeroCopyError",
+    "array",
+    "bitmap_to_mask",
+    "chunked_array",
+    "table",
+]
+
+__version__ = "0.1.0"

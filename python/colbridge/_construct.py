@@ -1,0 +1,173 @@
+"""Constructors: ``array``, ``chunked_array`` and ``table`` from Python, NumPy, pandas or any
+Arrow PyCapsule producer. The Python layer only dispatches; building happens in Rust."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from colbridge import _colbridge as _core
+from colbridge._colbridge import Array, ChunkedArray, DataType, Table
+from colbridge.errors import InvalidInputError, UnsupportedTypeError
+
+_NUMPY_KINDS = {
+    "i1": "int8", "i2": "int16", "i4": "int32", "i8": "int64",
+    "u1": "uint8", "u2": "uint16", "u4": "uint32", "u8": "uint64",
+    "f2": "float16", "f4": "float32", "f8": "float64", "b1": "bool",
+}  # fmt: skip
+_TEMPORAL_UNITS = ("s", "ms", "us", "ns")
+
+
+def _numpy_arrow_type(dtype: np.dtype[Any]) -> str | None:
+    key = f"{dtype.kind}{dtype.itemsize}"
+    if dtype.kind in "iufb":
+        return _NUMPY_KINDS.get(key)
+    if dtype.kind in "mM":
+        unit = np.datetime_data(dtype)[0]
+        if unit == "D" and dtype.kind == "M":
+            return None  # datetime64[D] has no 64-bit Arrow day type; converted below
+        if unit not in _TEMPORAL_UNITS:
+            return None
+        return f"timestamp[{unit}]" if dtype.kind == "M" else f"duration[{unit}]"
+    return None
+
+
+def _from_numpy(obj: np.ndarray[Any, Any], type: Any) -> Array:
+    if obj.ndim != 1:
+        raise InvalidInputError(
+            f"colbridge.array takes one-dimensional arrays, got shape {obj.shape}"
+        )
+    mask = None
+    if isinstance(obj, np.ma.MaskedArray):
+        mask = np.ascontiguousarray(np.ma.getmaskarray(obj), dtype=np.bool_)
+        obj = np.ma.getdata(obj)
+    if not obj.dtype.isnative:
+        raise InvalidInputError(
+            f"byte-swapped arrays ({obj.dtype.str}) are not imported silently; "
+            "convert with arr.astype(arr.dtype.newbyteorder('='))"
+        )
+    if obj.dtype.kind == "M" and np.datetime_data(obj.dtype)[0] == "D":
+        days = obj.astype("datetime64[D]").view(np.int64)
+        if mask is None:
+            mask = np.isnat(obj)
+            mask = mask if mask.any() else None
+        return _core.array_from_buffer(days.astype(np.int32), "date32", mask).cast(
+            type or "date32"
+        )
+    arrow_type = _numpy_arrow_type(obj.dtype)
+    if arrow_type is None:
+        # Strings, objects and other dtypes go through the Python-object path (a copy).
+        return _core.array_from_sequence(
+            obj.tolist() if mask is None else np.ma.masked_array(obj, mask).tolist(), type
+        )
+    if obj.dtype.kind in "mM":
+        nat = np.isnat(obj)
+        if nat.any():
+            mask = nat if mask is None else (mask | nat)
+        obj = obj.view(np.int64)
+    if not obj.flags.c_contiguous:
+        obj = np.ascontiguousarray(obj)  # strided input: one explicit copy
+    out = _core.array_from_buffer(obj, arrow_type, mask)
+    return out if type is None else out.cast(type)
+
+
+def array(obj: Any, type: DataType | str | Any | None = None) -> Array | ChunkedArray:
+    """Build an Arrow array.
+
+    ``obj`` may be a Python sequence (ints, floats, bools, str, bytes, None, datetime, date,
+    time, timedelta, Decimal, nested lists and dicts), a NumPy array (contiguous primitive
+    arrays are shared without a copy; masked arrays give nulls; datetime64/timedelta64 become
+    timestamp/duration), or any object implementing ``__arrow_c_array__`` or
+    ``__arrow_c_stream__`` (pyarrow, Polars, DuckDB, nanoarrow, arro3; shared without a copy).
+    A stream of several chunks gives a :class:`ChunkedArray`.
+
+    Example:
+        >>> colbridge.array([1, 2, None]).to_pylist()
+        [1, 2, None]
+        >>> colbridge.array(["a", "b"], type="large_string").type
+        DataType(large_string)
+    """
+    if isinstance(obj, Array):
+        return obj if type is None else obj.cast(type)
+    if isinstance(obj, np.ndarray):
+        return _from_numpy(obj, type)
+    if hasattr(obj, "__arrow_c_array__") or hasattr(obj, "__arrow_c_stream__"):
+        chunked = _core.chunked_from_arrow(obj)
+        if chunked.num_chunks == 1:
+            out: Array | ChunkedArray = chunked.chunk(0)
+            return out if type is None else out.cast(type)
+        return chunked if type is None else chunked_array(
+            [c.cast(type) for c in chunked.chunks]
+        )
+    module = getattr(type_(obj), "__module__", "")
+    if module.startswith("pandas"):
+        return array(obj.to_numpy() if not hasattr(obj, "array") else _pandas_values(obj), type)
+    return _core.array_from_sequence(obj, type)
+
+
+def type_(obj: Any) -> type:
+    return obj.__class__
+
+
+def _pandas_values(obj: Any) -> Any:
+    values = obj.array
+    mask = getattr(values, "_mask", None)
+    data = getattr(values, "_data", None)
+    if mask is not None and isinstance(data, np.ndarray):
+        return np.ma.masked_array(data, mask)
+    inner = getattr(values, "_pa_array", None)
+    if inner is not None:
+        return inner
+    return obj.to_numpy()
+
+
+def chunked_array(chunks: list[Any], type: DataType | str | Any | None = None) -> ChunkedArray:
+    """A :class:`ChunkedArray` from a list of arrays (or anything :func:`array` accepts).
+
+    Example:
+        >>> colbridge.chunked_array([[1, 2], [3]]).num_chunks
+        2
+    """
+    arrays = []
+    for c in chunks:
+        a = array(c, type)
+        arrays.extend(a.chunks if isinstance(a, ChunkedArray) else [a])
+    if not arrays:
+        if type is None:
+            raise InvalidInputError("chunked_array([]) needs a type")
+        arrays = [array([], type)]
+    return _core.chunked_from_arrays(arrays)
+
+
+def table(obj: Any, columns: list[str] | None = None) -> Table:
+    """Build a :class:`Table`.
+
+    ``obj`` may be a dict of columns (anything :func:`array` accepts), a pandas DataFrame, or
+    any ``__arrow_c_stream__`` / ``__arrow_c_array__`` producer of record batches (pyarrow
+    tables, Polars DataFrames, DuckDB relations); producers are imported without a copy.
+
+    Example:
+        >>> t = colbridge.table({"a": [1, 2], "b": ["x", None]})
+        >>> t.to_pydict()
+        {'a': [1, 2], 'b': ['x', None]}
+    """
+    if isinstance(obj, Table):
+        return obj if columns is None else obj.select(columns)
+    if isinstance(obj, Mapping):
+        names = [str(k) for k in obj]
+        cols = [array(v) for v in obj.values()]
+        out = _core.table_from_columns(names, cols)
+    elif type_(obj).__module__.startswith("pandas") and hasattr(obj, "columns"):
+        names = [str(c) for c in obj.columns]
+        cols = [array(obj.iloc[:, i]) for i in range(len(names))]
+        out = _core.table_from_columns(names, cols)
+    elif hasattr(obj, "__arrow_c_stream__") or hasattr(obj, "__arrow_c_array__"):
+        out = _core.table_from_arrow(obj)
+    else:
+        raise UnsupportedTypeError(
+            f"colbridge.table takes a dict of columns, a pandas DataFrame or an Arrow "
+            f"PyCapsule producer, not {type_(obj).__name__}"
+        )
+    return out if columns is None else out.select(columns)

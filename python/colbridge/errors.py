@@ -1,0 +1,59 @@
+"""colbridge's exception hierarchy.
+
+Every error colbridge raises on bad input derives from :class:`ColbridgeError` *and* from the
+builtin a Python user would catch for that kind of problem (``TypeError``, ``ValueError``,
+``BufferError``), so ``except ValueError`` keeps working.
+
+Example:
+    >>> import colbridge
+    >>> try:
+    ...     colbridge.array([1, "a"])
+    ... except colbridge.ColbridgeError as e:
+    ...     print(type(e).__name__)
+    UnsupportedTypeError
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CapsuleError",
+    "CastError",
+    "ColbridgeError",
+    "InvalidInputError",
+    "ParquetError",
+    "ReadOnlyBufferError",
+    "UnsupportedTypeError",
+    "ZeroCopyError",
+]
+
+
+class ColbridgeError(Exception):
+    """Base class of every error colbridge raises."""
+
+
+class UnsupportedTypeError(ColbridgeError, TypeError):
+    """An object (or mix of objects) colbridge cannot convert to Arrow."""
+
+
+class InvalidInputError(ColbridgeError, ValueError):
+    """Values that do not fit the requested or inferred type, or inconsistent input."""
+
+
+class CastError(ColbridgeError, ValueError):
+    """A type conversion that cannot be done, e.g. an unsatisfiable ``requested_schema``."""
+
+
+class ZeroCopyError(ColbridgeError, ValueError):
+    """A conversion would need a copy where the caller forbade one."""
+
+
+class CapsuleError(ColbridgeError, TypeError):
+    """An Arrow PyCapsule producer returned something that is not a valid capsule."""
+
+
+class ParquetError(ColbridgeError, ValueError):
+    """A Parquet file is malformed, unsupported, or cannot be decoded."""
+
+
+class ReadOnlyBufferError(ColbridgeError, BufferError):
+    """A writable view of read-only (shared) Arrow memory was requested."""

@@ -1,0 +1,298 @@
+//! `Array`: one Arrow array of any type, built from Python objects, NumPy memory or any Arrow
+//! producer, and exported both as typed buffers and through the C data interface.
+
+pub mod export;
+pub mod from_buffer;
+pub mod from_py;
+pub mod to_py;
+
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::{Array, ArrayRef};
+use arrow_schema::{DataType, Field, FieldRef};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PySlice};
+
+use crate::buffer::PyBuffer;
+use crate::error::Error;
+use crate::ffi;
+use crate::types::{extract_type, type_name, PyDataType, PyField};
+
+/// One contiguous Arrow array.
+///
+/// Example:
+///     >>> arr = colbridge.array([1, None, 3])
+///     >>> arr.type, arr.null_count
+///     (DataType(int64), 1)
+#[pyclass(name = "Array", module = "colbridge", frozen, sequence)]
+#[derive(Clone)]
+pub struct PyArray {
+    pub array: ArrayRef,
+    pub field: FieldRef,
+}
+
+impl PyArray {
+    pub fn new(array: ArrayRef) -> Self {
+        let field = Arc::new(Field::new("", array.data_type().clone(), true));
+        Self { array, field }
+    }
+
+    pub fn with_field(array: ArrayRef, field: FieldRef) -> Self {
+        Self { array, field }
+    }
+}
+
+/// Normalise a possibly negative index into `0..len`.
+pub fn normalize_index(i: isize, len: usize) -> PyResult<usize> {
+    let j = if i < 0 { i + len as isize } else { i };
+    if j < 0 || j as usize >= len {
+        return Err(pyo3::exceptions::PyIndexError::new_err(format!(
+            "index {i} out of range for length {len}"
+        )));
+    }
+    Ok(j as usize)
+}
+
+#[pymethods]
+impl PyArray {
+    /// The Arrow data type.
+    #[getter]
+    fn r#type(&self) -> PyDataType {
+        PyDataType(self.array.data_type().clone())
+    }
+
+    /// The field (name, type, nullability) this array was imported or built with.
+    #[getter]
+    fn field(&self) -> PyField {
+        PyField(self.field.clone())
+    }
+
+    #[getter]
+    fn null_count(&self) -> usize {
+        self.array.null_count()
+    }
+
+    /// Offset of this (possibly sliced) array into its buffers, in elements.
+    #[getter]
+    fn offset(&self) -> usize {
+        self.array.offset()
+    }
+
+    /// Bytes of memory the array's buffers occupy.
+    #[getter]
+    fn nbytes(&self) -> usize {
+        self.array.get_buffer_memory_size()
+    }
+
+    /// All buffers in Arrow C data interface order (validity first), `None` where absent.
+    ///
+    /// Example:
+    ///     >>> [b.kind if b else None for b in colbridge.array(["a", None]).buffers()]
+    ///     ['validity', 'offsets', 'data']
+    fn buffers(&self) -> Vec<Option<PyBuffer>> {
+        export::all_buffers(&self.array)
+    }
+
+    /// The validity bitmap (bit-packed, with `bit_offset`), or None when there are no nulls.
+    #[getter]
+    fn validity(&self) -> Option<PyBuffer> {
+        export::validity(self.array.as_ref())
+    }
+
+    /// The values buffer of a fixed-width, boolean or dictionary (indices) array.
+    #[getter]
+    fn values(&self) -> Option<PyBuffer> {
+        export::values(self.array.as_ref())
+    }
+
+    /// The offsets of a string, binary or list array.
+    #[getter]
+    fn offsets(&self) -> Option<PyBuffer> {
+        export::offsets(self.array.as_ref())
+    }
+
+    /// The bytes of a string or binary array.
+    #[getter]
+    fn data(&self) -> Option<PyBuffer> {
+        export::data(self.array.as_ref())
+    }
+
+    /// The dictionary (distinct values) of a dictionary array.
+    #[getter]
+    fn dictionary(&self) -> Option<PyArray> {
+        self.array
+            .as_any_dictionary_opt()
+            .map(|d| PyArray::new(d.values().clone()))
+    }
+
+    /// The indices (codes) of a dictionary array.
+    #[getter]
+    fn indices(&self) -> Option<PyArray> {
+        self.array
+            .as_any_dictionary_opt()
+            .map(|d| PyArray::new(Arc::new(d.keys().slice(0, d.keys().len()))))
+    }
+
+    /// The child values of a list array, or the columns of a struct array.
+    fn flatten(&self) -> PyResult<Vec<PyArray>> {
+        Ok(match self.array.data_type() {
+            DataType::List(_) => {
+                let l = self.array.as_list::<i32>();
+                let start = l.value_offsets()[0] as usize;
+                let end = l.value_offsets()[l.len()] as usize;
+                vec![PyArray::new(l.values().slice(start, end - start))]
+            }
+            DataType::LargeList(_) => {
+                let l = self.array.as_list::<i64>();
+                let start = l.value_offsets()[0] as usize;
+                let end = l.value_offsets()[l.len()] as usize;
+                vec![PyArray::new(l.values().slice(start, end - start))]
+            }
+            DataType::Struct(fields) => self
+                .array
+                .as_struct()
+                .columns()
+                .iter()
+                .zip(fields.iter())
+                .map(|(c, f)| PyArray::with_field(c.clone(), f.clone()))
+                .collect(),
+            other => {
+                return Err(Error::UnsupportedType(format!(
+                    "flatten() needs a list or struct array, not {}",
+                    type_name(other)
+                ))
+                .into())
+            }
+        })
+    }
+
+    /// A zero-copy slice.
+    ///
+    /// Example:
+    ///     >>> colbridge.array([1, 2, 3, 4]).slice(1, 2).to_pylist()
+    ///     [2, 3]
+    #[pyo3(signature = (offset = 0, length = None))]
+    fn slice(&self, offset: usize, length: Option<usize>) -> PyArray {
+        let len = self.array.len();
+        let offset = offset.min(len);
+        let length = length.unwrap_or(len - offset).min(len - offset);
+        PyArray::with_field(self.array.slice(offset, length), self.field.clone())
+    }
+
+    /// Convert to another type (safe cast: overflow or truncation raises).
+    ///
+    /// Example:
+    ///     >>> colbridge.array([1, 2]).cast("float64").to_pylist()
+    ///     [1.0, 2.0]
+    fn cast(&self, target: &Bound<'_, PyAny>) -> PyResult<PyArray> {
+        let dt = extract_type(target)?;
+        let out = arrow_cast::cast_with_options(
+            &self.array,
+            &dt,
+            &arrow_cast::CastOptions { safe: false, ..Default::default() },
+        )
+        .map_err(|e| Error::Cast(e.to_string()))?;
+        Ok(PyArray::new(out))
+    }
+
+    /// The values as a Python list.
+    fn to_pylist<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        to_py::to_pylist(py, &self.array)
+    }
+
+    /// True when both arrays have the same type and values.
+    fn equals(&self, other: &PyArray) -> bool {
+        self.array.to_data() == other.array.to_data()
+    }
+
+    fn __len__(&self) -> usize {
+        self.array.len()
+    }
+
+    fn __getitem__<'py>(&self, py: Python<'py>, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        if let Ok(slice) = key.cast::<PySlice>() {
+            let ind = slice.indices(self.array.len() as isize)?;
+            if ind.step != 1 {
+                return Err(Error::InvalidInput("only step 1 slices are zero-copy; use take".into()).into());
+            }
+            let length = ind.slicelength;
+            return Ok(Bound::new(py, self.slice(ind.start as usize, Some(length)))?.into_any());
+        }
+        let i = normalize_index(key.extract::<isize>()?, self.array.len())?;
+        to_py::value_to_py(py, &self.array, i)
+    }
+
+    fn __repr__(&self) -> String {
+        let preview = crate::table::preview_values(&self.array, 10);
+        format!(
+            "colbridge.Array<{}> len={} nulls={}\n{}",
+            type_name(self.array.data_type()),
+            self.array.len(),
+            self.array.null_count(),
+            preview
+        )
+    }
+
+    /// A NumPy array of the values: a read-only view of the Arrow buffer for fixed-width types
+    /// without nulls, otherwise a copy as pyarrow makes it (NaN/NaT for nulls, objects for
+    /// strings and nested types). `zero_copy_only=True` raises `ZeroCopyError` instead of copying.
+    ///
+    /// Example:
+    ///     >>> colbridge.array([1.5, 2.5]).to_numpy()
+    ///     array([1.5, 2.5])
+    #[pyo3(signature = (zero_copy_only = false))]
+    fn to_numpy<'py>(slf: Bound<'py, Self>, zero_copy_only: bool) -> PyResult<Bound<'py, PyAny>> {
+        crate::adapters::call(slf.py(), "colbridge._numpy", "array_to_numpy", (slf, zero_copy_only), None)
+    }
+
+    #[pyo3(signature = (dtype = None, copy = None))]
+    fn __array__<'py>(
+        slf: Bound<'py, Self>,
+        dtype: Option<Bound<'py, PyAny>>,
+        copy: Option<bool>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        crate::adapters::call(slf.py(), "colbridge._numpy", "dunder_array", (slf, dtype, copy), None)
+    }
+
+    /// A pandas Series sharing the Arrow memory where pandas can (see `Table.to_pandas`).
+    ///
+    /// Example:
+    ///     >>> colbridge.array([1, 2]).to_pandas().tolist()
+    ///     [1, 2]
+    #[pyo3(signature = (**kwargs))]
+    fn to_pandas<'py>(slf: Bound<'py, Self>, kwargs: Option<Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
+        crate::adapters::call(slf.py(), "colbridge.pandas", "to_series", (slf,), kwargs.as_ref())
+    }
+
+    /// A Polars Series over the same memory (through the Arrow C stream).
+    ///
+    /// Example:
+    ///     >>> colbridge.array([1, 2]).to_polars().to_list()
+    ///     [1, 2]
+    fn to_polars<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        crate::adapters::call(slf.py(), "colbridge.polars", "to_series", (slf,), None)
+    }
+
+    fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        ffi::export_schema_capsule(py, self.field.as_ref())
+    }
+
+    #[pyo3(signature = (requested_schema = None))]
+    fn __arrow_c_array__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        Ok(ffi::export_array_capsules(py, &self.array, &self.field, requested_schema.as_ref())?.into_any())
+    }
+
+    #[pyo3(signature = (requested_schema = None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        ffi::export_chunks_stream(py, vec![self.array.clone()], self.field.clone(), requested_schema.as_ref())
+    }
+}

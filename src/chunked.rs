@@ -1,0 +1,193 @@
+//! `ChunkedArray`: one column as a sequence of arrays of the same type.
+
+use arrow_array::{Array, ArrayRef};
+use arrow_schema::FieldRef;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::array::{normalize_index, to_py, PyArray};
+use crate::error::Error;
+use crate::ffi;
+use crate::types::{type_name, PyDataType, PyField};
+
+/// A column made of one or more `Array` chunks of one type.
+///
+/// Example:
+///     >>> col = colbridge.table({"a": [1, 2]}).column("a")
+///     >>> col.num_chunks, col.to_pylist()
+///     (1, [1, 2])
+#[pyclass(name = "ChunkedArray", module = "colbridge", frozen, sequence)]
+#[derive(Clone)]
+pub struct PyChunkedArray {
+    pub chunks: Vec<ArrayRef>,
+    pub field: FieldRef,
+}
+
+impl PyChunkedArray {
+    pub fn try_new(chunks: Vec<ArrayRef>, field: FieldRef) -> Result<Self, Error> {
+        if let Some(bad) = chunks.iter().find(|c| c.data_type() != field.data_type()) {
+            return Err(Error::InvalidInput(format!(
+                "chunk of type {} in a column of type {}",
+                type_name(bad.data_type()),
+                type_name(field.data_type())
+            )));
+        }
+        Ok(Self { chunks, field })
+    }
+
+    pub fn len(&self) -> usize {
+        self.chunks.iter().map(|c| c.len()).sum()
+    }
+
+    /// One contiguous array: the chunk itself when there is one (no copy), else a concatenation.
+    pub fn combined(&self) -> Result<ArrayRef, Error> {
+        match self.chunks.as_slice() {
+            [one] => Ok(one.clone()),
+            [] => Ok(arrow_array::new_empty_array(self.field.data_type())),
+            many => {
+                let refs: Vec<&dyn Array> = many.iter().map(|c| c.as_ref()).collect();
+                Ok(arrow_select::concat::concat(&refs)?)
+            }
+        }
+    }
+}
+
+#[pymethods]
+impl PyChunkedArray {
+    #[getter]
+    fn r#type(&self) -> PyDataType {
+        PyDataType(self.field.data_type().clone())
+    }
+
+    #[getter]
+    fn field(&self) -> PyField {
+        PyField(self.field.clone())
+    }
+
+    #[getter]
+    fn chunks(&self) -> Vec<PyArray> {
+        self.chunks
+            .iter()
+            .map(|c| PyArray::with_field(c.clone(), self.field.clone()))
+            .collect()
+    }
+
+    #[getter]
+    fn num_chunks(&self) -> usize {
+        self.chunks.len()
+    }
+
+    fn chunk(&self, i: isize) -> PyResult<PyArray> {
+        let i = normalize_index(i, self.chunks.len())?;
+        Ok(PyArray::with_field(self.chunks[i].clone(), self.field.clone()))
+    }
+
+    #[getter]
+    fn null_count(&self) -> usize {
+        self.chunks.iter().map(|c| c.null_count()).sum()
+    }
+
+    #[getter]
+    fn nbytes(&self) -> usize {
+        self.chunks.iter().map(|c| c.get_buffer_memory_size()).sum()
+    }
+
+    /// One contiguous `Array` (zero-copy when there is a single chunk).
+    ///
+    /// Example:
+    ///     >>> colbridge.table({"a": [1, 2]}).column("a").combine_chunks().to_pylist()
+    ///     [1, 2]
+    fn combine_chunks(&self, py: Python<'_>) -> PyResult<PyArray> {
+        let this = self.clone();
+        let array = py.detach(move || this.combined())?;
+        Ok(PyArray::with_field(array, self.field.clone()))
+    }
+
+    /// The values of all chunks as one Python list.
+    pub fn to_pylist<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let out = PyList::empty(py);
+        for c in &self.chunks {
+            for v in to_py::to_pylist(py, c)?.iter() {
+                out.append(v)?;
+            }
+        }
+        Ok(out)
+    }
+
+    fn __len__(&self) -> usize {
+        self.len()
+    }
+
+    fn __getitem__<'py>(&self, py: Python<'py>, i: isize) -> PyResult<Bound<'py, PyAny>> {
+        let mut i = normalize_index(i, self.len())?;
+        for c in &self.chunks {
+            if i < c.len() {
+                return to_py::value_to_py(py, c, i);
+            }
+            i -= c.len();
+        }
+        Err(pyo3::exceptions::PyIndexError::new_err("index out of range"))
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "colbridge.ChunkedArray<{}> len={} chunks={}",
+            type_name(self.field.data_type()),
+            self.len(),
+            self.chunks.len()
+        )
+    }
+
+    /// A NumPy array of the values: a read-only view of the Arrow buffer for fixed-width types
+    /// without nulls, otherwise a copy as pyarrow makes it (NaN/NaT for nulls, objects for
+    /// strings and nested types). `zero_copy_only=True` raises `ZeroCopyError` instead of copying.
+    ///
+    /// Example:
+    ///     >>> colbridge.chunked_array([[1.5], [2.5]]).to_numpy()
+    ///     array([1.5, 2.5])
+    #[pyo3(signature = (zero_copy_only = false))]
+    fn to_numpy<'py>(slf: Bound<'py, Self>, zero_copy_only: bool) -> PyResult<Bound<'py, PyAny>> {
+        crate::adapters::call(slf.py(), "colbridge._numpy", "chunked_to_numpy", (slf, zero_copy_only), None)
+    }
+
+    #[pyo3(signature = (dtype = None, copy = None))]
+    fn __array__<'py>(
+        slf: Bound<'py, Self>,
+        dtype: Option<Bound<'py, PyAny>>,
+        copy: Option<bool>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        crate::adapters::call(slf.py(), "colbridge._numpy", "dunder_array", (slf, dtype, copy), None)
+    }
+
+    /// A pandas Series sharing the Arrow memory where pandas can (see `Table.to_pandas`).
+    ///
+    /// Example:
+    ///     >>> colbridge.chunked_array([[1, 2]]).to_pandas().tolist()
+    ///     [1, 2]
+    #[pyo3(signature = (**kwargs))]
+    fn to_pandas<'py>(slf: Bound<'py, Self>, kwargs: Option<Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
+        crate::adapters::call(slf.py(), "colbridge.pandas", "to_series", (slf,), kwargs.as_ref())
+    }
+
+    /// A Polars Series over the same memory (through the Arrow C stream).
+    ///
+    /// Example:
+    ///     >>> colbridge.chunked_array([[1, 2]]).to_polars().to_list()
+    ///     [1, 2]
+    fn to_polars<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        crate::adapters::call(slf.py(), "colbridge.polars", "to_series", (slf,), None)
+    }
+
+    fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        ffi::export_schema_capsule(py, self.field.as_ref())
+    }
+
+    #[pyo3(signature = (requested_schema = None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        ffi::export_chunks_stream(py, self.chunks.clone(), self.field.clone(), requested_schema.as_ref())
+    }
+}

@@ -1,0 +1,138 @@
+//! One error enum for the crate, mapped in one place onto the Python exception classes that
+//! `colbridge.errors` defines (each also derives from the fitting builtin).
+
+use std::fmt;
+
+use arrow_schema::ArrowError;
+use parquet::errors::ParquetError;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyType;
+
+/// Everything that can go wrong inside colbridge's Rust core.
+#[derive(Debug)]
+pub enum Error {
+    /// A Python object colbridge cannot turn into Arrow data (`TypeError`).
+    UnsupportedType(String),
+    /// Values that do not fit the requested or inferred type (`ValueError`).
+    InvalidInput(String),
+    /// A cast that cannot be done, e.g. an unsatisfiable `requested_schema` (`ValueError`).
+    Cast(String),
+    /// A conversion that would need a copy where the caller forbade one (`ValueError`).
+    ZeroCopy(String),
+    /// Anything wrong with Arrow C data interface capsules (`TypeError`).
+    Capsule(String),
+    /// A malformed, unsupported or unreadable Parquet file (`ValueError`).
+    Parquet(String),
+    /// Operating-system level I/O failure (`OSError`).
+    Io(std::io::Error),
+    /// An internal invariant of arrow-rs was violated (`ValueError`).
+    Arrow(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::UnsupportedType(m)
+            | Error::InvalidInput(m)
+            | Error::Cast(m)
+            | Error::ZeroCopy(m)
+            | Error::Capsule(m)
+            | Error::Parquet(m)
+            | Error::Arrow(m) => f.write_str(m),
+            Error::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<ArrowError> for Error {
+    fn from(e: ArrowError) -> Self {
+        match e {
+            ArrowError::ParquetError(m) => Error::Parquet(m),
+            ArrowError::IoError(_, io) => Error::Io(io),
+            ArrowError::CastError(m) => Error::Cast(m),
+            ArrowError::ExternalError(inner) => match inner.downcast::<ParquetError>() {
+                Ok(p) => Error::from(*p),
+                Err(other) => match other.downcast::<Error>() {
+                    Ok(ours) => *ours,
+                    Err(other) => Error::Arrow(other.to_string()),
+                },
+            },
+            other => Error::Arrow(other.to_string()),
+        }
+    }
+}
+
+impl From<ParquetError> for Error {
+    fn from(e: ParquetError) -> Self {
+        match e {
+            ParquetError::External(inner) => match inner.downcast::<std::io::Error>() {
+                Ok(io) => Error::Io(*io),
+                Err(other) => Error::Parquet(other.to_string()),
+            },
+            other => Error::Parquet(other.to_string()),
+        }
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Io(e)
+    }
+}
+
+static ERRORS_MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+
+fn error_class<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyType>> {
+    let module = ERRORS_MODULE.get_or_try_init(py, || {
+        py.import("colbridge.errors").map(Bound::unbind)
+    })?;
+    Ok(module.bind(py).getattr(name)?.cast_into::<PyType>()?)
+}
+
+impl Error {
+    fn class_name(&self) -> &'static str {
+        match self {
+            Error::UnsupportedType(_) => "UnsupportedTypeError",
+            Error::InvalidInput(_) | Error::Arrow(_) => "InvalidInputError",
+            Error::Cast(_) => "CastError",
+            Error::ZeroCopy(_) => "ZeroCopyError",
+            Error::Capsule(_) => "CapsuleError",
+            Error::Parquet(_) => "ParquetError",
+            Error::Io(_) => "",
+        }
+    }
+}
+
+impl From<Error> for PyErr {
+    fn from(e: Error) -> PyErr {
+        if let Error::Io(io) = e {
+            return PyErr::from(io);
+        }
+        let message = e.to_string();
+        Python::attach(|py| match error_class(py, e.class_name()) {
+            Ok(cls) => PyErr::from_type(cls, message),
+            Err(err) => err,
+        })
+    }
+}
+
+/// Build an error of the named class from Python-side code paths that start with a `PyErr`.
+pub fn capsule_error(e: PyErr) -> Error {
+    Python::attach(|py| Error::Capsule(e.value(py).to_string()))
+}
+
+/// Turn a panic payload from a dependency into a readable message.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_string()
+    }
+}

@@ -1,0 +1,7 @@
+//! Parquet reading and writing.
+
+use pyo3::prelude::*;
+
+pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+    Ok(())
+}

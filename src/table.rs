@@ -1,0 +1,307 @@
+//! `Table`: a schema and equally long columns (each a `ChunkedArray`), exported as an Arrow C
+//! stream of record batches whose boundaries are the union of the columns' chunk boundaries.
+
+use std::sync::Arc;
+
+use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchOptions};
+use arrow_cast::display::{ArrayFormatter, FormatOptions};
+use arrow_schema::{Field, Schema, SchemaRef};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::chunked::PyChunkedArray;
+use crate::error::{Error, Result};
+use crate::ffi;
+use crate::types::{field_index, type_name, PySchema};
+
+/// A table of named columns.
+///
+/// Example:
+///     >>> t = colbridge.table({"a": [1, 2], "b": ["x", "y"]})
+///     >>> t.num_rows, t.column_names
+///     (2, ['a', 'b'])
+#[pyclass(name = "Table", module = "colbridge", frozen)]
+#[derive(Clone)]
+pub struct PyTable {
+    pub schema: SchemaRef,
+    pub columns: Vec<PyChunkedArray>,
+    pub num_rows: usize,
+}
+
+impl PyTable {
+    pub fn try_new(schema: SchemaRef, columns: Vec<PyChunkedArray>, num_rows: Option<usize>) -> Result<Self> {
+        let num_rows = num_rows.or_else(|| columns.first().map(|c| c.len())).unwrap_or(0);
+        for (f, c) in schema.fields().iter().zip(&columns) {
+            if c.len() != num_rows {
+                return Err(Error::InvalidInput(format!(
+                    "column '{}' has {} rows, expected {num_rows}",
+                    f.name(),
+                    c.len()
+                )));
+            }
+        }
+        Ok(Self { schema, columns, num_rows })
+    }
+
+    pub fn from_batches(schema: SchemaRef, batches: &[RecordBatch]) -> Result<Self> {
+        let columns = schema
+            .fields()
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let chunks = batches.iter().map(|b| b.column(i).clone()).filter(|c| !c.is_empty() || batches.len() == 1).collect();
+                PyChunkedArray::try_new(chunks, f.clone())
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let rows = batches.iter().map(|b| b.num_rows()).sum();
+        Self::try_new(schema, columns, Some(rows))
+    }
+
+    /// Record batches over all columns, split where any column's chunks split (zero-copy).
+    pub fn to_batches(&self) -> Result<Vec<RecordBatch>> {
+        let mut bounds: Vec<usize> = vec![0, self.num_rows];
+        for col in &self.columns {
+            let mut at = 0;
+            for c in &col.chunks {
+                at += c.len();
+                bounds.push(at);
+            }
+        }
+        bounds.sort_unstable();
+        bounds.dedup();
+        let mut batches = Vec::with_capacity(bounds.len());
+        for w in bounds.windows(2) {
+            let (start, end) = (w[0], w[1]);
+            let columns: Vec<ArrayRef> = self.columns.iter().map(|c| slice_chunked(c, start, end - start)).collect();
+            let options = RecordBatchOptions::new().with_row_count(Some(end - start));
+            batches.push(RecordBatch::try_new_with_options(self.schema.clone(), columns, &options)?);
+        }
+        if batches.is_empty() {
+            batches.push(RecordBatch::new_empty(self.schema.clone()));
+        }
+        Ok(batches)
+    }
+}
+
+/// The rows `start .. start + len` of a column that lie within one chunk (callers split at
+/// chunk boundaries, so this is always a zero-copy slice).
+fn slice_chunked(col: &PyChunkedArray, start: usize, len: usize) -> ArrayRef {
+    let mut at = 0;
+    for c in &col.chunks {
+        if start < at + c.len() || (len == 0 && start == at) {
+            return c.slice(start - at, len.min(c.len() - (start - at)));
+        }
+        at += c.len();
+    }
+    arrow_array::new_empty_array(col.field.data_type())
+}
+
+/// A short, comma-separated preview of an array's first values.
+pub fn preview_values(array: &ArrayRef, limit: usize) -> String {
+    let options = FormatOptions::default().with_null("null");
+    let Ok(fmt) = ArrayFormatter::try_new(array.as_ref(), &options) else {
+        return String::from("[...]");
+    };
+    let shown: Vec<String> = (0..array.len().min(limit)).map(|i| fmt.value(i).to_string()).collect();
+    let more = if array.len() > limit { ", ..." } else { "" };
+    format!("[{}{}]", shown.join(", "), more)
+}
+
+#[pymethods]
+impl PyTable {
+    #[getter]
+    fn schema(&self) -> PySchema {
+        PySchema(self.schema.clone())
+    }
+
+    #[getter]
+    fn num_rows(&self) -> usize {
+        self.num_rows
+    }
+
+    #[getter]
+    fn num_columns(&self) -> usize {
+        self.columns.len()
+    }
+
+    #[getter]
+    fn shape(&self) -> (usize, usize) {
+        (self.num_rows, self.columns.len())
+    }
+
+    #[getter]
+    fn column_names(&self) -> Vec<String> {
+        self.schema.fields().iter().map(|f| f.name().clone()).collect()
+    }
+
+    #[getter]
+    fn columns(&self) -> Vec<PyChunkedArray> {
+        self.columns.clone()
+    }
+
+    #[getter]
+    fn nbytes(&self) -> usize {
+        self.columns.iter().flat_map(|c| &c.chunks).map(|a| a.get_buffer_memory_size()).sum()
+    }
+
+    /// A column by position or name.
+    fn column(&self, key: &Bound<'_, PyAny>) -> PyResult<PyChunkedArray> {
+        Ok(self.columns[field_index(&self.schema, key)?].clone())
+    }
+
+    fn __getitem__(&self, key: &Bound<'_, PyAny>) -> PyResult<PyChunkedArray> {
+        self.column(key)
+    }
+
+    fn __len__(&self) -> usize {
+        self.num_rows
+    }
+
+    /// A table with only the given columns, in that order (no copy).
+    ///
+    /// Example:
+    ///     >>> colbridge.table({"a": [1], "b": [2]}).select(["b"]).column_names
+    ///     ['b']
+    fn select(&self, columns: Vec<Bound<'_, PyAny>>) -> PyResult<PyTable> {
+        let mut fields = Vec::with_capacity(columns.len());
+        let mut cols = Vec::with_capacity(columns.len());
+        for key in &columns {
+            let i = field_index(&self.schema, key)?;
+            fields.push(self.schema.fields()[i].clone());
+            cols.push(self.columns[i].clone());
+        }
+        let schema = Arc::new(Schema::new_with_metadata(fields, self.schema.metadata().clone()));
+        Ok(PyTable::try_new(schema, cols, Some(self.num_rows))?)
+    }
+
+    /// Rows `offset .. offset + length` (no copy).
+    #[pyo3(signature = (offset = 0, length = None))]
+    fn slice(&self, offset: usize, length: Option<usize>) -> PyResult<PyTable> {
+        let offset = offset.min(self.num_rows);
+        let length = length.unwrap_or(self.num_rows - offset).min(self.num_rows - offset);
+        let columns = self
+            .columns
+            .iter()
+            .map(|c| {
+                let mut out = Vec::new();
+                let mut at = 0;
+                for chunk in &c.chunks {
+                    let (s, e) = (at.max(offset), (at + chunk.len()).min(offset + length));
+                    if s < e {
+                        out.push(chunk.slice(s - at, e - s));
+                    }
+                    at += chunk.len();
+                }
+                PyChunkedArray { chunks: out, field: c.field.clone() }
+            })
+            .collect();
+        Ok(PyTable::try_new(self.schema.clone(), columns, Some(length))?)
+    }
+
+    /// The columns as a dict of Python lists.
+    fn to_pydict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let out = PyDict::new(py);
+        for (f, c) in self.schema.fields().iter().zip(&self.columns) {
+            out.set_item(f.name(), c.to_pylist(py)?)?;
+        }
+        Ok(out)
+    }
+
+    /// The rows as a list of dicts.
+    fn to_pylist<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let cols: Vec<Bound<'py, PyList>> = self.columns.iter().map(|c| c.to_pylist(py)).collect::<PyResult<_>>()?;
+        let rows = PyList::empty(py);
+        for i in 0..self.num_rows {
+            let row = PyDict::new(py);
+            for (f, c) in self.schema.fields().iter().zip(&cols) {
+                row.set_item(f.name(), c.get_item(i)?)?;
+            }
+            rows.append(row)?;
+        }
+        Ok(rows)
+    }
+
+    /// Rechunk every column into one contiguous array (a copy only where a column has
+    /// several chunks).
+    fn combine_chunks(&self, py: Python<'_>) -> PyResult<PyTable> {
+        let this = self.clone();
+        let columns = py.detach(move || {
+            this.columns
+                .iter()
+                .map(|c| Ok(PyChunkedArray { chunks: vec![c.combined()?], field: c.field.clone() }))
+                .collect::<Result<Vec<_>>>()
+        })?;
+        Ok(PyTable::try_new(self.schema.clone(), columns, Some(self.num_rows))?)
+    }
+
+    fn __repr__(&self) -> String {
+        let mut out = format!("colbridge.Table ({} rows x {} columns)\n", self.num_rows, self.columns.len());
+        for (f, c) in self.schema.fields().iter().zip(&self.columns) {
+            let first = c.chunks.first().cloned().unwrap_or_else(|| arrow_array::new_empty_array(f.data_type()));
+            out.push_str(&format!("{}: {}\n  {}\n", f.name(), type_name(f.data_type()), preview_values(&first, 5)));
+        }
+        out.trim_end().to_string()
+    }
+
+    /// A pandas DataFrame whose numeric, temporal and dictionary columns share the Arrow
+    /// buffers (one block per column). The frame behaves like any other: writing to it copies
+    /// the touched column first (pandas Copy-on-Write), never writing into shared memory.
+    ///
+    /// Example:
+    ///     >>> df = colbridge.table({"a": [1, 2]}).to_pandas()
+    ///     >>> df["a"].tolist()
+    ///     [1, 2]
+    #[pyo3(signature = (types_mapper = None, dtype_backend = None))]
+    fn to_pandas<'py>(
+        slf: Bound<'py, Self>,
+        types_mapper: Option<Bound<'py, PyAny>>,
+        dtype_backend: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        crate::adapters::call(slf.py(), "colbridge.pandas", "to_dataframe", (slf, types_mapper, dtype_backend), None)
+    }
+
+    /// A Polars DataFrame over the same memory (through the Arrow C stream).
+    ///
+    /// Example:
+    ///     >>> colbridge.table({"a": [1, 2]}).to_polars().shape
+    ///     (2, 1)
+    fn to_polars<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        crate::adapters::call(slf.py(), "colbridge.polars", "to_dataframe", (slf,), None)
+    }
+
+    /// The (legacy) DataFrame interchange protocol object, for
+    /// `pandas.api.interchange.from_dataframe` and `polars.from_dataframe`.
+    #[pyo3(signature = (nan_as_null = false, allow_copy = true))]
+    fn __dataframe__<'py>(slf: Bound<'py, Self>, nan_as_null: bool, allow_copy: bool) -> PyResult<Bound<'py, PyAny>> {
+        crate::adapters::call(slf.py(), "colbridge.interchange", "DataFrame", (slf, nan_as_null, allow_copy), None)
+    }
+
+    fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        ffi::export_schema_capsule(py, self.schema.as_ref())
+    }
+
+    #[pyo3(signature = (requested_schema = None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let batches = self.to_batches()?;
+        ffi::export_batches_stream(py, self.schema.clone(), batches, requested_schema.as_ref())
+    }
+}
+
+/// A table from named columns.
+pub fn table_from_columns(names: Vec<String>, columns: Vec<PyChunkedArray>) -> Result<PyTable> {
+    if names.len() != columns.len() {
+        return Err(Error::InvalidInput("need one name per column".into()));
+    }
+    let mut fields = Vec::with_capacity(names.len());
+    let mut cols = Vec::with_capacity(names.len());
+    for (name, c) in names.into_iter().zip(columns) {
+        let field = Arc::new(Field::new(name, c.field.data_type().clone(), c.field.is_nullable()).with_metadata(c.field.metadata().clone()));
+        fields.push(field.clone());
+        cols.push(PyChunkedArray { chunks: c.chunks, field });
+    }
+    PyTable::try_new(Arc::new(Schema::new(fields)), cols, None)
+}

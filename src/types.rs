@@ -1,0 +1,367 @@
+//! `DataType`, `Field` and `Schema`: thin Python views of arrow-rs schema objects, plus the
+//! parsing of user-facing type names ("int64", "timestamp[ms, tz=UTC]", pyarrow types, ...).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow_schema::{DataType, Field, FieldRef, Schema, SchemaRef, TimeUnit};
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+use crate::error::{Error, Result};
+use crate::ffi;
+
+/// An Arrow data type.
+///
+/// Example:
+///     >>> colbridge.DataType("timestamp[ms, tz=UTC]")
+///     DataType(timestamp[ms, tz=UTC])
+#[pyclass(name = "DataType", module = "colbridge", frozen, eq)]
+#[derive(Clone, PartialEq)]
+pub struct PyDataType(pub DataType);
+
+/// A named, typed, nullable slot in a schema.
+#[pyclass(name = "Field", module = "colbridge", frozen, eq)]
+#[derive(Clone, PartialEq)]
+pub struct PyField(pub FieldRef);
+
+/// An ordered collection of fields, with optional key/value metadata.
+#[pyclass(name = "Schema", module = "colbridge", frozen, eq, sequence)]
+#[derive(Clone, PartialEq)]
+pub struct PySchema(pub SchemaRef);
+
+fn unit_name(unit: &TimeUnit) -> &'static str {
+    match unit {
+        TimeUnit::Second => "s",
+        TimeUnit::Millisecond => "ms",
+        TimeUnit::Microsecond => "us",
+        TimeUnit::Nanosecond => "ns",
+    }
+}
+
+fn parse_unit(s: &str) -> Result<TimeUnit> {
+    match s.trim() {
+        "s" => Ok(TimeUnit::Second),
+        "ms" => Ok(TimeUnit::Millisecond),
+        "us" => Ok(TimeUnit::Microsecond),
+        "ns" => Ok(TimeUnit::Nanosecond),
+        other => Err(Error::InvalidInput(format!("unknown time unit '{other}'"))),
+    }
+}
+
+/// The pyarrow-style name of a type (`int64`, `timestamp[us, tz=UTC]`, `list<item: int64>`).
+pub fn type_name(dt: &DataType) -> String {
+    use DataType::*;
+    match dt {
+        Null => "null".into(),
+        Boolean => "bool".into(),
+        Int8 => "int8".into(),
+        Int16 => "int16".into(),
+        Int32 => "int32".into(),
+        Int64 => "int64".into(),
+        UInt8 => "uint8".into(),
+        UInt16 => "uint16".into(),
+        UInt32 => "uint32".into(),
+        UInt64 => "uint64".into(),
+        Float16 => "halffloat".into(),
+        Float32 => "float".into(),
+        Float64 => "double".into(),
+        Utf8 => "string".into(),
+        LargeUtf8 => "large_string".into(),
+        Utf8View => "string_view".into(),
+        Binary => "binary".into(),
+        LargeBinary => "large_binary".into(),
+        BinaryView => "binary_view".into(),
+        FixedSizeBinary(n) => format!("fixed_size_binary[{n}]"),
+        Date32 => "date32[day]".into(),
+        Date64 => "date64[ms]".into(),
+        Time32(u) | Time64(u) => {
+            let bits = if matches!(dt, Time32(_)) { 32 } else { 64 };
+            format!("time{bits}[{}]", unit_name(u))
+        }
+        Timestamp(u, None) => format!("timestamp[{}]", unit_name(u)),
+        Timestamp(u, Some(tz)) => format!("timestamp[{}, tz={tz}]", unit_name(u)),
+        Duration(u) => format!("duration[{}]", unit_name(u)),
+        Decimal32(p, s) | Decimal64(p, s) | Decimal128(p, s) | Decimal256(p, s) => {
+            let bits = match dt {
+                Decimal32(..) => "decimal32",
+                Decimal64(..) => "decimal64",
+                Decimal128(..) => "decimal128",
+                _ => "decimal256",
+            };
+            format!("{bits}({p}, {s})")
+        }
+        List(f) => format!("list<{}: {}>", f.name(), type_name(f.data_type())),
+        LargeList(f) => format!("large_list<{}: {}>", f.name(), type_name(f.data_type())),
+        FixedSizeList(f, n) => {
+            format!("fixed_size_list<{}: {}>[{n}]", f.name(), type_name(f.data_type()))
+        }
+        Struct(fields) => {
+            let inner: Vec<String> = fields
+                .iter()
+                .map(|f| format!("{}: {}", f.name(), type_name(f.data_type())))
+                .collect();
+            format!("struct<{}>", inner.join(", "))
+        }
+        Map(f, _) => match f.data_type() {
+            Struct(kv) if kv.len() == 2 => format!(
+                "map<{}, {}>",
+                type_name(kv[0].data_type()),
+                type_name(kv[1].data_type())
+            ),
+            _ => format!("{dt}"),
+        },
+        Dictionary(k, v) => format!(
+            "dictionary<values={}, indices={}, ordered=0>",
+            type_name(v),
+            type_name(k)
+        ),
+        other => format!("{other}"),
+    }
+}
+
+/// Parse a pyarrow-style type name; falls back to arrow-rs' own `Display` syntax.
+pub fn parse_type(name: &str) -> Result<DataType> {
+    use DataType::*;
+    let s = name.trim();
+    let simple = match s {
+        "null" | "na" => Some(Null),
+        "bool" | "boolean" => Some(Boolean),
+        "int8" | "i1" => Some(Int8),
+        "int16" | "i2" => Some(Int16),
+        "int32" | "i4" => Some(Int32),
+        "int64" | "i8" => Some(Int64),
+        "uint8" | "u1" => Some(UInt8),
+        "uint16" | "u2" => Some(UInt16),
+        "uint32" | "u4" => Some(UInt32),
+        "uint64" | "u8" => Some(UInt64),
+        "float16" | "halffloat" | "f2" => Some(Float16),
+        "float32" | "float" | "f4" => Some(Float32),
+        "float64" | "double" | "f8" => Some(Float64),
+        "string" | "str" | "utf8" => Some(Utf8),
+        "large_string" | "large_utf8" => Some(LargeUtf8),
+        "string_view" | "utf8_view" => Some(Utf8View),
+        "binary" | "bytes" => Some(Binary),
+        "large_binary" => Some(LargeBinary),
+        "binary_view" => Some(BinaryView),
+        "date32" | "date32[day]" => Some(Date32),
+        "date64" | "date64[ms]" => Some(Date64),
+        _ => None,
+    };
+    if let Some(dt) = simple {
+        return Ok(dt);
+    }
+    let bracket = |prefix: &str| -> Option<&str> {
+        s.strip_prefix(prefix)
+            .and_then(|rest| rest.strip_prefix('['))
+            .and_then(|rest| rest.strip_suffix(']'))
+    };
+    if let Some(args) = bracket("timestamp") {
+        let mut parts = args.splitn(2, ',');
+        let unit = parse_unit(parts.next().unwrap_or(""))?;
+        let tz = parts
+            .next()
+            .map(|t| t.trim().trim_start_matches("tz=").trim().to_string());
+        return Ok(Timestamp(unit, tz.map(Arc::from)));
+    }
+    if let Some(args) = bracket("duration") {
+        return Ok(Duration(parse_unit(args)?));
+    }
+    if let Some(args) = bracket("time32") {
+        return Ok(Time32(parse_unit(args)?));
+    }
+    if let Some(args) = bracket("time64") {
+        return Ok(Time64(parse_unit(args)?));
+    }
+    s.parse::<DataType>()
+        .map_err(|_| Error::InvalidInput(format!("unknown data type '{name}'")))
+}
+
+/// Accept a `DataType`, a type name, or anything with `__arrow_c_schema__` (pyarrow types).
+pub fn extract_type(obj: &Bound<'_, PyAny>) -> PyResult<DataType> {
+    if let Ok(dt) = obj.cast::<PyDataType>() {
+        return Ok(dt.get().0.clone());
+    }
+    if let Ok(name) = obj.extract::<String>() {
+        return Ok(parse_type(&name)?);
+    }
+    if obj.hasattr("__arrow_c_schema__")? {
+        return Ok(ffi::import_field(obj)?.data_type().clone());
+    }
+    Err(Error::UnsupportedType(format!(
+        "expected a colbridge.DataType, a type name or an object with __arrow_c_schema__, got {}",
+        obj.get_type().name()?
+    ))
+    .into())
+}
+
+#[pymethods]
+impl PyDataType {
+    #[new]
+    fn py_new(spec: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok(Self(extract_type(spec)?))
+    }
+
+    /// Width in bits of one value for fixed-width types, else None.
+    #[getter]
+    fn bit_width(&self) -> Option<usize> {
+        match &self.0 {
+            DataType::Boolean => Some(1),
+            dt => dt.primitive_width().map(|w| w * 8),
+        }
+    }
+
+    fn __str__(&self) -> String {
+        type_name(&self.0)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("DataType({})", type_name(&self.0))
+    }
+
+    fn __hash__(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        self.0.hash(&mut h);
+        h.finish()
+    }
+
+    fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        ffi::export_schema_capsule(py, &Field::new("", self.0.clone(), true))
+    }
+}
+
+#[pymethods]
+impl PyField {
+    #[new]
+    #[pyo3(signature = (name, r#type, nullable = true))]
+    fn py_new(name: String, r#type: &Bound<'_, PyAny>, nullable: bool) -> PyResult<Self> {
+        Ok(Self(Arc::new(Field::new(name, extract_type(r#type)?, nullable))))
+    }
+
+    #[getter]
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    #[getter]
+    fn r#type(&self) -> PyDataType {
+        PyDataType(self.0.data_type().clone())
+    }
+
+    #[getter]
+    fn nullable(&self) -> bool {
+        self.0.is_nullable()
+    }
+
+    #[getter]
+    fn metadata(&self) -> HashMap<String, String> {
+        self.0.metadata().clone()
+    }
+
+    fn __repr__(&self) -> String {
+        let not_null = if self.0.is_nullable() { "" } else { " not null" };
+        format!(
+            "Field({}: {}{})",
+            self.0.name(),
+            type_name(self.0.data_type()),
+            not_null
+        )
+    }
+
+    fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        ffi::export_schema_capsule(py, self.0.as_ref())
+    }
+}
+
+#[pymethods]
+impl PySchema {
+    /// Build a schema from a list of `Field`s or `(name, type)` pairs.
+    #[new]
+    fn py_new(fields: Vec<Bound<'_, PyAny>>) -> PyResult<Self> {
+        let mut out = Vec::with_capacity(fields.len());
+        for f in fields {
+            if let Ok(field) = f.cast::<PyField>() {
+                out.push(field.get().0.clone());
+            } else if let Ok(pair) = f.cast::<PyTuple>() {
+                let name: String = pair.get_item(0)?.extract()?;
+                let dt = extract_type(&pair.get_item(1)?)?;
+                out.push(Arc::new(Field::new(name, dt, true)));
+            } else {
+                return Err(Error::UnsupportedType(
+                    "Schema() takes Field objects or (name, type) pairs".into(),
+                )
+                .into());
+            }
+        }
+        Ok(Self(Arc::new(Schema::new(out))))
+    }
+
+    #[getter]
+    fn names(&self) -> Vec<String> {
+        self.0.fields().iter().map(|f| f.name().clone()).collect()
+    }
+
+    #[getter]
+    fn types(&self) -> Vec<PyDataType> {
+        self.0
+            .fields()
+            .iter()
+            .map(|f| PyDataType(f.data_type().clone()))
+            .collect()
+    }
+
+    #[getter]
+    fn metadata(&self) -> HashMap<String, String> {
+        self.0.metadata().clone()
+    }
+
+    /// The field at an index or with a name.
+    fn field(&self, key: &Bound<'_, PyAny>) -> PyResult<PyField> {
+        self.__getitem__(key)
+    }
+
+    fn __len__(&self) -> usize {
+        self.0.fields().len()
+    }
+
+    fn __getitem__(&self, key: &Bound<'_, PyAny>) -> PyResult<PyField> {
+        let index = field_index(&self.0, key)?;
+        Ok(PyField(self.0.fields()[index].clone()))
+    }
+
+    fn __repr__(&self) -> String {
+        let lines: Vec<String> = self
+            .0
+            .fields()
+            .iter()
+            .map(|f| {
+                let not_null = if f.is_nullable() { "" } else { " not null" };
+                format!("  {}: {}{}", f.name(), type_name(f.data_type()), not_null)
+            })
+            .collect();
+        format!("Schema(\n{}\n)", lines.join("\n"))
+    }
+
+    fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        ffi::export_schema_capsule(py, self.0.as_ref())
+    }
+}
+
+/// Resolve an integer position (negative counts from the end) or a column name.
+pub fn field_index(schema: &Schema, key: &Bound<'_, PyAny>) -> PyResult<usize> {
+    let n = schema.fields().len();
+    if let Ok(i) = key.extract::<isize>() {
+        let j = if i < 0 { i + n as isize } else { i };
+        if j < 0 || j as usize >= n {
+            return Err(pyo3::exceptions::PyIndexError::new_err(format!(
+                "column index {i} out of range for {n} columns"
+            )));
+        }
+        return Ok(j as usize);
+    }
+    let name: String = key.extract()?;
+    schema.index_of(&name).map_err(|_| {
+        pyo3::exceptions::PyKeyError::new_err(format!("no column named '{name}'"))
+    })
+}
