@@ -157,7 +157,9 @@ impl PyBuffer {
         }
         if flags & ffi::PyBUF_WRITABLE == ffi::PyBUF_WRITABLE {
             let py = slf.py();
-            let cls = py.import("colbridge.errors")?.getattr("ReadOnlyBufferError")?;
+            let cls = py
+                .import("colbridge.errors")?
+                .getattr("ReadOnlyBufferError")?;
             return Err(PyErr::from_value(cls.call1((
                 "colbridge buffers are read-only: Arrow memory may be shared with other \
                  consumers; copy it (e.g. numpy.array(buf)) to get a writable array",

@@ -79,7 +79,10 @@ impl PyChunkedArray {
 
     fn chunk(&self, i: isize) -> PyResult<PyArray> {
         let i = normalize_index(i, self.chunks.len())?;
-        Ok(PyArray::with_field(self.chunks[i].clone(), self.field.clone()))
+        Ok(PyArray::with_field(
+            self.chunks[i].clone(),
+            self.field.clone(),
+        ))
     }
 
     #[getter]
@@ -126,7 +129,9 @@ impl PyChunkedArray {
             }
             i -= c.len();
         }
-        Err(pyo3::exceptions::PyIndexError::new_err("index out of range"))
+        Err(pyo3::exceptions::PyIndexError::new_err(
+            "index out of range",
+        ))
     }
 
     fn __repr__(&self) -> String {
@@ -147,7 +152,13 @@ impl PyChunkedArray {
     ///     array([1.5, 2.5])
     #[pyo3(signature = (zero_copy_only = false))]
     fn to_numpy<'py>(slf: Bound<'py, Self>, zero_copy_only: bool) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(slf.py(), "colbridge._numpy", "chunked_to_numpy", (slf, zero_copy_only), None)
+        crate::adapters::call(
+            slf.py(),
+            "colbridge._numpy",
+            "chunked_to_numpy",
+            (slf, zero_copy_only),
+            None,
+        )
     }
 
     #[pyo3(signature = (dtype = None, copy = None))]
@@ -156,7 +167,13 @@ impl PyChunkedArray {
         dtype: Option<Bound<'py, PyAny>>,
         copy: Option<bool>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(slf.py(), "colbridge._numpy", "dunder_array", (slf, dtype, copy), None)
+        crate::adapters::call(
+            slf.py(),
+            "colbridge._numpy",
+            "dunder_array",
+            (slf, dtype, copy),
+            None,
+        )
     }
 
     /// A pandas Series sharing the Arrow memory where pandas can (see `Table.to_pandas`).
@@ -165,8 +182,17 @@ impl PyChunkedArray {
     ///     >>> colbridge.chunked_array([[1, 2]]).to_pandas().tolist()
     ///     [1, 2]
     #[pyo3(signature = (**kwargs))]
-    fn to_pandas<'py>(slf: Bound<'py, Self>, kwargs: Option<Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(slf.py(), "colbridge.pandas", "to_series", (slf,), kwargs.as_ref())
+    fn to_pandas<'py>(
+        slf: Bound<'py, Self>,
+        kwargs: Option<Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        crate::adapters::call(
+            slf.py(),
+            "colbridge.pandas",
+            "to_series",
+            (slf,),
+            kwargs.as_ref(),
+        )
     }
 
     /// A Polars Series over the same memory (through the Arrow C stream).
@@ -188,6 +214,11 @@ impl PyChunkedArray {
         py: Python<'py>,
         requested_schema: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        ffi::export_chunks_stream(py, self.chunks.clone(), self.field.clone(), requested_schema.as_ref())
+        ffi::export_chunks_stream(
+            py,
+            self.chunks.clone(),
+            self.field.clone(),
+            requested_schema.as_ref(),
+        )
     }
 }

@@ -28,6 +28,8 @@ pub enum Error {
     Io(std::io::Error),
     /// An internal invariant of arrow-rs was violated (`ValueError`).
     Arrow(String),
+    /// The user interrupted a long operation (`KeyboardInterrupt`).
+    Cancelled,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -43,6 +45,7 @@ impl fmt::Display for Error {
             | Error::Parquet(m)
             | Error::Arrow(m) => f.write_str(m),
             Error::Io(e) => write!(f, "{e}"),
+            Error::Cancelled => f.write_str("interrupted"),
         }
     }
 }
@@ -88,9 +91,8 @@ impl From<std::io::Error> for Error {
 static ERRORS_MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
 
 fn error_class<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyType>> {
-    let module = ERRORS_MODULE.get_or_try_init(py, || {
-        py.import("colbridge.errors").map(Bound::unbind)
-    })?;
+    let module =
+        ERRORS_MODULE.get_or_try_init(py, || py.import("colbridge.errors").map(Bound::unbind))?;
     Ok(module.bind(py).getattr(name)?.cast_into::<PyType>()?)
 }
 
@@ -103,15 +105,19 @@ impl Error {
             Error::ZeroCopy(_) => "ZeroCopyError",
             Error::Capsule(_) => "CapsuleError",
             Error::Parquet(_) => "ParquetError",
-            Error::Io(_) => "",
+            Error::Io(_) | Error::Cancelled => "",
         }
     }
 }
 
 impl From<Error> for PyErr {
     fn from(e: Error) -> PyErr {
-        if let Error::Io(io) = e {
-            return PyErr::from(io);
+        match e {
+            Error::Io(io) => return PyErr::from(io),
+            Error::Cancelled => {
+                return pyo3::exceptions::PyKeyboardInterrupt::new_err("interrupted")
+            }
+            _ => {}
         }
         let message = e.to_string();
         Python::attach(|py| match error_class(py, e.class_name()) {

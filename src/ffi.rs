@@ -29,9 +29,9 @@ pub fn export_schema_capsule<'py>(
 
 /// Read the `Field` a consumer asks for out of a `requested_schema` capsule.
 pub fn requested_field(capsule: &Bound<'_, PyAny>) -> Result<Field> {
-    let capsule = capsule
-        .cast::<PyCapsule>()
-        .map_err(|_| Error::Capsule("requested_schema must be an 'arrow_schema' PyCapsule".into()))?;
+    let capsule = capsule.cast::<PyCapsule>().map_err(|_| {
+        Error::Capsule("requested_schema must be an 'arrow_schema' PyCapsule".into())
+    })?;
     let ptr = capsule
         .pointer_checked(Some(SCHEMA_NAME))
         .map_err(capsule_error)?
@@ -43,11 +43,16 @@ pub fn requested_field(capsule: &Bound<'_, PyAny>) -> Result<Field> {
 }
 
 /// Cast `array` to the requested type when a safe cast exists; refuse clearly otherwise.
-pub fn cast_to_request(array: &ArrayRef, field: &FieldRef, requested: &Field) -> Result<(ArrayRef, FieldRef)> {
+pub fn cast_to_request(
+    array: &ArrayRef,
+    field: &FieldRef,
+    requested: &Field,
+) -> Result<(ArrayRef, FieldRef)> {
     let from = field.data_type();
     let to = requested.data_type();
     let out_field = Arc::new(
-        Field::new(field.name(), to.clone(), field.is_nullable()).with_metadata(field.metadata().clone()),
+        Field::new(field.name(), to.clone(), field.is_nullable())
+            .with_metadata(field.metadata().clone()),
     );
     if from == to {
         return Ok((array.clone(), field.clone()));
@@ -59,7 +64,10 @@ pub fn cast_to_request(array: &ArrayRef, field: &FieldRef, requested: &Field) ->
             crate::types::type_name(to)
         )));
     }
-    let options = CastOptions { safe: false, ..Default::default() };
+    let options = CastOptions {
+        safe: false,
+        ..Default::default()
+    };
     let cast = cast_with_options(array, to, &options).map_err(|e| {
         Error::Cast(format!(
             "cannot honour requested_schema: casting {} to {} failed: {e}",
@@ -99,7 +107,10 @@ pub fn export_batches_stream<'py>(
         Some(req) if !req.is_none() => {
             let req_field = requested_field(req)?;
             let arrow_schema::DataType::Struct(req_fields) = req_field.data_type() else {
-                return Err(Error::Cast("requested_schema for a table must be a struct/schema".into()).into());
+                return Err(Error::Cast(
+                    "requested_schema for a table must be a struct/schema".into(),
+                )
+                .into());
             };
             if req_fields.len() != schema.fields().len() {
                 return Err(Error::Cast(format!(
@@ -126,7 +137,12 @@ pub fn export_batches_stream<'py>(
             let mut out = Vec::with_capacity(batches.len());
             for batch in &batches {
                 let mut columns = Vec::with_capacity(batch.num_columns());
-                for ((col, f), r) in batch.columns().iter().zip(schema.fields()).zip(req_fields.iter()) {
+                for ((col, f), r) in batch
+                    .columns()
+                    .iter()
+                    .zip(schema.fields())
+                    .zip(req_fields.iter())
+                {
                     columns.push(cast_to_request(col, f, r)?.0);
                 }
                 out.push(RecordBatch::try_new(new_schema.clone(), columns).map_err(Error::from)?);
@@ -198,7 +214,9 @@ pub fn import_field(obj: &Bound<'_, PyAny>) -> Result<Field> {
 
 /// Import the chunks of any `__arrow_c_array__` / `__arrow_c_stream__` producer.
 pub fn import_chunks(obj: &Bound<'_, PyAny>) -> Result<(Vec<ArrayRef>, FieldRef)> {
-    let any = obj.extract::<AnyArray>().map_err(|e| capsule_error(PyErr::from(e)))?;
+    let any = obj
+        .extract::<AnyArray>()
+        .map_err(|e| capsule_error(PyErr::from(e)))?;
     let reader = any.into_reader().map_err(capsule_error)?;
     let field = reader.field();
     let chunks = reader.collect::<std::result::Result<Vec<_>, ArrowError>>()?;

@@ -7,6 +7,7 @@ mod buffer;
 mod chunked;
 mod error;
 mod ffi;
+mod interop;
 mod parquet;
 mod table;
 mod types;
@@ -27,7 +28,10 @@ use crate::table::PyTable;
 /// Build an `Array` from a Python iterable, inferring the type unless `type` is given.
 #[pyfunction]
 #[pyo3(signature = (obj, r#type = None))]
-fn array_from_sequence(obj: &Bound<'_, PyAny>, r#type: Option<&Bound<'_, PyAny>>) -> PyResult<PyArray> {
+fn array_from_sequence(
+    obj: &Bound<'_, PyAny>,
+    r#type: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyArray> {
     let dt = r#type.map(types::extract_type).transpose()?;
     Ok(PyArray::new(array::from_py::array_from_sequence(obj, dt)?))
 }
@@ -42,7 +46,9 @@ fn array_from_buffer(
     mask: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyArray> {
     let dt = types::extract_type(r#type)?;
-    Ok(PyArray::new(array::from_buffer::array_from_buffer(obj, dt, mask)?))
+    Ok(PyArray::new(array::from_buffer::array_from_buffer(
+        obj, dt, mask,
+    )?))
 }
 
 /// Import any `__arrow_c_array__` / `__arrow_c_stream__` producer as chunks (no copy).
@@ -59,7 +65,10 @@ fn chunked_from_arrays(arrays: Vec<Bound<'_, PyArray>>) -> PyResult<PyChunkedArr
         .first()
         .map(|a| a.get().field.clone())
         .ok_or_else(|| error::Error::InvalidInput("need at least one chunk".into()))?;
-    Ok(PyChunkedArray::try_new(arrays.iter().map(|a| a.get().array.clone()).collect(), field)?)
+    Ok(PyChunkedArray::try_new(
+        arrays.iter().map(|a| a.get().array.clone()).collect(),
+        field,
+    )?)
 }
 
 /// Import any table-like producer (`__arrow_c_stream__` of record batches) as a `Table`.

@@ -29,8 +29,14 @@ pub struct PyTable {
 }
 
 impl PyTable {
-    pub fn try_new(schema: SchemaRef, columns: Vec<PyChunkedArray>, num_rows: Option<usize>) -> Result<Self> {
-        let num_rows = num_rows.or_else(|| columns.first().map(|c| c.len())).unwrap_or(0);
+    pub fn try_new(
+        schema: SchemaRef,
+        columns: Vec<PyChunkedArray>,
+        num_rows: Option<usize>,
+    ) -> Result<Self> {
+        let num_rows = num_rows
+            .or_else(|| columns.first().map(|c| c.len()))
+            .unwrap_or(0);
         for (f, c) in schema.fields().iter().zip(&columns) {
             if c.len() != num_rows {
                 return Err(Error::InvalidInput(format!(
@@ -40,7 +46,11 @@ impl PyTable {
                 )));
             }
         }
-        Ok(Self { schema, columns, num_rows })
+        Ok(Self {
+            schema,
+            columns,
+            num_rows,
+        })
     }
 
     pub fn from_batches(schema: SchemaRef, batches: &[RecordBatch]) -> Result<Self> {
@@ -49,7 +59,11 @@ impl PyTable {
             .iter()
             .enumerate()
             .map(|(i, f)| {
-                let chunks = batches.iter().map(|b| b.column(i).clone()).filter(|c| !c.is_empty() || batches.len() == 1).collect();
+                let chunks = batches
+                    .iter()
+                    .map(|b| b.column(i).clone())
+                    .filter(|c| !c.is_empty() || batches.len() == 1)
+                    .collect();
                 PyChunkedArray::try_new(chunks, f.clone())
             })
             .collect::<Result<Vec<_>>>()?;
@@ -72,9 +86,17 @@ impl PyTable {
         let mut batches = Vec::with_capacity(bounds.len());
         for w in bounds.windows(2) {
             let (start, end) = (w[0], w[1]);
-            let columns: Vec<ArrayRef> = self.columns.iter().map(|c| slice_chunked(c, start, end - start)).collect();
+            let columns: Vec<ArrayRef> = self
+                .columns
+                .iter()
+                .map(|c| slice_chunked(c, start, end - start))
+                .collect();
             let options = RecordBatchOptions::new().with_row_count(Some(end - start));
-            batches.push(RecordBatch::try_new_with_options(self.schema.clone(), columns, &options)?);
+            batches.push(RecordBatch::try_new_with_options(
+                self.schema.clone(),
+                columns,
+                &options,
+            )?);
         }
         if batches.is_empty() {
             batches.push(RecordBatch::new_empty(self.schema.clone()));
@@ -102,7 +124,9 @@ pub fn preview_values(array: &ArrayRef, limit: usize) -> String {
     let Ok(fmt) = ArrayFormatter::try_new(array.as_ref(), &options) else {
         return String::from("[...]");
     };
-    let shown: Vec<String> = (0..array.len().min(limit)).map(|i| fmt.value(i).to_string()).collect();
+    let shown: Vec<String> = (0..array.len().min(limit))
+        .map(|i| fmt.value(i).to_string())
+        .collect();
     let more = if array.len() > limit { ", ..." } else { "" };
     format!("[{}{}]", shown.join(", "), more)
 }
@@ -131,7 +155,11 @@ impl PyTable {
 
     #[getter]
     fn column_names(&self) -> Vec<String> {
-        self.schema.fields().iter().map(|f| f.name().clone()).collect()
+        self.schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect()
     }
 
     #[getter]
@@ -141,7 +169,11 @@ impl PyTable {
 
     #[getter]
     fn nbytes(&self) -> usize {
-        self.columns.iter().flat_map(|c| &c.chunks).map(|a| a.get_buffer_memory_size()).sum()
+        self.columns
+            .iter()
+            .flat_map(|c| &c.chunks)
+            .map(|a| a.get_buffer_memory_size())
+            .sum()
     }
 
     /// A column by position or name.
@@ -170,7 +202,10 @@ impl PyTable {
             fields.push(self.schema.fields()[i].clone());
             cols.push(self.columns[i].clone());
         }
-        let schema = Arc::new(Schema::new_with_metadata(fields, self.schema.metadata().clone()));
+        let schema = Arc::new(Schema::new_with_metadata(
+            fields,
+            self.schema.metadata().clone(),
+        ));
         Ok(PyTable::try_new(schema, cols, Some(self.num_rows))?)
     }
 
@@ -178,7 +213,9 @@ impl PyTable {
     #[pyo3(signature = (offset = 0, length = None))]
     fn slice(&self, offset: usize, length: Option<usize>) -> PyResult<PyTable> {
         let offset = offset.min(self.num_rows);
-        let length = length.unwrap_or(self.num_rows - offset).min(self.num_rows - offset);
+        let length = length
+            .unwrap_or(self.num_rows - offset)
+            .min(self.num_rows - offset);
         let columns = self
             .columns
             .iter()
@@ -192,10 +229,17 @@ impl PyTable {
                     }
                     at += chunk.len();
                 }
-                PyChunkedArray { chunks: out, field: c.field.clone() }
+                PyChunkedArray {
+                    chunks: out,
+                    field: c.field.clone(),
+                }
             })
             .collect();
-        Ok(PyTable::try_new(self.schema.clone(), columns, Some(length))?)
+        Ok(PyTable::try_new(
+            self.schema.clone(),
+            columns,
+            Some(length),
+        )?)
     }
 
     /// The columns as a dict of Python lists.
@@ -209,7 +253,11 @@ impl PyTable {
 
     /// The rows as a list of dicts.
     fn to_pylist<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        let cols: Vec<Bound<'py, PyList>> = self.columns.iter().map(|c| c.to_pylist(py)).collect::<PyResult<_>>()?;
+        let cols: Vec<Bound<'py, PyList>> = self
+            .columns
+            .iter()
+            .map(|c| c.to_pylist(py))
+            .collect::<PyResult<_>>()?;
         let rows = PyList::empty(py);
         for i in 0..self.num_rows {
             let row = PyDict::new(py);
@@ -228,17 +276,39 @@ impl PyTable {
         let columns = py.detach(move || {
             this.columns
                 .iter()
-                .map(|c| Ok(PyChunkedArray { chunks: vec![c.combined()?], field: c.field.clone() }))
+                .map(|c| {
+                    Ok(PyChunkedArray {
+                        chunks: vec![c.combined()?],
+                        field: c.field.clone(),
+                    })
+                })
                 .collect::<Result<Vec<_>>>()
         })?;
-        Ok(PyTable::try_new(self.schema.clone(), columns, Some(self.num_rows))?)
+        Ok(PyTable::try_new(
+            self.schema.clone(),
+            columns,
+            Some(self.num_rows),
+        )?)
     }
 
     fn __repr__(&self) -> String {
-        let mut out = format!("colbridge.Table ({} rows x {} columns)\n", self.num_rows, self.columns.len());
+        let mut out = format!(
+            "colbridge.Table ({} rows x {} columns)\n",
+            self.num_rows,
+            self.columns.len()
+        );
         for (f, c) in self.schema.fields().iter().zip(&self.columns) {
-            let first = c.chunks.first().cloned().unwrap_or_else(|| arrow_array::new_empty_array(f.data_type()));
-            out.push_str(&format!("{}: {}\n  {}\n", f.name(), type_name(f.data_type()), preview_values(&first, 5)));
+            let first = c
+                .chunks
+                .first()
+                .cloned()
+                .unwrap_or_else(|| arrow_array::new_empty_array(f.data_type()));
+            out.push_str(&format!(
+                "{}: {}\n  {}\n",
+                f.name(),
+                type_name(f.data_type()),
+                preview_values(&first, 5)
+            ));
         }
         out.trim_end().to_string()
     }
@@ -257,7 +327,13 @@ impl PyTable {
         types_mapper: Option<Bound<'py, PyAny>>,
         dtype_backend: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(slf.py(), "colbridge.pandas", "to_dataframe", (slf, types_mapper, dtype_backend), None)
+        crate::adapters::call(
+            slf.py(),
+            "colbridge.pandas",
+            "to_dataframe",
+            (slf, types_mapper, dtype_backend),
+            None,
+        )
     }
 
     /// A Polars DataFrame over the same memory (through the Arrow C stream).
@@ -272,8 +348,18 @@ impl PyTable {
     /// The (legacy) DataFrame interchange protocol object, for
     /// `pandas.api.interchange.from_dataframe` and `polars.from_dataframe`.
     #[pyo3(signature = (nan_as_null = false, allow_copy = true))]
-    fn __dataframe__<'py>(slf: Bound<'py, Self>, nan_as_null: bool, allow_copy: bool) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(slf.py(), "colbridge.interchange", "DataFrame", (slf, nan_as_null, allow_copy), None)
+    fn __dataframe__<'py>(
+        slf: Bound<'py, Self>,
+        nan_as_null: bool,
+        allow_copy: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        crate::adapters::call(
+            slf.py(),
+            "colbridge.interchange",
+            "DataFrame",
+            (slf, nan_as_null, allow_copy),
+            None,
+        )
     }
 
     fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -299,9 +385,15 @@ pub fn table_from_columns(names: Vec<String>, columns: Vec<PyChunkedArray>) -> R
     let mut fields = Vec::with_capacity(names.len());
     let mut cols = Vec::with_capacity(names.len());
     for (name, c) in names.into_iter().zip(columns) {
-        let field = Arc::new(Field::new(name, c.field.data_type().clone(), c.field.is_nullable()).with_metadata(c.field.metadata().clone()));
+        let field = Arc::new(
+            Field::new(name, c.field.data_type().clone(), c.field.is_nullable())
+                .with_metadata(c.field.metadata().clone()),
+        );
         fields.push(field.clone());
-        cols.push(PyChunkedArray { chunks: c.chunks, field });
+        cols.push(PyChunkedArray {
+            chunks: c.chunks,
+            field,
+        });
     }
     PyTable::try_new(Arc::new(Schema::new(fields)), cols, None)
 }

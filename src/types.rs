@@ -94,7 +94,11 @@ pub fn type_name(dt: &DataType) -> String {
         List(f) => format!("list<{}: {}>", f.name(), type_name(f.data_type())),
         LargeList(f) => format!("large_list<{}: {}>", f.name(), type_name(f.data_type())),
         FixedSizeList(f, n) => {
-            format!("fixed_size_list<{}: {}>[{n}]", f.name(), type_name(f.data_type()))
+            format!(
+                "fixed_size_list<{}: {}>[{n}]",
+                f.name(),
+                type_name(f.data_type())
+            )
         }
         Struct(fields) => {
             let inner: Vec<String> = fields
@@ -236,7 +240,11 @@ impl PyField {
     #[new]
     #[pyo3(signature = (name, r#type, nullable = true))]
     fn py_new(name: String, r#type: &Bound<'_, PyAny>, nullable: bool) -> PyResult<Self> {
-        Ok(Self(Arc::new(Field::new(name, extract_type(r#type)?, nullable))))
+        Ok(Self(Arc::new(Field::new(
+            name,
+            extract_type(r#type)?,
+            nullable,
+        ))))
     }
 
     #[getter]
@@ -260,7 +268,11 @@ impl PyField {
     }
 
     fn __repr__(&self) -> String {
-        let not_null = if self.0.is_nullable() { "" } else { " not null" };
+        let not_null = if self.0.is_nullable() {
+            ""
+        } else {
+            " not null"
+        };
         format!(
             "Field({}: {}{})",
             self.0.name(),
@@ -361,7 +373,7 @@ pub fn field_index(schema: &Schema, key: &Bound<'_, PyAny>) -> PyResult<usize> {
         return Ok(j as usize);
     }
     let name: String = key.extract()?;
-    schema.index_of(&name).map_err(|_| {
-        pyo3::exceptions::PyKeyError::new_err(format!("no column named '{name}'"))
-    })
+    schema
+        .index_of(&name)
+        .map_err(|_| pyo3::exceptions::PyKeyError::new_err(format!("no column named '{name}'")))
 }

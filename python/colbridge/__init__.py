@@ -20,6 +20,7 @@ from colbridge._colbridge import (
 )
 from colbridge._construct import array, chunked_array, table
 from colbridge._numpy import bitmap_to_mask
+from colbridge.parquet import BatchReader, ParquetFile, read_pandas, read_parquet, write_parquet
 from colbridge.errors import (
     CapsuleError,
     CastError,
@@ -33,6 +34,7 @@ from colbridge.errors import (
 
 __all__ = [
     "Array",
+    "BatchReader",
     "Buffer",
     "CapsuleError",
     "CastError",
@@ -41,6 +43,7 @@ __all__ = [
     "DataType",
     "Field",
     "InvalidInputError",
+    "ParquetFile",
     "ParquetError",
     "ReadOnlyBufferError",
     "Schema",
@@ -50,7 +53,10 @@ __all__ = [
     "array",
     "bitmap_to_mask",
     "chunked_array",
+    "read_pandas",
+    "read_parquet",
     "table",
+    "write_parquet",
 ]
 
 __version__ = "0.1.0"

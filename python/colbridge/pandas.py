@@ -35,23 +35,32 @@ def _pandas() -> Any:
 
 class _Lease:
     """The NumPy ``base`` of every column handed to pandas: it keeps the Arrow buffer alive and,
-    once set, the owner frame whose reference makes pandas copy before writing."""
+    once set, the owner frame whose reference makes pandas copy before writing. A lease is
+    writable only when colbridge owns the memory exclusively and gives it up (``read_pandas``)."""
 
     __slots__ = ("__array_interface__", "buffer", "owner")
 
-    def __init__(self, view: np.ndarray[Any, Any]) -> None:
+    def __init__(self, view: np.ndarray[Any, Any], writable: bool = False) -> None:
         self.buffer = view
         self.owner: Any = None
         self.__array_interface__ = {
-            "data": (view.__array_interface__["data"][0], True),
+            "data": (view.__array_interface__["data"][0], not writable),
             "shape": view.shape,
             "typestr": view.dtype.str,
             "version": 3,
         }
 
 
+class _Leases(list[_Lease]):
+    """The leases of one conversion, and whether the memory is handed over writable."""
+
+    def __init__(self, writable: bool = False) -> None:
+        super().__init__()
+        self.writable = writable
+
+
 def _leased(view: np.ndarray[Any, Any], leases: list[_Lease]) -> np.ndarray[Any, Any]:
-    lease = _Lease(view)
+    lease = _Lease(view, getattr(leases, "writable", False))
     leases.append(lease)
     out = np.asarray(lease)
     return out.view(view.dtype) if out.dtype != view.dtype else out
@@ -134,7 +143,8 @@ def column_to_pandas(
         assert codes_view is not None
         categories = pd.Index(column_to_pandas(dictionary, [], None, None))
         dtype = pd.CategoricalDtype(categories, ordered=False)
-        if mask is None:
+        if mask is None or getattr(leases, "writable", False):
+            # In writable mode the decoder has already written -1 into the null codes.
             codes = _leased(codes_view, leases)
         else:
             codes = codes_view.copy()
@@ -170,8 +180,13 @@ def to_dataframe(
     table: Table,
     types_mapper: Callable[[Any], Any] | None = None,
     dtype_backend: str | None = None,
+    *,
+    hand_over: bool = False,
 ) -> Any:
-    """``Table.to_pandas``: see the module docstring for the sharing and writing policy."""
+    """``Table.to_pandas``: see the module docstring for the sharing and writing policy.
+
+    ``hand_over=True`` is for tables nobody else can see (``read_pandas``): the memory is given
+    to pandas writable, with no owner frame, as if pandas had allocated it."""
     if dtype_backend not in (None, "numpy_nullable", "pyarrow"):
         from colbridge.errors import InvalidInputError
 
@@ -179,12 +194,14 @@ def to_dataframe(
             f"dtype_backend must be None, 'numpy_nullable' or 'pyarrow', not {dtype_backend!r}"
         )
     pd = _pandas()
-    leases: list[_Lease] = []
+    leases = _Leases(writable=hand_over)
     data = {
         name: column_to_pandas(_single(col), leases, types_mapper, dtype_backend)
         for name, col in zip(table.column_names, table.columns, strict=True)
     }
     owner = pd.DataFrame(data, copy=False)
+    if hand_over:
+        return owner
     frame = owner.copy(deep=False)
     for lease in leases:
         lease.owner = owner

@@ -66,7 +66,13 @@ pub fn values(array: &dyn Array) -> Option<PyBuffer> {
     }
 }
 
-fn sliced(buf: &Buffer, offset: usize, len: usize, fmt: ElementFormat, kind: &'static str) -> PyBuffer {
+fn sliced(
+    buf: &Buffer,
+    offset: usize,
+    len: usize,
+    fmt: ElementFormat,
+    kind: &'static str,
+) -> PyBuffer {
     let w = fmt.itemsize;
     PyBuffer::typed(buf.slice_with_length(offset * w, len * w), fmt, kind)
 }
@@ -117,7 +123,11 @@ pub fn all_buffers(array: &ArrayRef) -> Vec<Option<PyBuffer>> {
                 out.push(Some(v));
             }
             for b in d.buffers().iter().skip(1) {
-                out.push(Some(PyBuffer::typed(b.clone(), ElementFormat::BYTES, "data")));
+                out.push(Some(PyBuffer::typed(
+                    b.clone(),
+                    ElementFormat::BYTES,
+                    "data",
+                )));
             }
         }
     }

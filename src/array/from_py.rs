@@ -75,20 +75,34 @@ fn tz_name(v: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
     }
     let sign = if secs < 0 { '-' } else { '+' };
     let a = secs.abs();
-    Ok(Some(format!("{sign}{:02}:{:02}", a / 3600, (a % 3600) / 60)))
+    Ok(Some(format!(
+        "{sign}{:02}:{:02}",
+        a / 3600,
+        (a % 3600) / 60
+    )))
 }
 
 fn decimal_shape(v: &Bound<'_, PyAny>) -> Result<(u8, i8)> {
-    let t = v.call_method0("as_tuple").map_err(|e| Error::InvalidInput(e.to_string()))?;
-    let digits: Vec<u8> = t.getattr("digits").and_then(|d| d.extract()).map_err(|e| Error::InvalidInput(e.to_string()))?;
-    let exp: i64 = t.getattr("exponent").and_then(|e| e.extract()).map_err(|_| {
-        Error::InvalidInput(format!("cannot convert non-finite Decimal {v} to Arrow"))
-    })?;
+    let t = v
+        .call_method0("as_tuple")
+        .map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let digits: Vec<u8> = t
+        .getattr("digits")
+        .and_then(|d| d.extract())
+        .map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let exp: i64 = t
+        .getattr("exponent")
+        .and_then(|e| e.extract())
+        .map_err(|_| {
+            Error::InvalidInput(format!("cannot convert non-finite Decimal {v} to Arrow"))
+        })?;
     let n = digits.len() as i64;
     let scale = (-exp).max(0);
     let precision = if exp >= 0 { n + exp } else { n.max(scale) };
     if precision > 38 {
-        return Err(Error::InvalidInput(format!("Decimal {v} needs more than 38 digits")));
+        return Err(Error::InvalidInput(format!(
+            "Decimal {v} needs more than 38 digits"
+        )));
     }
     Ok((precision.max(1) as u8, scale as i8))
 }
@@ -103,7 +117,9 @@ fn kind_of(v: &Bound<'_, PyAny>) -> Result<Kind> {
     if v.is_instance_of::<PyInt>() {
         let fits_i64 = v.extract::<i64>().is_ok();
         if !fits_i64 && v.extract::<u64>().is_err() {
-            return Err(Error::InvalidInput(format!("integer {v} does not fit in 64 bits")));
+            return Err(Error::InvalidInput(format!(
+                "integer {v} does not fit in 64 bits"
+            )));
         }
         let negative = v.lt(0).unwrap_or(false);
         return Ok(Kind::Int { negative, fits_i64 });
@@ -118,7 +134,9 @@ fn kind_of(v: &Bound<'_, PyAny>) -> Result<Kind> {
         return Ok(Kind::Bytes);
     }
     if v.is_instance_of::<PyDateTime>() {
-        return Ok(Kind::DateTime(tz_name(v).map_err(|e| Error::InvalidInput(e.to_string()))?));
+        return Ok(Kind::DateTime(
+            tz_name(v).map_err(|e| Error::InvalidInput(e.to_string()))?,
+        ));
     }
     if v.is_instance_of::<PyDate>() {
         return Ok(Kind::Date);
@@ -140,7 +158,9 @@ fn kind_of(v: &Bound<'_, PyAny>) -> Result<Kind> {
         let mut fields: Vec<(String, Kind)> = Vec::new();
         for (k, val) in d.iter() {
             let name: String = k.extract().map_err(|_| {
-                Error::UnsupportedType(format!("dict keys must be str to become struct fields, got {k}"))
+                Error::UnsupportedType(format!(
+                    "dict keys must be str to become struct fields, got {k}"
+                ))
             })?;
             fields.push((name, kind_of(&val)?));
         }
@@ -148,7 +168,10 @@ fn kind_of(v: &Bound<'_, PyAny>) -> Result<Kind> {
     }
     // NumPy scalars and other number-likes.
     if v.hasattr("__index__").unwrap_or(false) && v.extract::<i64>().is_ok() {
-        return Ok(Kind::Int { negative: v.lt(0).unwrap_or(false), fits_i64: true });
+        return Ok(Kind::Int {
+            negative: v.lt(0).unwrap_or(false),
+            fits_i64: true,
+        });
     }
     if v.hasattr("__float__").unwrap_or(false) && !v.hasattr("__len__").unwrap_or(false) {
         return Ok(Kind::Float);
@@ -158,7 +181,10 @@ fn kind_of(v: &Bound<'_, PyAny>) -> Result<Kind> {
     }
     Err(Error::UnsupportedType(format!(
         "cannot convert Python object of type {} to an Arrow value",
-        v.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+        v.get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_default()
     )))
 }
 
@@ -172,7 +198,16 @@ fn merge(a: Kind, b: Kind) -> Result<Kind> {
     use Kind::*;
     Ok(match (a, b) {
         (Null, x) | (x, Null) => x,
-        (Int { negative: n1, fits_i64: f1 }, Int { negative: n2, fits_i64: f2 }) => {
+        (
+            Int {
+                negative: n1,
+                fits_i64: f1,
+            },
+            Int {
+                negative: n2,
+                fits_i64: f2,
+            },
+        ) => {
             let (negative, fits_i64) = (n1 || n2, f1 && f2);
             if negative && !fits_i64 {
                 return Err(Error::InvalidInput(
@@ -182,10 +217,22 @@ fn merge(a: Kind, b: Kind) -> Result<Kind> {
             Int { negative, fits_i64 }
         }
         (Int { .. }, Float) | (Float, Int { .. }) => Float,
-        (Decimal { precision: p1, scale: s1 }, Decimal { precision: p2, scale: s2 }) => {
+        (
+            Decimal {
+                precision: p1,
+                scale: s1,
+            },
+            Decimal {
+                precision: p2,
+                scale: s2,
+            },
+        ) => {
             let scale = s1.max(s2);
             let int_digits = (p1 as i16 - s1 as i16).max(p2 as i16 - s2 as i16);
-            Decimal { precision: (int_digits + scale as i16).clamp(1, 38) as u8, scale }
+            Decimal {
+                precision: (int_digits + scale as i16).clamp(1, 38) as u8,
+                scale,
+            }
         }
         (DateTime(t1), DateTime(t2)) => DateTime(t1.or(t2)),
         (List(x), List(y)) => List(Box::new(merge(*x, *y)?)),
@@ -228,17 +275,23 @@ fn kind_to_type(k: &Kind) -> DataType {
     match k {
         Kind::Null => DataType::Null,
         Kind::Bool => DataType::Boolean,
-        Kind::Int { fits_i64: false, .. } => DataType::UInt64,
+        Kind::Int {
+            fits_i64: false, ..
+        } => DataType::UInt64,
         Kind::Int { .. } => DataType::Int64,
         Kind::Float => DataType::Float64,
         Kind::Str => DataType::Utf8,
         Kind::Bytes => DataType::Binary,
-        Kind::DateTime(tz) => DataType::Timestamp(TimeUnit::Microsecond, tz.as_deref().map(Arc::from)),
+        Kind::DateTime(tz) => {
+            DataType::Timestamp(TimeUnit::Microsecond, tz.as_deref().map(Arc::from))
+        }
         Kind::Date => DataType::Date32,
         Kind::Time => DataType::Time64(TimeUnit::Microsecond),
         Kind::Duration => DataType::Duration(TimeUnit::Microsecond),
         Kind::Decimal { precision, scale } => DataType::Decimal128(*precision, *scale),
-        Kind::List(inner) => DataType::List(Arc::new(Field::new("item", kind_to_type(inner), true))),
+        Kind::List(inner) => {
+            DataType::List(Arc::new(Field::new("item", kind_to_type(inner), true)))
+        }
         Kind::Struct(fields) => DataType::Struct(Fields::from(
             fields
                 .iter()
@@ -254,7 +307,11 @@ pub fn infer_type(values: &[Bound<'_, PyAny>]) -> Result<DataType> {
 }
 
 fn bad_value(v: &Bound<'_, PyAny>, dt: &DataType) -> Error {
-    let tname = v.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+    let tname = v
+        .get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_default();
     Error::InvalidInput(format!(
         "could not convert {} (type {tname}) to {}",
         v.repr().map(|r| r.to_string()).unwrap_or_default(),
@@ -274,7 +331,8 @@ fn unit_scale(unit: &TimeUnit) -> i64 {
 fn from_delta(d: TimeDelta, unit: &TimeUnit) -> Option<i64> {
     let secs = d.num_seconds();
     let sub = d.subsec_nanos() as i64;
-    secs.checked_mul(unit_scale(unit))?.checked_add(sub * unit_scale(unit) / 1_000_000_000)
+    secs.checked_mul(unit_scale(unit))?
+        .checked_add(sub * unit_scale(unit) / 1_000_000_000)
 }
 
 fn datetime_value(v: &Bound<'_, PyAny>, unit: &TimeUnit) -> Option<i64> {
@@ -284,7 +342,10 @@ fn datetime_value(v: &Bound<'_, PyAny>, unit: &TimeUnit) -> Option<i64> {
         let dt: chrono::DateTime<chrono::FixedOffset> = v.extract().ok()?;
         dt.naive_utc()
     };
-    from_delta(naive_utc.signed_duration_since(chrono::DateTime::UNIX_EPOCH.naive_utc()), unit)
+    from_delta(
+        naive_utc.signed_duration_since(chrono::DateTime::UNIX_EPOCH.naive_utc()),
+        unit,
+    )
 }
 
 macro_rules! build_primitive {
@@ -329,7 +390,9 @@ pub fn build(values: &[Bound<'_, PyAny>], dt: &DataType) -> Result<ArrayRef> {
             for v in values {
                 if v.is_none() {
                     b.append_null();
-                } else if v.is_instance_of::<PyBool>() || v.get_type().name().map(|n| n == "bool_").unwrap_or(false) {
+                } else if v.is_instance_of::<PyBool>()
+                    || v.get_type().name().map(|n| n == "bool_").unwrap_or(false)
+                {
                     b.append_value(v.is_truthy().map_err(|_| bad_value(v, dt))?);
                 } else {
                     return Err(bad_value(v, dt));
@@ -348,7 +411,10 @@ pub fn build(values: &[Bound<'_, PyAny>], dt: &DataType) -> Result<ArrayRef> {
         Float16 => build_primitive!(values, dt, Float16Builder, |v: &Bound<'_, PyAny>| {
             float_of(v).map(half::f16::from_f64)
         }),
-        Float32 => build_primitive!(values, dt, Float32Builder, |v: &Bound<'_, PyAny>| float_of(v).map(|f| f as f32)),
+        Float32 => build_primitive!(values, dt, Float32Builder, |v: &Bound<'_, PyAny>| float_of(
+            v
+        )
+        .map(|f| f as f32)),
         Float64 => build_primitive!(values, dt, Float64Builder, float_of),
         Utf8 | LargeUtf8 | Utf8View => {
             let mut b = StringBuilder::with_capacity(values.len(), values.len() * 8);
@@ -361,7 +427,11 @@ pub fn build(values: &[Bound<'_, PyAny>], dt: &DataType) -> Result<ArrayRef> {
                 }
             }
             let arr: ArrayRef = Arc::new(b.finish());
-            if dt == &Utf8 { arr } else { arrow_cast::cast(&arr, dt)? }
+            if dt == &Utf8 {
+                arr
+            } else {
+                arrow_cast::cast(&arr, dt)?
+            }
         }
         Binary | LargeBinary | BinaryView | FixedSizeBinary(_) => {
             let mut b = BinaryBuilder::with_capacity(values.len(), values.len() * 8);
@@ -377,7 +447,11 @@ pub fn build(values: &[Bound<'_, PyAny>], dt: &DataType) -> Result<ArrayRef> {
                 }
             }
             let arr: ArrayRef = Arc::new(b.finish());
-            if dt == &Binary { arr } else { arrow_cast::cast(&arr, dt)? }
+            if dt == &Binary {
+                arr
+            } else {
+                arrow_cast::cast(&arr, dt)?
+            }
         }
         Date32 => build_primitive!(values, dt, Date32Builder, |v: &Bound<'_, PyAny>| {
             if !v.is_instance_of::<PyDate>() || v.is_instance_of::<PyDateTime>() {
@@ -399,18 +473,26 @@ pub fn build(values: &[Bound<'_, PyAny>], dt: &DataType) -> Result<ArrayRef> {
             arrow_cast::cast(&arr, dt)?
         }
         Timestamp(unit, _) => {
-            let arr: ArrayRef = build_primitive!(values, &Int64, Int64Builder, |v: &Bound<'_, PyAny>| {
-                if !v.is_instance_of::<PyDateTime>() { return None; }
-                datetime_value(v, unit)
-            });
-            Arc::new(arrow_array::make_array(arr.to_data().into_builder().data_type(dt.clone()).build()?))
+            let arr: ArrayRef =
+                build_primitive!(values, &Int64, Int64Builder, |v: &Bound<'_, PyAny>| {
+                    if !v.is_instance_of::<PyDateTime>() {
+                        return None;
+                    }
+                    datetime_value(v, unit)
+                });
+            Arc::new(arrow_array::make_array(
+                arr.to_data().into_builder().data_type(dt.clone()).build()?,
+            ))
         }
         Duration(unit) => {
-            let arr: ArrayRef = build_primitive!(values, &Int64, Int64Builder, |v: &Bound<'_, PyAny>| {
-                let d: TimeDelta = v.extract().ok()?;
-                from_delta(d, unit)
-            });
-            Arc::new(arrow_array::make_array(arr.to_data().into_builder().data_type(dt.clone()).build()?))
+            let arr: ArrayRef =
+                build_primitive!(values, &Int64, Int64Builder, |v: &Bound<'_, PyAny>| {
+                    let d: TimeDelta = v.extract().ok()?;
+                    from_delta(d, unit)
+                });
+            Arc::new(arrow_array::make_array(
+                arr.to_data().into_builder().data_type(dt.clone()).build()?,
+            ))
         }
         Decimal128(p, s) => {
             let mut b = Decimal128Builder::with_capacity(values.len());
@@ -436,7 +518,10 @@ pub fn build(values: &[Bound<'_, PyAny>], dt: &DataType) -> Result<ArrayRef> {
             let mut children: Vec<Bound<'_, PyAny>> = Vec::new();
             for v in values {
                 if !v.is_none() {
-                    if v.is_instance_of::<PyString>() || v.is_instance_of::<PyBytes>() || v.is_instance_of::<PyDict>() {
+                    if v.is_instance_of::<PyString>()
+                        || v.is_instance_of::<PyBytes>()
+                        || v.is_instance_of::<PyDict>()
+                    {
                         return Err(bad_value(v, dt));
                     }
                     children.extend(items(v).map_err(|_| bad_value(v, dt))?);
@@ -457,8 +542,17 @@ pub fn build(values: &[Bound<'_, PyAny>], dt: &DataType) -> Result<ArrayRef> {
                     .iter()
                     .map(|&o| i32::try_from(o))
                     .collect::<std::result::Result<_, _>>()
-                    .map_err(|_| Error::InvalidInput("list too long for 32-bit offsets; use large_list".into()))?;
-                Arc::new(ListArray::try_new(field.clone(), OffsetBuffer::new(small.into()), child, nulls)?)
+                    .map_err(|_| {
+                        Error::InvalidInput(
+                            "list too long for 32-bit offsets; use large_list".into(),
+                        )
+                    })?;
+                Arc::new(ListArray::try_new(
+                    field.clone(),
+                    OffsetBuffer::new(small.into()),
+                    child,
+                    nulls,
+                )?)
             };
             list
         }
@@ -480,9 +574,16 @@ pub fn build(values: &[Bound<'_, PyAny>], dt: &DataType) -> Result<ArrayRef> {
                 columns.push(build(&col, f.data_type())?);
             }
             if fields.is_empty() {
-                Arc::new(StructArray::new_empty_fields(values.len(), validity(values)))
+                Arc::new(StructArray::new_empty_fields(
+                    values.len(),
+                    validity(values),
+                ))
             } else {
-                Arc::new(StructArray::try_new(fields.clone(), columns, validity(values))?)
+                Arc::new(StructArray::try_new(
+                    fields.clone(),
+                    columns,
+                    validity(values),
+                )?)
             }
         }
         Dictionary(_, value_type) => {
@@ -507,10 +608,16 @@ fn float_of(v: &Bound<'_, PyAny>) -> Option<f64> {
 
 /// Convert a Python iterable into an Arrow array, of `dt` when given, else of the inferred type.
 pub fn array_from_sequence(obj: &Bound<'_, PyAny>, dt: Option<DataType>) -> Result<ArrayRef> {
-    if obj.is_instance_of::<PyString>() || obj.is_instance_of::<PyBytes>() || obj.is_instance_of::<PyDict>() {
+    if obj.is_instance_of::<PyString>()
+        || obj.is_instance_of::<PyBytes>()
+        || obj.is_instance_of::<PyDict>()
+    {
         return Err(Error::UnsupportedType(format!(
             "expected a sequence of values, got a single {}",
-            obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+            obj.get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
         )));
     }
     let values = obj
@@ -518,7 +625,10 @@ pub fn array_from_sequence(obj: &Bound<'_, PyAny>, dt: Option<DataType>) -> Resu
         .map_err(|_| {
             Error::UnsupportedType(format!(
                 "cannot convert object of type {} to an Arrow array",
-                obj.get_type().name().map(|n| n.to_string()).unwrap_or_default()
+                obj.get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
             ))
         })?
         .collect::<PyResult<Vec<_>>>()

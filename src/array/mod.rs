@@ -190,7 +190,10 @@ impl PyArray {
         let out = arrow_cast::cast_with_options(
             &self.array,
             &dt,
-            &arrow_cast::CastOptions { safe: false, ..Default::default() },
+            &arrow_cast::CastOptions {
+                safe: false,
+                ..Default::default()
+            },
         )
         .map_err(|e| Error::Cast(e.to_string()))?;
         Ok(PyArray::new(out))
@@ -210,11 +213,18 @@ impl PyArray {
         self.array.len()
     }
 
-    fn __getitem__<'py>(&self, py: Python<'py>, key: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    fn __getitem__<'py>(
+        &self,
+        py: Python<'py>,
+        key: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         if let Ok(slice) = key.cast::<PySlice>() {
             let ind = slice.indices(self.array.len() as isize)?;
             if ind.step != 1 {
-                return Err(Error::InvalidInput("only step 1 slices are zero-copy; use take".into()).into());
+                return Err(Error::InvalidInput(
+                    "only step 1 slices are zero-copy; use take".into(),
+                )
+                .into());
             }
             let length = ind.slicelength;
             return Ok(Bound::new(py, self.slice(ind.start as usize, Some(length)))?.into_any());
@@ -243,7 +253,13 @@ impl PyArray {
     ///     array([1.5, 2.5])
     #[pyo3(signature = (zero_copy_only = false))]
     fn to_numpy<'py>(slf: Bound<'py, Self>, zero_copy_only: bool) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(slf.py(), "colbridge._numpy", "array_to_numpy", (slf, zero_copy_only), None)
+        crate::adapters::call(
+            slf.py(),
+            "colbridge._numpy",
+            "array_to_numpy",
+            (slf, zero_copy_only),
+            None,
+        )
     }
 
     #[pyo3(signature = (dtype = None, copy = None))]
@@ -252,7 +268,13 @@ impl PyArray {
         dtype: Option<Bound<'py, PyAny>>,
         copy: Option<bool>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(slf.py(), "colbridge._numpy", "dunder_array", (slf, dtype, copy), None)
+        crate::adapters::call(
+            slf.py(),
+            "colbridge._numpy",
+            "dunder_array",
+            (slf, dtype, copy),
+            None,
+        )
     }
 
     /// A pandas Series sharing the Arrow memory where pandas can (see `Table.to_pandas`).
@@ -261,8 +283,17 @@ impl PyArray {
     ///     >>> colbridge.array([1, 2]).to_pandas().tolist()
     ///     [1, 2]
     #[pyo3(signature = (**kwargs))]
-    fn to_pandas<'py>(slf: Bound<'py, Self>, kwargs: Option<Bound<'py, PyDict>>) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(slf.py(), "colbridge.pandas", "to_series", (slf,), kwargs.as_ref())
+    fn to_pandas<'py>(
+        slf: Bound<'py, Self>,
+        kwargs: Option<Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        crate::adapters::call(
+            slf.py(),
+            "colbridge.pandas",
+            "to_series",
+            (slf,),
+            kwargs.as_ref(),
+        )
     }
 
     /// A Polars Series over the same memory (through the Arrow C stream).
@@ -284,7 +315,10 @@ impl PyArray {
         py: Python<'py>,
         requested_schema: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        Ok(ffi::export_array_capsules(py, &self.array, &self.field, requested_schema.as_ref())?.into_any())
+        Ok(
+            ffi::export_array_capsules(py, &self.array, &self.field, requested_schema.as_ref())?
+                .into_any(),
+        )
     }
 
     #[pyo3(signature = (requested_schema = None))]
@@ -293,6 +327,11 @@ impl PyArray {
         py: Python<'py>,
         requested_schema: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        ffi::export_chunks_stream(py, vec![self.array.clone()], self.field.clone(), requested_schema.as_ref())
+        ffi::export_chunks_stream(
+            py,
+            vec![self.array.clone()],
+            self.field.clone(),
+            requested_schema.as_ref(),
+        )
     }
 }

@@ -44,7 +44,9 @@ fn tzinfo<'py>(py: Python<'py>, tz: &str) -> PyResult<Bound<'py, PyAny>> {
         let h: i64 = tz[1..3].parse().unwrap_or(0);
         let m: i64 = tz[4..6].parse().unwrap_or(0);
         let sign = if bytes[0] == b'-' { -1 } else { 1 };
-        let delta = dt.getattr("timedelta")?.call1((0, sign * (h * 3600 + m * 60)))?;
+        let delta = dt
+            .getattr("timedelta")?
+            .call1((0, sign * (h * 3600 + m * 60)))?;
         return dt.getattr("timezone")?.call1((delta,));
     }
     py.import("zoneinfo")?.getattr("ZoneInfo")?.call1((tz,))
@@ -59,7 +61,11 @@ pub fn to_pylist<'py>(py: Python<'py>, array: &ArrayRef) -> PyResult<Bound<'py, 
 }
 
 /// Convert element `i` of `array` into a Python object (`None` for nulls).
-pub fn value_to_py<'py>(py: Python<'py>, array: &ArrayRef, i: usize) -> PyResult<Bound<'py, PyAny>> {
+pub fn value_to_py<'py>(
+    py: Python<'py>,
+    array: &ArrayRef,
+    i: usize,
+) -> PyResult<Bound<'py, PyAny>> {
     if array.is_null(i) {
         return Ok(py.None().into_bound(py));
     }
@@ -79,7 +85,11 @@ pub fn value_to_py<'py>(py: Python<'py>, array: &ArrayRef, i: usize) -> PyResult
         DataType::UInt16 => prim!(UInt16Type),
         DataType::UInt32 => prim!(UInt32Type),
         DataType::UInt64 => prim!(UInt64Type),
-        DataType::Float16 => array.as_primitive::<Float16Type>().value(i).to_f64().into_bound_py_any(py),
+        DataType::Float16 => array
+            .as_primitive::<Float16Type>()
+            .value(i)
+            .to_f64()
+            .into_bound_py_any(py),
         DataType::Float32 => prim!(Float32Type),
         DataType::Float64 => prim!(Float64Type),
         DataType::Utf8 => array.as_string::<i32>().value(i).into_bound_py_any(py),
@@ -100,7 +110,8 @@ pub fn value_to_py<'py>(py: Python<'py>, array: &ArrayRef, i: usize) -> PyResult
         }
         DataType::Date64 => {
             let ms = array.as_primitive::<Date64Type>().value(i);
-            let dt = chrono::DateTime::from_timestamp_millis(ms).ok_or_else(|| out_of_range("date64", ms))?;
+            let dt = chrono::DateTime::from_timestamp_millis(ms)
+                .ok_or_else(|| out_of_range("date64", ms))?;
             dt.date_naive().into_bound_py_any(py)
         }
         DataType::Time32(unit) => {
@@ -128,9 +139,11 @@ pub fn value_to_py<'py>(py: Python<'py>, array: &ArrayRef, i: usize) -> PyResult
                 None => naive.into_bound_py_any(py),
                 Some(tz) => {
                     let utc = tzinfo(py, "UTC")?;
-                    let aware = naive
-                        .into_bound_py_any(py)?
-                        .call_method("replace", (), Some(&[("tzinfo", utc)].into_py_dict(py)?))?;
+                    let aware = naive.into_bound_py_any(py)?.call_method(
+                        "replace",
+                        (),
+                        Some(&[("tzinfo", utc)].into_py_dict(py)?),
+                    )?;
                     aware.call_method1("astimezone", (tzinfo(py, tz)?,))
                 }
             }
@@ -149,7 +162,10 @@ pub fn value_to_py<'py>(py: Python<'py>, array: &ArrayRef, i: usize) -> PyResult
                 .ok_or_else(|| out_of_range("duration", v))?;
             td.into_bound_py_any(py)
         }
-        DataType::Decimal32(..) | DataType::Decimal64(..) | DataType::Decimal128(..) | DataType::Decimal256(..) => {
+        DataType::Decimal32(..)
+        | DataType::Decimal64(..)
+        | DataType::Decimal128(..)
+        | DataType::Decimal256(..) => {
             let formatter = ArrayFormatter::try_new(array.as_ref(), &FormatOptions::default())
                 .map_err(Error::from)?;
             let text = formatter.value(i).to_string();
@@ -195,7 +211,8 @@ use pyo3::types::IntoPyDict;
 
 fn truncate_to_micros(t: NaiveDateTime) -> NaiveDateTime {
     let nanos = t.and_utc().timestamp_subsec_nanos();
-    t.checked_sub_signed(TimeDelta::nanoseconds((nanos % 1000) as i64)).unwrap_or(t)
+    t.checked_sub_signed(TimeDelta::nanoseconds((nanos % 1000) as i64))
+        .unwrap_or(t)
 }
 
 fn timestamp_value(array: &ArrayRef, unit: &TimeUnit, i: usize) -> i64 {

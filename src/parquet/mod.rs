@@ -1,7 +1,118 @@
-//! Parquet reading and writing.
+//! Parquet: reading (metadata → plan → parallel decode), file inspection, batch streaming and
+//! writing. Python entry points live here; the layers are in the submodules.
 
+pub mod filter;
+pub mod inspect;
+pub mod read;
+pub mod source;
+pub mod stream;
+pub mod write;
+
+use std::sync::atomic::AtomicBool;
+
+use arrow_array::ArrayRef;
 use pyo3::prelude::*;
 
-pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+use crate::chunked::PyChunkedArray;
+use crate::table::PyTable;
+
+use self::filter::Filter;
+use self::read::{Decoded, ReadOptions};
+use self::source::Source;
+
+/// Split each column into chunks of `batch_size` rows (zero-copy slices).
+fn into_table(decoded: Decoded, batch_size: Option<usize>) -> crate::error::Result<PyTable> {
+    let columns = decoded
+        .columns
+        .into_iter()
+        .zip(decoded.schema.fields())
+        .map(|(array, field)| {
+            let chunks: Vec<ArrayRef> = match batch_size {
+                Some(n) if n > 0 && array.len() > n => (0..array.len())
+                    .step_by(n)
+                    .map(|start| array.slice(start, n.min(array.len() - start)))
+                    .collect(),
+                _ => vec![array],
+            };
+            PyChunkedArray::try_new(chunks, field.clone())
+        })
+        .collect::<crate::error::Result<Vec<_>>>()?;
+    PyTable::try_new(decoded.schema, columns, Some(decoded.num_rows))
+}
+
+pub fn read_with(
+    py: Python<'_>,
+    source: Source,
+    columns: Option<Vec<String>>,
+    row_groups: Option<Vec<usize>>,
+    filters: Option<&Bound<'_, PyAny>>,
+    use_threads: bool,
+) -> PyResult<Decoded> {
+    let meta = {
+        let source = source.clone();
+        py.detach(move || read::load_metadata(&source))?
+    };
+    let filter = match filters {
+        Some(f) if !f.is_none() => Some(Filter::from_py(f, meta.schema())?),
+        _ => None,
+    };
+    let options = ReadOptions {
+        columns,
+        row_groups,
+        filter,
+        use_threads,
+    };
+    let cancel = AtomicBool::new(false);
+    Ok(py.detach(|| read::read(&source, &meta, &options, &cancel))?)
+}
+
+/// Read a Parquet file into a `Table` with one contiguous array per column.
+#[pyfunction]
+#[pyo3(signature = (source, columns = None, row_groups = None, filters = None, batch_size = None, use_threads = true))]
+fn read_parquet(
+    py: Python<'_>,
+    source: &Bound<'_, PyAny>,
+    columns: Option<Vec<String>>,
+    row_groups: Option<Vec<usize>>,
+    filters: Option<&Bound<'_, PyAny>>,
+    batch_size: Option<usize>,
+    use_threads: bool,
+) -> PyResult<PyTable> {
+    let source = Source::from_py(source)?;
+    let decoded = read_with(py, source, columns, row_groups, filters, use_threads)?;
+    Ok(into_table(decoded, batch_size)?)
+}
+
+/// Read for pandas: like `read_parquet`, then nulls are replaced by pandas' sentinels (NaN for
+/// floats, NaT for temporal types, -1 for dictionary codes) in the freshly decoded, uniquely
+/// owned buffers, in place, so building the DataFrame needs no second copy.
+#[pyfunction]
+#[pyo3(signature = (source, columns = None, row_groups = None, filters = None, use_threads = true))]
+fn read_parquet_for_pandas(
+    py: Python<'_>,
+    source: &Bound<'_, PyAny>,
+    columns: Option<Vec<String>>,
+    row_groups: Option<Vec<usize>>,
+    filters: Option<&Bound<'_, PyAny>>,
+    use_threads: bool,
+) -> PyResult<PyTable> {
+    let source = Source::from_py(source)?;
+    let mut decoded = read_with(py, source, columns, row_groups, filters, use_threads)?;
+    let columns = std::mem::take(&mut decoded.columns);
+    decoded.columns = py.detach(move || {
+        columns
+            .into_iter()
+            .map(crate::interop::pandas::fill_sentinels)
+            .collect::<crate::error::Result<Vec<_>>>()
+    })?;
+    Ok(into_table(decoded, None)?)
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(read_parquet, m)?)?;
+    m.add_function(wrap_pyfunction!(read_parquet_for_pandas, m)?)?;
+    m.add_function(wrap_pyfunction!(write::write_parquet, m)?)?;
+    m.add_class::<inspect::PyParquetFile>()?;
+    m.add_class::<stream::PyBatchReader>()?;
     Ok(())
 }

@@ -1,0 +1,175 @@
+"""Parquet reading and writing.
+
+``read_parquet`` decodes each column straight into one contiguous Arrow buffer, columns in
+parallel with the GIL released; ``read_pandas`` hands those buffers to pandas with no second
+copy; ``ParquetFile`` inspects and streams; ``write_parquet`` writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from colbridge import _colbridge as _core
+from colbridge._colbridge import BatchReader, ParquetFile, Table
+from colbridge.errors import UnsupportedTypeError
+
+__all__ = ["BatchReader", "ParquetFile", "read_pandas", "read_parquet", "write_parquet"]
+
+Source = str | os.PathLike[str] | bytes | bytearray | memoryview | Any
+Filters = Sequence[tuple[str, str, Any]] | Sequence[Sequence[tuple[str, str, Any]]]
+
+
+def read_parquet(
+    source: Source,
+    columns: Sequence[str] | None = None,
+    row_groups: Sequence[int] | None = None,
+    filters: Filters | None = None,
+    batch_size: int | None = None,
+    use_threads: bool = True,
+) -> Table:
+    """Read a Parquet file into a :class:`Table` (one contiguous buffer per column).
+
+    ``source`` is a path, bytes / a buffer, or a binary file object. ``filters`` takes the
+    pyarrow/pandas DNF form (``[("x", ">", 3)]``, or a list of such lists for OR); row groups
+    are pruned by their statistics, then rows are filtered exactly. ``batch_size`` splits the
+    columns into chunks of that many rows (zero-copy slices).
+
+    Example:
+        >>> t = colbridge.read_parquet("data.parquet", columns=["x"], filters=[("x", ">", 3)])
+        >>> t.num_rows
+        6
+    """
+    return _core.read_parquet(
+        source,
+        columns=None if columns is None else list(columns),
+        row_groups=None if row_groups is None else list(row_groups),
+        filters=filters,
+        batch_size=batch_size,
+        use_threads=use_threads,
+    )
+
+
+def _pandas_metadata(schema_metadata: dict[str, str]) -> dict[str, Any] | None:
+    raw = schema_metadata.get("pandas")
+    if not raw:
+        return None
+    try:
+        meta = json.loads(raw)
+    except ValueError:
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def _restore_pandas_metadata(df: Any, meta: dict[str, Any], whole_file: bool) -> Any:
+    import pandas as pd
+
+    names = {c.get("field_name"): c.get("name") for c in meta.get("columns", [])}
+    index_fields = [i for i in meta.get("index_columns", []) if isinstance(i, str)]
+    present = [i for i in index_fields if i in df.columns]
+    if present:
+        df = df.set_index(present)
+        df.index.names = [names.get(i, i) if not str(i).startswith("__index_level_") or names.get(i) else None for i in present]
+    else:
+        ranges = [i for i in meta.get("index_columns", []) if isinstance(i, dict)]
+        if len(ranges) == 1 and ranges[0].get("kind") == "range" and whole_file:
+            r = ranges[0]
+            index = pd.RangeIndex(r["start"], r["stop"], r["step"], name=r.get("name"))
+            if len(index) == len(df):
+                df.index = index
+    renamed = {f: n for f, n in names.items() if f in df.columns and n is not None and n != f}
+    if renamed:
+        df = df.rename(columns=renamed, copy=False) if _rename_takes_copy() else df.rename(columns=renamed)
+    return df
+
+
+def _rename_takes_copy() -> bool:
+    import pandas as pd
+
+    return int(pd.__version__.split(".")[0]) < 3
+
+
+def read_pandas(
+    source: Source,
+    columns: Sequence[str] | None = None,
+    row_groups: Sequence[int] | None = None,
+    filters: Filters | None = None,
+    use_threads: bool = True,
+    dtype_backend: str | None = None,
+) -> Any:
+    """Read a Parquet file into a pandas DataFrame, writing each value to memory once.
+
+    With ``dtype_backend=None`` the decoded buffers become the DataFrame's columns: nulls are
+    written as NaN / NaT / -1 codes in place, nullable integers become masked arrays sharing
+    the values. The frame owns its memory like any pandas frame (writable, aliased by nothing
+    else). ``"numpy_nullable"`` and ``"pyarrow"`` pick pandas' nullable or Arrow-backed dtypes
+    as ``pandas.read_parquet`` does. The pandas index and column names stored by pandas/pyarrow
+    are restored.
+
+    Example:
+        >>> df = colbridge.read_pandas("data.parquet")
+        >>> df.loc[0, "x"] = 5  # a normal, writable frame
+    """
+    from colbridge.pandas import to_dataframe
+
+    if dtype_backend not in (None, "numpy_nullable", "pyarrow"):
+        from colbridge.errors import InvalidInputError
+
+        raise InvalidInputError(
+            f"dtype_backend must be None, 'numpy_nullable' or 'pyarrow', not {dtype_backend!r}"
+        )
+    pf = ParquetFile(source) if not hasattr(source, "read") else None
+    meta = _pandas_metadata(pf.schema.metadata) if pf is not None else None
+    cols = None if columns is None else list(columns)
+    if meta is not None and cols is not None:
+        cols += [i for i in meta.get("index_columns", []) if isinstance(i, str) and i not in cols]
+    kwargs = dict(
+        columns=cols,
+        row_groups=None if row_groups is None else list(row_groups),
+        filters=filters,
+        use_threads=use_threads,
+    )
+    if dtype_backend is None:
+        table = _core.read_parquet_for_pandas(source, **kwargs)
+        df = to_dataframe(table, hand_over=True)
+        del table
+    else:
+        table = _core.read_parquet(source, **kwargs)
+        df = to_dataframe(table, dtype_backend=dtype_backend)
+    if meta is None and pf is None:
+        meta = _pandas_metadata(table.schema.metadata)
+    if meta is not None:
+        df = _restore_pandas_metadata(df, meta, whole_file=filters is None and row_groups is None)
+    return df
+
+
+def write_parquet(
+    data: Any,
+    where: str | os.PathLike[str] | Any,
+    compression: str | None = "zstd",
+    compression_level: int | None = None,
+    row_group_size: int | None = None,
+    write_statistics: bool = True,
+) -> None:
+    """Write a :class:`Table`, a pandas DataFrame or any Arrow PyCapsule producer to Parquet.
+
+    Example:
+        >>> colbridge.write_parquet(colbridge.table({"x": [1, 2]}), "out.parquet")
+    """
+    from colbridge._construct import table as to_table
+
+    if not isinstance(data, Table):
+        try:
+            data = to_table(data)
+        except UnsupportedTypeError as e:
+            raise UnsupportedTypeError(f"write_parquet: {e}") from None
+    _core.write_parquet(
+        data,
+        where,
+        compression=compression,
+        compression_level=compression_level,
+        row_group_size=row_group_size,
+        write_statistics=write_statistics,
+    )

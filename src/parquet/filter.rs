@@ -1,0 +1,353 @@
+//! Row filters in the pyarrow/pandas DNF form (`[("x", ">", 3), ...]` or a list of such lists):
+//! pruning row groups by their statistics, then an exact boolean mask over the rows.
+
+use arrow_arith::boolean::{and_kleene, is_null, not, or_kleene};
+use arrow_array::{Array, ArrayRef, BooleanArray, Datum, RecordBatch, Scalar};
+use arrow_ord::cmp;
+use arrow_schema::{DataType, Schema};
+use parquet::arrow::arrow_reader::statistics::StatisticsConverter;
+use parquet::file::metadata::ParquetMetaData;
+use parquet::schema::types::SchemaDescriptor;
+use pyo3::prelude::*;
+
+use crate::array::from_py;
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    In,
+    NotIn,
+    IsNull,
+    IsNotNull,
+}
+
+impl Op {
+    fn parse(s: &str) -> Result<Self> {
+        Ok(match s.trim().to_ascii_lowercase().as_str() {
+            "=" | "==" => Op::Eq,
+            "!=" => Op::Ne,
+            "<" => Op::Lt,
+            "<=" => Op::Le,
+            ">" => Op::Gt,
+            ">=" => Op::Ge,
+            "in" => Op::In,
+            "not in" => Op::NotIn,
+            "is null" | "is" => Op::IsNull,
+            "is not null" | "is not" => Op::IsNotNull,
+            other => {
+                return Err(Error::InvalidInput(format!(
+                    "unknown filter operator '{other}'"
+                )))
+            }
+        })
+    }
+}
+
+/// One `(column, op, value)` term, with its literal(s) converted to the column's type.
+#[derive(Debug, Clone)]
+pub struct Term {
+    pub column: String,
+    pub op: Op,
+    /// The literal values (one for comparisons, any number for `in`), of the column's type.
+    pub literals: Option<ArrayRef>,
+}
+
+/// An OR of ANDs of terms.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    pub disjuncts: Vec<Vec<Term>>,
+}
+
+fn value_type(dt: &DataType) -> &DataType {
+    match dt {
+        DataType::Dictionary(_, v) => v,
+        other => other,
+    }
+}
+
+fn parse_term(obj: &Bound<'_, PyAny>, schema: &Schema) -> Result<Term> {
+    let bad = || {
+        Error::InvalidInput(format!(
+            "a filter term must be (column, op, value), got {obj}"
+        ))
+    };
+    let (column, op, value): (String, String, Bound<'_, PyAny>) =
+        obj.extract().map_err(|_| bad())?;
+    let op = Op::parse(&op)?;
+    let field = schema
+        .field_with_name(&column)
+        .map_err(|_| Error::InvalidInput(format!("filter on unknown column '{column}'")))?;
+    let dt = value_type(field.data_type()).clone();
+    let literals = match op {
+        Op::IsNull | Op::IsNotNull => None,
+        Op::In | Op::NotIn => {
+            if value.is_instance_of::<pyo3::types::PyString>() {
+                return Err(Error::InvalidInput(format!(
+                    "'{column}' in ...: the value must be a collection, not a string"
+                )));
+            }
+            Some(from_py::array_from_sequence(&value, Some(dt))?)
+        }
+        _ => {
+            if value.is_none() {
+                return Err(Error::InvalidInput(format!(
+                    "comparing '{column}' with None: use 'is null' / 'is not null'"
+                )));
+            }
+            let list = pyo3::types::PyList::new(obj.py(), [value])
+                .map_err(|e| Error::InvalidInput(e.to_string()))?;
+            Some(from_py::array_from_sequence(list.as_any(), Some(dt))?)
+        }
+    };
+    Ok(Term {
+        column,
+        op,
+        literals,
+    })
+}
+
+impl Filter {
+    /// Parse DNF filters against the file's Arrow schema (GIL held: literals are Python objects).
+    pub fn from_py(obj: &Bound<'_, PyAny>, schema: &Schema) -> Result<Self> {
+        let outer: Vec<Bound<'_, PyAny>> =
+            obj.try_iter().and_then(|it| it.collect()).map_err(|_| {
+                Error::InvalidInput(
+                    "filters must be a list of tuples or a list of lists of tuples".into(),
+                )
+            })?;
+        if outer.is_empty() {
+            return Ok(Filter { disjuncts: vec![] });
+        }
+        let nested = outer[0].is_instance_of::<pyo3::types::PyList>();
+        let groups: Vec<Vec<Bound<'_, PyAny>>> = if nested {
+            outer
+                .iter()
+                .map(|g| g.try_iter().and_then(|it| it.collect()))
+                .collect::<PyResult<_>>()
+                .map_err(|e| Error::InvalidInput(e.to_string()))?
+        } else {
+            vec![outer]
+        };
+        let disjuncts = groups
+            .iter()
+            .map(|g| {
+                g.iter()
+                    .map(|t| parse_term(t, schema))
+                    .collect::<Result<Vec<_>>>()
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Filter { disjuncts })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.disjuncts.is_empty()
+    }
+
+    /// Names of the columns the filter reads.
+    pub fn columns(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for t in self.disjuncts.iter().flatten() {
+            if !out.contains(&t.column) {
+                out.push(t.column.clone());
+            }
+        }
+        out
+    }
+
+    /// The row groups (among `candidates`) whose statistics do not rule the filter out.
+    pub fn prune_row_groups(
+        &self,
+        candidates: &[usize],
+        arrow_schema: &Schema,
+        parquet_schema: &SchemaDescriptor,
+        metadata: &ParquetMetaData,
+    ) -> Result<Vec<usize>> {
+        if self.is_empty() || candidates.is_empty() {
+            return Ok(candidates.to_vec());
+        }
+        let groups: Vec<_> = candidates.iter().map(|&i| metadata.row_group(i)).collect();
+        let n = groups.len();
+        let mut any = BooleanArray::from(vec![false; n]);
+        for conj in &self.disjuncts {
+            let mut all = BooleanArray::from(vec![true; n]);
+            for term in conj {
+                let may = term_may_match(term, arrow_schema, parquet_schema, &groups, n)
+                    .unwrap_or_else(|_| BooleanArray::from(vec![true; n]));
+                all = and_kleene(&all, &may)?;
+            }
+            any = or_kleene(&any, &all)?;
+        }
+        Ok(candidates
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| any.value(*i))
+            .map(|(_, &rg)| rg)
+            .collect())
+    }
+
+    /// The exact row mask over a batch holding (at least) the filter's columns.
+    pub fn evaluate(&self, batch: &RecordBatch) -> Result<BooleanArray> {
+        let n = batch.num_rows();
+        let mut any = BooleanArray::from(vec![false; n]);
+        for conj in &self.disjuncts {
+            let mut all = BooleanArray::from(vec![true; n]);
+            for term in conj {
+                let col = batch.column_by_name(&term.column).ok_or_else(|| {
+                    Error::InvalidInput(format!("filter column '{}' missing", term.column))
+                })?;
+                all = arrow_arith::boolean::and(&all, &definite(&eval_term(term, col)?))?;
+            }
+            any = arrow_arith::boolean::or(&any, &all)?;
+        }
+        Ok(any)
+    }
+}
+
+/// Null (unknown) results count as "does not match" for rows.
+fn definite(mask: &BooleanArray) -> BooleanArray {
+    if mask.null_count() == 0 {
+        return mask.clone();
+    }
+    let values = mask.values()
+        & &mask
+            .nulls()
+            .map(|n| n.inner().clone())
+            .unwrap_or_else(|| arrow_buffer::BooleanBuffer::new_set(mask.len()));
+    BooleanArray::new(values, None)
+}
+
+/// Null (unknown) results count as "may match" for statistics.
+fn possible(mask: &BooleanArray) -> BooleanArray {
+    match mask.nulls() {
+        None => mask.clone(),
+        Some(n) => BooleanArray::new(mask.values() | &!n.inner(), None),
+    }
+}
+
+fn compare(op: Op, left: &dyn Datum, right: &dyn Datum) -> Result<BooleanArray> {
+    Ok(match op {
+        Op::Eq => cmp::eq(left, right)?,
+        Op::Ne => cmp::neq(left, right)?,
+        Op::Lt => cmp::lt(left, right)?,
+        Op::Le => cmp::lt_eq(left, right)?,
+        Op::Gt => cmp::gt(left, right)?,
+        Op::Ge => cmp::gt_eq(left, right)?,
+        _ => return Err(Error::InvalidInput("not a comparison".into())),
+    })
+}
+
+fn scalar_at(values: &ArrayRef, i: usize, dt: &DataType) -> Result<Scalar<ArrayRef>> {
+    let one = values.slice(i, 1);
+    let one = if one.data_type() == dt {
+        one
+    } else {
+        arrow_cast::cast(&one, dt)?
+    };
+    Ok(Scalar::new(one))
+}
+
+fn eval_term(term: &Term, col: &ArrayRef) -> Result<BooleanArray> {
+    let col = match col.data_type() {
+        DataType::Dictionary(_, v) => arrow_cast::cast(col, v)?,
+        _ => col.clone(),
+    };
+    let dt = col.data_type().clone();
+    match term.op {
+        Op::IsNull => Ok(is_null(&col)?),
+        Op::IsNotNull => Ok(not(&is_null(&col)?)?),
+        Op::In | Op::NotIn => {
+            let lits = term
+                .literals
+                .as_ref()
+                .ok_or_else(|| Error::InvalidInput("missing values".into()))?;
+            let mut hit = BooleanArray::from(vec![false; col.len()]);
+            for i in 0..lits.len() {
+                if lits.is_valid(i) {
+                    hit = arrow_arith::boolean::or(
+                        &hit,
+                        &definite(&cmp::eq(&col, &scalar_at(lits, i, &dt)?)?),
+                    )?;
+                }
+            }
+            if term.op == Op::NotIn {
+                let valid = not(&is_null(&col)?)?;
+                hit = arrow_arith::boolean::and(&not(&hit)?, &valid)?;
+            }
+            Ok(hit)
+        }
+        op => {
+            let lits = term
+                .literals
+                .as_ref()
+                .ok_or_else(|| Error::InvalidInput("missing value".into()))?;
+            compare(op, &col, &scalar_at(lits, 0, &dt)?)
+        }
+    }
+}
+
+fn term_may_match(
+    term: &Term,
+    arrow_schema: &Schema,
+    parquet_schema: &SchemaDescriptor,
+    groups: &[&parquet::file::metadata::RowGroupMetaData],
+    n: usize,
+) -> Result<BooleanArray> {
+    let all_true = || BooleanArray::from(vec![true; n]);
+    let conv = StatisticsConverter::try_new(&term.column, arrow_schema, parquet_schema)?;
+    if conv.parquet_column_index().is_none() {
+        return Ok(all_true());
+    }
+    let mins = conv.row_group_mins(groups.iter().copied())?;
+    let maxes = conv.row_group_maxes(groups.iter().copied())?;
+    let mins = unwrap_dictionary(mins)?;
+    let maxes = unwrap_dictionary(maxes)?;
+    let dt = mins.data_type().clone();
+    let lits = term.literals.as_ref();
+    let range = |op: Op, i: usize| -> Result<BooleanArray> {
+        let lit = scalar_at(
+            lits.ok_or_else(|| Error::InvalidInput("missing value".into()))?,
+            i,
+            &dt,
+        )?;
+        Ok(possible(&match op {
+            Op::Eq => and_kleene(&cmp::lt_eq(&mins, &lit)?, &cmp::gt_eq(&maxes, &lit)?)?,
+            Op::Lt => cmp::lt(&mins, &lit)?,
+            Op::Le => cmp::lt_eq(&mins, &lit)?,
+            Op::Gt => cmp::gt(&maxes, &lit)?,
+            Op::Ge => cmp::gt_eq(&maxes, &lit)?,
+            _ => all_true(),
+        }))
+    };
+    match term.op {
+        Op::Eq | Op::Lt | Op::Le | Op::Gt | Op::Ge => range(term.op, 0),
+        Op::In => {
+            let lits = lits.ok_or_else(|| Error::InvalidInput("missing values".into()))?;
+            let mut any = BooleanArray::from(vec![false; n]);
+            for i in 0..lits.len() {
+                if lits.is_valid(i) {
+                    any = arrow_arith::boolean::or(&any, &range(Op::Eq, i)?)?;
+                }
+            }
+            Ok(any)
+        }
+        Op::IsNull => {
+            let nulls = conv.row_group_null_counts(groups.iter().copied())?;
+            let zero = arrow_array::UInt64Array::new_scalar(0);
+            Ok(possible(&cmp::gt(&nulls, &zero)?))
+        }
+        Op::Ne | Op::NotIn | Op::IsNotNull => Ok(all_true()),
+    }
+}
+
+fn unwrap_dictionary(a: ArrayRef) -> Result<ArrayRef> {
+    Ok(match a.data_type() {
+        DataType::Dictionary(_, v) => arrow_cast::cast(&a, v)?,
+        _ => a,
+    })
+}

@@ -1,0 +1,210 @@
+//! `ParquetFile`: the schema, footer metadata (row groups, column chunks, codecs, encodings,
+//! statistics, sizes) and batch streaming of one Parquet file.
+
+use parquet::arrow::arrow_reader::ArrowReaderMetadata;
+use parquet::file::metadata::{ColumnChunkMetaData, RowGroupMetaData};
+use parquet::file::statistics::Statistics;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList};
+use pyo3::IntoPyObjectExt;
+
+use crate::parquet::read::{self, resolve_columns, resolve_row_groups};
+use crate::parquet::source::Source;
+use crate::parquet::stream::PyBatchReader;
+use crate::table::PyTable;
+use crate::types::PySchema;
+
+/// An open Parquet file: inspect it, read it whole, or stream it in batches.
+///
+/// Example:
+///     >>> pf = colbridge.ParquetFile("data.parquet")
+///     >>> pf.num_rows, pf.metadata["num_row_groups"]
+///     (1000, 1)
+#[pyclass(name = "ParquetFile", module = "colbridge", frozen)]
+pub struct PyParquetFile {
+    source: Source,
+    meta: ArrowReaderMetadata,
+}
+
+fn stat_value<'py>(
+    py: Python<'py>,
+    bytes: Option<&[u8]>,
+    stats: &Statistics,
+) -> PyResult<Bound<'py, PyAny>> {
+    let Some(b) = bytes else {
+        return Ok(py.None().into_bound(py));
+    };
+    Ok(match stats {
+        Statistics::Boolean(_) => (b.first().copied().unwrap_or(0) != 0).into_bound_py_any(py)?,
+        Statistics::Int32(_) if b.len() == 4 => {
+            i32::from_le_bytes([b[0], b[1], b[2], b[3]]).into_bound_py_any(py)?
+        }
+        Statistics::Int64(_) if b.len() == 8 => {
+            i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+                .into_bound_py_any(py)?
+        }
+        Statistics::Float(_) if b.len() == 4 => {
+            f32::from_le_bytes([b[0], b[1], b[2], b[3]]).into_bound_py_any(py)?
+        }
+        Statistics::Double(_) if b.len() == 8 => {
+            f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+                .into_bound_py_any(py)?
+        }
+        _ => match std::str::from_utf8(b) {
+            Ok(s) => s.into_bound_py_any(py)?,
+            Err(_) => PyBytes::new(py, b).into_any(),
+        },
+    })
+}
+
+fn column_dict<'py>(py: Python<'py>, c: &ColumnChunkMetaData) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("path", c.column_path().string())?;
+    d.set_item("physical_type", c.column_type().to_string())?;
+    d.set_item("compression", c.compression().to_string())?;
+    let encodings: Vec<String> = c.encodings().map(|e| e.to_string()).collect();
+    d.set_item("encodings", encodings)?;
+    d.set_item("num_values", c.num_values())?;
+    d.set_item("total_compressed_size", c.compressed_size())?;
+    d.set_item("total_uncompressed_size", c.uncompressed_size())?;
+    d.set_item("data_page_offset", c.data_page_offset())?;
+    d.set_item("dictionary_page_offset", c.dictionary_page_offset())?;
+    d.set_item(
+        "has_page_index",
+        c.column_index_offset().is_some() && c.offset_index_offset().is_some(),
+    )?;
+    match c.statistics() {
+        Some(s) => {
+            let st = PyDict::new(py);
+            st.set_item("min", stat_value(py, s.min_bytes_opt(), s)?)?;
+            st.set_item("max", stat_value(py, s.max_bytes_opt(), s)?)?;
+            st.set_item("null_count", s.null_count_opt())?;
+            st.set_item("distinct_count", s.distinct_count_opt())?;
+            d.set_item("statistics", st)?;
+        }
+        None => d.set_item("statistics", py.None())?,
+    }
+    Ok(d)
+}
+
+fn row_group_dict<'py>(py: Python<'py>, rg: &RowGroupMetaData) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("num_rows", rg.num_rows())?;
+    d.set_item("total_byte_size", rg.total_byte_size())?;
+    d.set_item("compressed_size", rg.compressed_size())?;
+    let cols = PyList::empty(py);
+    for c in rg.columns() {
+        cols.append(column_dict(py, c)?)?;
+    }
+    d.set_item("columns", cols)?;
+    Ok(d)
+}
+
+#[pymethods]
+impl PyParquetFile {
+    #[new]
+    fn py_new(py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let source = Source::from_py(source)?;
+        let meta = {
+            let s = source.clone();
+            py.detach(move || read::load_metadata(&s))?
+        };
+        Ok(Self { source, meta })
+    }
+
+    /// The Arrow schema the file decodes to.
+    #[getter]
+    fn schema(&self) -> PySchema {
+        PySchema(self.meta.schema().clone())
+    }
+
+    #[getter]
+    fn num_rows(&self) -> i64 {
+        self.meta.metadata().file_metadata().num_rows()
+    }
+
+    #[getter]
+    fn num_row_groups(&self) -> usize {
+        self.meta.metadata().num_row_groups()
+    }
+
+    /// The footer as a dict: created_by, version, num_rows, key_value_metadata, and per row
+    /// group its size and column chunks (codec, encodings, statistics, sizes).
+    #[getter]
+    fn metadata<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let md = self.meta.metadata();
+        let fm = md.file_metadata();
+        let d = PyDict::new(py);
+        d.set_item("created_by", fm.created_by())?;
+        d.set_item("version", fm.version())?;
+        d.set_item("num_rows", fm.num_rows())?;
+        d.set_item("num_columns", fm.schema_descr().num_columns())?;
+        d.set_item("num_row_groups", md.num_row_groups())?;
+        let kv = PyDict::new(py);
+        for entry in fm.key_value_metadata().into_iter().flatten() {
+            kv.set_item(&entry.key, entry.value.as_deref())?;
+        }
+        d.set_item("key_value_metadata", kv)?;
+        let groups = PyList::empty(py);
+        for rg in md.row_groups() {
+            groups.append(row_group_dict(py, rg)?)?;
+        }
+        d.set_item("row_groups", groups)?;
+        Ok(d)
+    }
+
+    /// Read the file (or some columns / row groups, optionally filtered) into a `Table`.
+    #[pyo3(signature = (columns = None, row_groups = None, filters = None, use_threads = true))]
+    fn read(
+        &self,
+        py: Python<'_>,
+        columns: Option<Vec<String>>,
+        row_groups: Option<Vec<usize>>,
+        filters: Option<&Bound<'_, PyAny>>,
+        use_threads: bool,
+    ) -> PyResult<PyTable> {
+        let decoded = crate::parquet::read_with(
+            py,
+            self.source.clone(),
+            columns,
+            row_groups,
+            filters,
+            use_threads,
+        )?;
+        Ok(crate::parquet::into_table(decoded, None)?)
+    }
+
+    /// Stream the file in record batches: a reader that implements `__arrow_c_stream__`
+    /// (for Polars, DuckDB, pyarrow) and iterates as `Table`s of one batch each.
+    ///
+    /// Example:
+    ///     >>> for batch in colbridge.ParquetFile("data.parquet").iter_batches(batch_size=100):
+    ///     ...     print(batch.num_rows)
+    #[pyo3(signature = (batch_size = 65536, columns = None, row_groups = None))]
+    fn iter_batches(
+        &self,
+        batch_size: usize,
+        columns: Option<Vec<String>>,
+        row_groups: Option<Vec<usize>>,
+    ) -> PyResult<PyBatchReader> {
+        let roots = resolve_columns(self.meta.schema(), &columns)?;
+        let rgs = resolve_row_groups(&self.meta, &row_groups)?;
+        Ok(PyBatchReader::open(
+            &self.source,
+            &self.meta,
+            roots,
+            rgs,
+            batch_size.max(1),
+        )?)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "colbridge.ParquetFile({}: {} rows, {} row groups, {} columns)",
+            self.source.describe(),
+            self.num_rows(),
+            self.num_row_groups(),
+            self.meta.schema().fields().len()
+        )
+    }
+}

@@ -1,0 +1,307 @@
+//! Parallel, one-copy Parquet decoding: metadata → plan (columns, row groups, filter) → one
+//! reader per column on its own file handle, each producing a single contiguous array.
+//!
+//! Every call into the parquet crate runs under `catch_unwind`: some malformed pages make it
+//! panic, and a panic must reach Python as a `ParquetError`, never as a crash.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use arrow_array::{ArrayRef, RecordBatch, RecordBatchReader};
+use arrow_schema::{ArrowError, DataType, SchemaRef};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection,
+};
+use parquet::arrow::ProjectionMask;
+
+use crate::error::{panic_message, Error, Result};
+use crate::parquet::filter::Filter;
+use crate::parquet::source::{Handle, Source};
+
+/// Run `f`, turning a panic inside the parquet crate into a `ParquetError`.
+pub fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(payload) => Err(Error::Parquet(format!(
+            "{what}: the Parquet decoder failed on malformed data ({})",
+            panic_message(payload.as_ref())
+        ))),
+    }
+}
+
+fn context(what: &str) -> impl Fn(Error) -> Error + '_ {
+    move |e| match e {
+        Error::Parquet(m) => Error::Parquet(format!("{what}: {m}")),
+        Error::Arrow(m) => Error::Parquet(format!("{what}: {m}")),
+        other => other,
+    }
+}
+
+/// Footer metadata (with the page index where present) and the Arrow schema.
+pub fn load_metadata(source: &Source) -> Result<ArrowReaderMetadata> {
+    let what = source.describe();
+    guarded(&what, || {
+        let handle = source.open()?;
+        let options = ArrowReaderOptions::new()
+            .with_page_index_policy(parquet::file::metadata::PageIndexPolicy::Optional);
+        let meta = ArrowReaderMetadata::load(&handle, options.clone())
+            .or_else(|_| ArrowReaderMetadata::load(&handle, ArrowReaderOptions::new()))?;
+        // pyarrow decodes dictionary-encoded strings as dictionary<string>; arrow-rs keeps
+        // dictionary<large_string>. Ask arrow-rs for pyarrow's type where it can decode it.
+        let schema = meta.schema();
+        let wanted: Vec<_> = schema
+            .fields()
+            .iter()
+            .map(|f| match f.data_type() {
+                DataType::Dictionary(k, v)
+                    if **v == DataType::LargeUtf8 || **v == DataType::LargeBinary =>
+                {
+                    let small = if **v == DataType::LargeUtf8 {
+                        DataType::Utf8
+                    } else {
+                        DataType::Binary
+                    };
+                    Arc::new(
+                        f.as_ref()
+                            .clone()
+                            .with_data_type(DataType::Dictionary(k.clone(), Box::new(small))),
+                    )
+                }
+                _ => f.clone(),
+            })
+            .collect();
+        if wanted.iter().zip(schema.fields()).all(|(a, b)| a == b) {
+            return Ok(meta);
+        }
+        let adjusted = Arc::new(arrow_schema::Schema::new_with_metadata(
+            wanted,
+            schema.metadata().clone(),
+        ));
+        Ok(
+            ArrowReaderMetadata::try_new(meta.metadata().clone(), options.with_schema(adjusted))
+                .unwrap_or(meta),
+        )
+    })
+    .map_err(context(&what))
+}
+
+/// What to read.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    pub columns: Option<Vec<String>>,
+    pub row_groups: Option<Vec<usize>>,
+    pub filter: Option<Filter>,
+    pub use_threads: bool,
+}
+
+/// A decoded table: schema and one contiguous array per column.
+pub struct Decoded {
+    pub schema: SchemaRef,
+    pub columns: Vec<ArrayRef>,
+    pub num_rows: usize,
+}
+
+/// The top-level column indices to read, in the order asked for.
+pub fn resolve_columns(schema: &SchemaRef, columns: &Option<Vec<String>>) -> Result<Vec<usize>> {
+    match columns {
+        None => Ok((0..schema.fields().len()).collect()),
+        Some(names) => names
+            .iter()
+            .map(|n| {
+                schema
+                    .index_of(n)
+                    .map_err(|_| Error::InvalidInput(format!("no column named '{n}' in the file")))
+            })
+            .collect(),
+    }
+}
+
+pub fn resolve_row_groups(
+    meta: &ArrowReaderMetadata,
+    row_groups: &Option<Vec<usize>>,
+) -> Result<Vec<usize>> {
+    let n = meta.metadata().num_row_groups();
+    match row_groups {
+        None => Ok((0..n).collect()),
+        Some(rgs) => {
+            if let Some(bad) = rgs.iter().find(|&&i| i >= n) {
+                return Err(Error::InvalidInput(format!(
+                    "row group {bad} out of range: the file has {n}"
+                )));
+            }
+            Ok(rgs.clone())
+        }
+    }
+}
+
+fn expected_rows(meta: &ArrowReaderMetadata, rgs: &[usize]) -> Result<usize> {
+    let mut total: usize = 0;
+    for &i in rgs {
+        let n = meta.metadata().row_group(i).num_rows();
+        let n = usize::try_from(n)
+            .map_err(|_| Error::Parquet(format!("row group {i} has a negative row count ({n})")))?;
+        total = total
+            .checked_add(n)
+            .ok_or_else(|| Error::Parquet("row counts overflow".into()))?;
+    }
+    Ok(total)
+}
+
+/// Decode one projection (one column, or the filter's columns) into a single batch.
+fn decode(
+    source: &Source,
+    meta: &ArrowReaderMetadata,
+    roots: Vec<usize>,
+    rgs: &[usize],
+    selection: Option<RowSelection>,
+    rows: usize,
+    what: &str,
+) -> Result<RecordBatch> {
+    guarded(what, || {
+        let handle: Handle = source.open()?;
+        let mask = ProjectionMask::roots(meta.metadata().file_metadata().schema_descr(), roots);
+        let mut builder = ParquetRecordBatchReaderBuilder::new_with_metadata(handle, meta.clone())
+            .with_projection(mask)
+            .with_row_groups(rgs.to_vec())
+            .with_batch_size(rows.clamp(1, 1 << 30));
+        if let Some(sel) = selection {
+            builder = builder.with_row_selection(sel);
+        }
+        let reader = builder.build()?;
+        let schema = reader.schema();
+        let batches = reader.collect::<std::result::Result<Vec<_>, ArrowError>>()?;
+        let batch = match batches.len() {
+            1 => batches
+                .into_iter()
+                .next()
+                .ok_or_else(|| Error::Parquet("no batch".into()))?,
+            0 => RecordBatch::new_empty(schema),
+            _ => arrow_select::concat::concat_batches(&schema, &batches)?,
+        };
+        Ok(batch)
+    })
+    .map_err(context(what))
+}
+
+/// Read a Parquet file into one contiguous array per column, columns decoded in parallel.
+pub fn read(
+    source: &Source,
+    meta: &ArrowReaderMetadata,
+    options: &ReadOptions,
+    cancel: &AtomicBool,
+) -> Result<Decoded> {
+    let file = source.describe();
+    let schema = meta.schema().clone();
+    let indices = resolve_columns(&schema, &options.columns)?;
+    let mut rgs = resolve_row_groups(meta, &options.row_groups)?;
+
+    let mut selection = None;
+    let mut rows = expected_rows(meta, &rgs)?;
+    if let Some(filter) = options.filter.as_ref().filter(|f| !f.is_empty()) {
+        rgs = filter.prune_row_groups(&rgs, &schema, meta.parquet_schema(), meta.metadata())?;
+        rows = expected_rows(meta, &rgs)?;
+        let filter_roots = resolve_columns(&schema, &Some(filter.columns()))?;
+        let what = format!("{file} (filter columns)");
+        let batch = decode(source, meta, filter_roots, &rgs, None, rows, &what)?;
+        check_rows(&batch, rows, &what)?;
+        let mask = filter.evaluate(&batch)?;
+        rows = mask.true_count();
+        selection = Some(RowSelection::from_filters(&[mask]));
+    }
+
+    let out: Mutex<Vec<Option<ArrayRef>>> = Mutex::new(vec![None; indices.len()]);
+    let next = AtomicUsize::new(0);
+    let first_error: Mutex<Option<Error>> = Mutex::new(None);
+    let threads = if options.use_threads {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(indices.len())
+            .max(1)
+    } else {
+        1
+    };
+    let work = || loop {
+        let k = next.fetch_add(1, Ordering::Relaxed);
+        if k >= indices.len() || cancel.load(Ordering::Relaxed) {
+            break;
+        }
+        if first_error.lock().map(|e| e.is_some()).unwrap_or(true) {
+            break;
+        }
+        let root = indices[k];
+        let what = format!("{file}, column '{}'", schema.field(root).name());
+        let result = decode(
+            source,
+            meta,
+            vec![root],
+            &rgs,
+            selection.clone(),
+            rows,
+            &what,
+        )
+        .and_then(|b| check_rows(&b, rows, &what).map(|_| b));
+        match result {
+            Ok(batch) => {
+                if let Ok(mut slots) = out.lock() {
+                    slots[k] = batch.columns().first().cloned();
+                }
+            }
+            Err(e) => {
+                if let Ok(mut slot) = first_error.lock() {
+                    slot.get_or_insert(e);
+                }
+                break;
+            }
+        }
+    };
+    if threads == 1 {
+        work();
+    } else {
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(work);
+            }
+        });
+    }
+    if let Some(e) = first_error.into_inner().ok().flatten() {
+        return Err(e);
+    }
+    if cancel.load(Ordering::Relaxed) {
+        return Err(Error::Cancelled);
+    }
+    let slots = out
+        .into_inner()
+        .map_err(|_| Error::Parquet("a decoding thread failed".into()))?;
+    let columns = slots
+        .into_iter()
+        .map(|c| c.ok_or_else(|| Error::Parquet(format!("{file}: a column was not decoded"))))
+        .collect::<Result<Vec<_>>>()?;
+    let fields: Vec<_> = indices
+        .iter()
+        .map(|&i| schema.fields()[i].clone())
+        .collect();
+    let out_schema = Arc::new(arrow_schema::Schema::new_with_metadata(
+        fields,
+        schema.metadata().clone(),
+    ));
+    Ok(Decoded {
+        schema: out_schema,
+        columns,
+        num_rows: rows,
+    })
+}
+
+/// arrow-rs can silently return fewer rows than the metadata promises (e.g. for repeated
+/// fields without a LIST annotation); refuse rather than lose data.
+fn check_rows(batch: &RecordBatch, expected: usize, what: &str) -> Result<()> {
+    if batch.num_rows() != expected {
+        return Err(Error::Parquet(format!(
+            "{what}: decoded {} rows but the file's metadata promises {expected}; refusing to \
+             return incomplete data",
+            batch.num_rows()
+        )));
+    }
+    Ok(())
+}

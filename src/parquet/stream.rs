@@ -1,0 +1,155 @@
+//! Streaming a Parquet file batch by batch, as a Python iterator and as an Arrow C stream.
+//! Decoding happens lazily inside the stream's `get_next`, a C callback, so every step runs
+//! under a panic guard: a panic there would abort the process.
+
+use std::sync::Mutex;
+
+use arrow_array::{RecordBatch, RecordBatchReader};
+use arrow_schema::{ArrowError, SchemaRef};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder,
+};
+use parquet::arrow::ProjectionMask;
+use pyo3::prelude::*;
+
+use crate::error::{panic_message, Error, Result};
+use crate::parquet::read::guarded;
+use crate::parquet::source::Source;
+use crate::table::PyTable;
+
+/// A `ParquetRecordBatchReader` whose every step is panic-guarded.
+pub struct GuardedReader {
+    inner: Option<ParquetRecordBatchReader>,
+    schema: SchemaRef,
+}
+
+impl Iterator for GuardedReader {
+    type Item = std::result::Result<RecordBatch, ArrowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let inner = self.inner.as_mut()?;
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.next())) {
+            Ok(item) => item,
+            Err(payload) => {
+                self.inner = None;
+                Some(Err(ArrowError::ParquetError(format!(
+                    "the Parquet decoder failed on malformed data ({})",
+                    panic_message(payload.as_ref())
+                ))))
+            }
+        }
+    }
+}
+
+impl RecordBatchReader for GuardedReader {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+}
+
+/// Batches of a Parquet file; iterate it (each item a one-batch `Table`) or hand it to any
+/// Arrow consumer through `__arrow_c_stream__` (consumes it).
+#[pyclass(name = "BatchReader", module = "colbridge")]
+pub struct PyBatchReader {
+    reader: Mutex<Option<GuardedReader>>,
+    schema: SchemaRef,
+}
+
+impl PyBatchReader {
+    pub fn open(
+        source: &Source,
+        meta: &ArrowReaderMetadata,
+        roots: Vec<usize>,
+        rgs: Vec<usize>,
+        batch_size: usize,
+    ) -> Result<Self> {
+        let reader = guarded(&source.describe(), || {
+            let handle = source.open()?;
+            let mask = ProjectionMask::roots(meta.metadata().file_metadata().schema_descr(), roots);
+            Ok(
+                ParquetRecordBatchReaderBuilder::new_with_metadata(handle, meta.clone())
+                    .with_projection(mask)
+                    .with_row_groups(rgs)
+                    .with_batch_size(batch_size)
+                    .build()?,
+            )
+        })?;
+        let schema = reader.schema();
+        Ok(Self {
+            reader: Mutex::new(Some(GuardedReader {
+                inner: Some(reader),
+                schema: schema.clone(),
+            })),
+            schema,
+        })
+    }
+
+    fn take(&self) -> Result<GuardedReader> {
+        self.reader
+            .lock()
+            .ok()
+            .and_then(|mut r| r.take())
+            .ok_or_else(|| Error::InvalidInput("this BatchReader was already consumed".into()))
+    }
+}
+
+#[pymethods]
+impl PyBatchReader {
+    #[getter]
+    fn schema(&self) -> crate::types::PySchema {
+        crate::types::PySchema(self.schema.clone())
+    }
+
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&self, py: Python<'_>) -> PyResult<Option<PyTable>> {
+        let mut guard = self
+            .reader
+            .lock()
+            .map_err(|_| Error::Parquet("reader poisoned".into()))?;
+        let Some(reader) = guard.as_mut() else {
+            return Ok(None);
+        };
+        match py.detach(|| reader.next()) {
+            None => {
+                *guard = None;
+                Ok(None)
+            }
+            Some(Err(e)) => {
+                *guard = None;
+                Err(Error::from(e).into())
+            }
+            Some(Ok(batch)) => Ok(Some(PyTable::from_batches(batch.schema(), &[batch])?)),
+        }
+    }
+
+    /// Read all remaining batches into one `Table` (one chunk per batch).
+    fn read_all(&self, py: Python<'_>) -> PyResult<PyTable> {
+        let reader = self.take()?;
+        let schema = reader.schema.clone();
+        let batches = py
+            .detach(|| reader.collect::<std::result::Result<Vec<_>, ArrowError>>())
+            .map_err(Error::from)?;
+        Ok(PyTable::from_batches(schema, &batches)?)
+    }
+
+    #[pyo3(signature = (requested_schema = None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if requested_schema.as_ref().is_some_and(|r| !r.is_none()) {
+            let batches = self.read_all(py)?.to_batches()?;
+            return crate::ffi::export_batches_stream(
+                py,
+                self.schema.clone(),
+                batches,
+                requested_schema.as_ref(),
+            );
+        }
+        crate::ffi::export_reader_stream(py, Box::new(self.take()?))
+    }
+}
