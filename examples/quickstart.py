@@ -1,49 +1,74 @@
-"""colbridge quickstart: one copy of the data, many consumers.
+"""colbridge quickstart: load Parquet once, hand the same memory to every consumer.
 
-Builds a table in Rust, hands the same column to NumPy, pandas, Polars and (when installed)
-pyarrow, and prints the address each consumer holds: they are all the same.
+1. Writes a small bundled Parquet file (examples/data/trips.parquet) if it is not there yet.
+2. Reads it with colbridge: each column is decoded once, in Rust, into one buffer.
+3. Hands that buffer to NumPy, pandas, Polars and (when installed) pyarrow, printing the
+   address each consumer holds: they are all the same.
+4. Loads it straight into a writable pandas DataFrame with ``read_pandas``.
 
 Run: python examples/quickstart.py
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 import colbridge
 
+DATA = Path(__file__).resolve().parent / "data" / "trips.parquet"
+
+
+def bundled_file() -> Path:
+    """The example file, generated deterministically on first use."""
+    if not DATA.exists():
+        DATA.parent.mkdir(parents=True, exist_ok=True)
+        rng = np.random.default_rng(42)
+        n = 200_000
+        distance = rng.gamma(2.0, 1.5, n)
+        distance[rng.random(n) < 0.05] = np.nan
+        table = colbridge.table(
+            {
+                "trip_id": np.arange(n, dtype=np.int64),
+                "distance_km": np.ma.masked_invalid(distance),
+                "passengers": rng.integers(1, 5, n).astype(np.int8),
+                "pickup": (np.int64(1_700_000_000) + np.arange(n) * 7).view("datetime64[s]"),
+                "zone": colbridge.array([f"zone-{i % 12}" for i in range(n)]),
+            }
+        )
+        colbridge.write_parquet(table, DATA, compression="zstd", row_group_size=50_000)
+    return DATA
+
 
 def main() -> None:
-    n = 1_000_000
-    table = colbridge.table(
-        {
-            "id": np.arange(n, dtype=np.int64),
-            "value": np.linspace(0.0, 1.0, n),
-            "when": np.arange(n, dtype=np.int64).view("datetime64[s]"),
-        }
-    )
-    print(table)
-    column = table.column("value").chunk(0)
+    path = bundled_file()
+    pf = colbridge.ParquetFile(path)
+    print(pf)
+    print(pf.schema)
+
+    table = colbridge.read_parquet(path)
+    column = table.column("trip_id").chunk(0)
     rust_address = column.values.address
-    print(f"\nvalues buffer built in Rust at 0x{rust_address:x} ({column.values.size} bytes)")
+    print(f"\ntrip_id decoded in Rust into one buffer at 0x{rust_address:x}")
 
     holders: dict[str, int] = {"NumPy": column.to_numpy().__array_interface__["data"][0]}
     try:
         df = table.to_pandas()
-        holders["pandas"] = df["value"].to_numpy().__array_interface__["data"][0]
+        holders["pandas"] = df["trip_id"].to_numpy().__array_interface__["data"][0]
     except ImportError:
         print("pandas not installed: skipping")
     try:
         import polars as pl
 
-        series = pl.DataFrame(table)["value"]
+        series = pl.DataFrame(table)["trip_id"]
         holders["Polars"] = series.to_numpy(allow_copy=False).__array_interface__["data"][0]
     except ImportError:
         print("polars not installed: skipping")
     try:
         import pyarrow as pa
 
-        holders["pyarrow"] = pa.table(table).column("value").chunk(0).buffers()[1].address
+        holders["pyarrow"] = pa.table(table).column("trip_id").chunk(0).buffers()[1].address
     except ImportError:
         print("pyarrow not installed: skipping")
 
@@ -52,6 +77,15 @@ def main() -> None:
         print(f"{consumer:>8}: 0x{address:x}  {same}")
     if any(address != rust_address for address in holders.values()):
         raise SystemExit("a consumer holds a copy")
+
+    try:
+        frame = colbridge.read_pandas(path, filters=[("passengers", ">=", 3)])
+    except ImportError:
+        return
+    frame.loc[frame.index[0], "distance_km"] = 0.0  # a normal, writable pandas frame
+    print(f"\nread_pandas with a filter: {len(frame)} rows")
+    print(frame.dtypes.to_string())
+    print(frame.groupby("zone")["distance_km"].mean().round(2).head())
 
 
 if __name__ == "__main__":

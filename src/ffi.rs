@@ -214,9 +214,7 @@ pub fn import_field(obj: &Bound<'_, PyAny>) -> Result<Field> {
 
 /// Import the chunks of any `__arrow_c_array__` / `__arrow_c_stream__` producer.
 pub fn import_chunks(obj: &Bound<'_, PyAny>) -> Result<(Vec<ArrayRef>, FieldRef)> {
-    let any = obj
-        .extract::<AnyArray>()
-        .map_err(|e| capsule_error(PyErr::from(e)))?;
+    let any = obj.extract::<AnyArray>().map_err(capsule_error)?;
     let reader = any.into_reader().map_err(capsule_error)?;
     let field = reader.field();
     let chunks = reader.collect::<std::result::Result<Vec<_>, ArrowError>>()?;
@@ -227,7 +225,7 @@ pub fn import_chunks(obj: &Bound<'_, PyAny>) -> Result<(Vec<ArrayRef>, FieldRef)
 pub fn import_batches(obj: &Bound<'_, PyAny>) -> Result<(SchemaRef, Vec<RecordBatch>)> {
     let any = obj
         .extract::<pyo3_arrow::input::AnyRecordBatch>()
-        .map_err(|e| capsule_error(PyErr::from(e)))?;
+        .map_err(capsule_error)?;
     let reader = any.into_reader().map_err(capsule_error)?;
     let schema = reader.schema();
     let batches = reader.collect::<std::result::Result<Vec<_>, ArrowError>>()?;

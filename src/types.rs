@@ -231,7 +231,7 @@ impl PyDataType {
     }
 
     fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        ffi::export_schema_capsule(py, &Field::new("", self.0.clone(), true))
+        ffi::export_schema_capsule(py, Field::new("", self.0.clone(), true))
     }
 }
 
@@ -376,4 +376,35 @@ pub fn field_index(schema: &Schema, key: &Bound<'_, PyAny>) -> PyResult<usize> {
     schema
         .index_of(&name)
         .map_err(|_| pyo3::exceptions::PyKeyError::new_err(format!("no column named '{name}'")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pyarrow_names_round_trip() {
+        for name in [
+            "int8",
+            "uint64",
+            "double",
+            "halffloat",
+            "string",
+            "large_binary",
+            "date32[day]",
+            "timestamp[ms]",
+            "timestamp[ns, tz=Europe/Paris]",
+            "duration[us]",
+            "time64[ns]",
+        ] {
+            let dt = parse_type(name).expect(name);
+            assert_eq!(type_name(&dt), name);
+        }
+    }
+
+    #[test]
+    fn unknown_names_are_errors_not_panics() {
+        assert!(parse_type("int128").is_err());
+        assert!(parse_type("timestamp[fortnight]").is_err());
+    }
 }

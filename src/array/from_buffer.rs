@@ -106,7 +106,7 @@ pub fn array_from_buffer(
     let values = if dt == DataType::Boolean {
         let bytes = buffer.as_slice();
         BooleanBuffer::collect_bool(len, |i| bytes[i] != 0).into_inner()
-    } else if (buffer.as_ptr() as usize) % width.min(8) != 0 {
+    } else if !(buffer.as_ptr() as usize).is_multiple_of(width.min(8)) {
         Buffer::from_slice_ref(buffer.as_slice())
     } else {
         buffer

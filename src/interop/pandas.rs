@@ -116,3 +116,54 @@ pub fn fill_sentinels(array: ArrayRef) -> Result<ArrayRef> {
         _ => array,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::{Float64Array, TimestampMicrosecondArray};
+
+    #[test]
+    fn float_nulls_become_nan_in_place_when_unique() {
+        let array: ArrayRef = Arc::new(Float64Array::from(vec![Some(1.0), None, Some(3.0)]));
+        let before = array.to_data().buffers()[0].as_ptr();
+        let out = fill_sentinels(array).expect("fill");
+        let out = out.as_any().downcast_ref::<Float64Array>().expect("f64");
+        assert_eq!(out.values().inner().as_ptr(), before, "must write in place");
+        assert!(out.nulls().is_none());
+        assert!(out.value(1).is_nan());
+        assert_eq!(out.value(2), 3.0);
+    }
+
+    #[test]
+    fn shared_buffers_are_copied_not_written() {
+        let array: ArrayRef = Arc::new(Float64Array::from(vec![Some(1.0), None]));
+        let other_view = array.clone();
+        let out = fill_sentinels(array).expect("fill");
+        let out = out.as_any().downcast_ref::<Float64Array>().expect("f64");
+        let original = other_view
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .expect("f64");
+        assert_ne!(
+            out.values().inner().as_ptr(),
+            original.values().inner().as_ptr()
+        );
+        assert!(original.is_null(1));
+        assert!(out.value(1).is_nan());
+    }
+
+    #[test]
+    fn timestamp_nulls_become_nat_keeping_the_type() {
+        let array: ArrayRef =
+            Arc::new(TimestampMicrosecondArray::from(vec![Some(5), None]).with_timezone("UTC"));
+        let dt = array.data_type().clone();
+        let out = fill_sentinels(array).expect("fill");
+        assert_eq!(out.data_type(), &dt);
+        let ts = out
+            .as_any()
+            .downcast_ref::<TimestampMicrosecondArray>()
+            .expect("ts");
+        assert_eq!(ts.value(1), i64::MIN);
+        assert_eq!(ts.value(0), 5);
+    }
+}
