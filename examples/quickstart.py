@@ -11,34 +11,8 @@ Run: python examples/quickstart.py
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import numpy as np
-
 import colbridge
-
-DATA = Path(__file__).resolve().parent / "data" / "trips.parquet"
-
-
-def bundled_file() -> Path:
-    """The example file, generated deterministically on first use."""
-    if not DATA.exists():
-        DATA.parent.mkdir(parents=True, exist_ok=True)
-        rng = np.random.default_rng(42)
-        n = 200_000
-        distance = rng.gamma(2.0, 1.5, n)
-        distance[rng.random(n) < 0.05] = np.nan
-        table = colbridge.table(
-            {
-                "trip_id": np.arange(n, dtype=np.int64),
-                "distance_km": np.ma.masked_invalid(distance),
-                "passengers": rng.integers(1, 5, n).astype(np.int8),
-                "pickup": (np.int64(1_700_000_000) + np.arange(n) * 7).view("datetime64[s]"),
-                "zone": colbridge.array([f"zone-{i % 12}" for i in range(n)]),
-            }
-        )
-        colbridge.write_parquet(table, DATA, compression="zstd", row_group_size=50_000)
-    return DATA
+from _data import bundled_file
 
 
 def main() -> None:
