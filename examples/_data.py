@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 import colbridge
+import numpy as np
 
 DATA = Path(__file__).resolve().parent / "data" / "trips.parquet"
 

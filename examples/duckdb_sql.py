@@ -10,7 +10,7 @@ from _data import bundled_file
 
 
 def main() -> None:
-    trips = colbridge.read_parquet(bundled_file())
+    trips = colbridge.read_parquet(bundled_file())  # noqa: F841 (DuckDB finds it by name)
     try:
         import duckdb
     except ImportError:
