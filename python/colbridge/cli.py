@@ -101,7 +101,8 @@ def _head(path: str, n: int, columns: list[str] | None) -> str:
 
     def fmt(values: Sequence[str]) -> str:
         return "  ".join(
-            (v if len(v) <= w else v[: w - 1] + "…").ljust(w) for v, w in zip(values, widths, strict=True)
+            (v if len(v) <= w else v[: w - 1] + "…").ljust(w)
+            for v, w in zip(values, widths, strict=True)
         ).rstrip()
 
     lines = [fmt(names), fmt(["-" * w for w in widths])] + [fmt(r) for r in cells]
