@@ -23,7 +23,9 @@ def main() -> None:
 
     table = colbridge.read_parquet(path)
     column = table.column("trip_id").chunk(0)
-    rust_address = column.values.address
+    values = column.values
+    assert values is not None  # int64 columns always have a values buffer
+    rust_address = values.address
     print(f"\ntrip_id decoded in Rust into one buffer at 0x{rust_address:x}")
 
     holders: dict[str, int] = {"NumPy": column.to_numpy().__array_interface__["data"][0]}
@@ -40,7 +42,7 @@ def main() -> None:
     except ImportError:
         print("polars not installed: skipping")
     try:
-        import pyarrow as pa
+        import pyarrow as pa  # type: ignore[import-untyped]
 
         holders["pyarrow"] = pa.table(table).column("trip_id").chunk(0).buffers()[1].address
     except ImportError:

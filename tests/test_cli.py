@@ -4,9 +4,8 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 import colbridge
+import pytest
 
 
 @pytest.fixture

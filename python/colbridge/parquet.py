@@ -71,7 +71,10 @@ def _restore_pandas_metadata(df: Any, meta: dict[str, Any], whole_file: bool) ->
     present = [i for i in index_fields if i in df.columns]
     if present:
         df = df.set_index(present)
-        df.index.names = [names.get(i, i) if not str(i).startswith("__index_level_") or names.get(i) else None for i in present]
+        df.index.names = [
+            names.get(i, i) if not str(i).startswith("__index_level_") or names.get(i) else None
+            for i in present
+        ]
     else:
         ranges = [i for i in meta.get("index_columns", []) if isinstance(i, dict)]
         if len(ranges) == 1 and ranges[0].get("kind") == "range" and whole_file:
@@ -81,7 +84,16 @@ def _restore_pandas_metadata(df: Any, meta: dict[str, Any], whole_file: bool) ->
                 df.index = index
     renamed = {f: n for f, n in names.items() if f in df.columns and n is not None and n != f}
     if renamed:
-        df = df.rename(columns=renamed, copy=False) if _rename_takes_copy() else df.rename(columns=renamed)
+        df = (
+            df.rename(columns=renamed, copy=False)
+            if _rename_takes_copy()
+            else df.rename(columns=renamed)
+        )
+    column_indexes = meta.get("column_indexes")
+    if isinstance(column_indexes, list) and len(column_indexes) == 1:
+        spec = column_indexes[0]
+        if isinstance(spec, dict) and isinstance(spec.get("name"), str | None):
+            df.columns.name = spec.get("name")
     return df
 
 
@@ -133,13 +145,15 @@ def read_pandas(
     )
     if dtype_backend is None:
         table = _core.read_parquet_for_pandas(source, **kwargs)
+        schema_metadata = table.schema.metadata
         df = to_dataframe(table, hand_over=True)
-        del table
+        del table  # the frame now owns the buffers alone
     else:
         table = _core.read_parquet(source, **kwargs)
+        schema_metadata = table.schema.metadata
         df = to_dataframe(table, dtype_backend=dtype_backend)
     if meta is None and pf is None:
-        meta = _pandas_metadata(table.schema.metadata)
+        meta = _pandas_metadata(schema_metadata)
     if meta is not None:
         df = _restore_pandas_metadata(df, meta, whole_file=filters is None and row_groups is None)
     return df

@@ -276,8 +276,8 @@ fn eval_term(term: &Term, col: &ArrayRef) -> Result<BooleanArray> {
                 }
             }
             if term.op == Op::NotIn {
-                let valid = not(&is_null(&col)?)?;
-                hit = arrow_arith::boolean::and(&not(&hit)?, &valid)?;
+                // pyarrow and pandas (`~isin`): a null is "not in" the values.
+                hit = not(&hit)?;
             }
             Ok(hit)
         }

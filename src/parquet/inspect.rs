@@ -2,6 +2,7 @@
 //! statistics, sizes) and batch streaming of one Parquet file.
 
 use parquet::arrow::arrow_reader::ArrowReaderMetadata;
+use parquet::basic::Compression;
 use parquet::file::metadata::{ColumnChunkMetaData, RowGroupMetaData};
 use parquet::file::statistics::Statistics;
 use pyo3::prelude::*;
@@ -57,11 +58,25 @@ fn stat_value<'py>(
     })
 }
 
+/// The Parquet codec name, without the writer's level (which the file does not record).
+fn codec_name(c: Compression) -> &'static str {
+    match c {
+        Compression::UNCOMPRESSED => "UNCOMPRESSED",
+        Compression::SNAPPY => "SNAPPY",
+        Compression::GZIP(_) => "GZIP",
+        Compression::LZO => "LZO",
+        Compression::BROTLI(_) => "BROTLI",
+        Compression::LZ4 => "LZ4",
+        Compression::ZSTD(_) => "ZSTD",
+        Compression::LZ4_RAW => "LZ4_RAW",
+    }
+}
+
 fn column_dict<'py>(py: Python<'py>, c: &ColumnChunkMetaData) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item("path", c.column_path().string())?;
     d.set_item("physical_type", c.column_type().to_string())?;
-    d.set_item("compression", c.compression().to_string())?;
+    d.set_item("compression", codec_name(c.compression()))?;
     let encodings: Vec<String> = c.encodings().map(|e| e.to_string()).collect();
     d.set_item("encodings", encodings)?;
     d.set_item("num_values", c.num_values())?;

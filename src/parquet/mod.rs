@@ -2,6 +2,7 @@
 //! writing. Python entry points live here; the layers are in the submodules.
 
 pub mod filter;
+pub mod hint;
 pub mod inspect;
 pub mod read;
 pub mod source;

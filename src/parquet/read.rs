@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arrow_array::{ArrayRef, RecordBatch, RecordBatchReader};
-use arrow_schema::{ArrowError, DataType, SchemaRef};
+use arrow_schema::{ArrowError, DataType, Field, FieldRef, SchemaRef};
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection,
 };
@@ -47,28 +47,25 @@ pub fn load_metadata(source: &Source) -> Result<ArrowReaderMetadata> {
             .with_page_index_policy(parquet::file::metadata::PageIndexPolicy::Optional);
         let meta = ArrowReaderMetadata::load(&handle, options.clone())
             .or_else(|_| ArrowReaderMetadata::load(&handle, ArrowReaderOptions::new()))?;
-        // pyarrow decodes dictionary-encoded strings as dictionary<string>; arrow-rs keeps
-        // dictionary<large_string>. Ask arrow-rs for pyarrow's type where it can decode it.
+        // Ask arrow-rs for pyarrow's types where it can decode them (see `adjust_field`).
         let schema = meta.schema();
-        let wanted: Vec<_> = schema
+        let hints = meta
+            .metadata()
+            .file_metadata()
+            .key_value_metadata()
+            .and_then(|kv| kv.iter().find(|e| e.key == "ARROW:schema"))
+            .and_then(|e| e.value.as_deref())
+            .and_then(crate::parquet::hint::decode_arrow_schema);
+        let wanted: Vec<FieldRef> = schema
             .fields()
             .iter()
-            .map(|f| match f.data_type() {
-                DataType::Dictionary(k, v)
-                    if **v == DataType::LargeUtf8 || **v == DataType::LargeBinary =>
-                {
-                    let small = if **v == DataType::LargeUtf8 {
-                        DataType::Utf8
-                    } else {
-                        DataType::Binary
-                    };
-                    Arc::new(
-                        f.as_ref()
-                            .clone()
-                            .with_data_type(DataType::Dictionary(k.clone(), Box::new(small))),
-                    )
-                }
-                _ => f.clone(),
+            .map(|f| {
+                adjust_field(
+                    f,
+                    hints
+                        .as_ref()
+                        .and_then(|h| h.field_with_name(f.name()).ok()),
+                )
             })
             .collect();
         if wanted.iter().zip(schema.fields()).all(|(a, b)| a == b) {
@@ -83,7 +80,69 @@ pub fn load_metadata(source: &Source) -> Result<ArrowReaderMetadata> {
                 .unwrap_or(meta),
         )
     })
-    .map_err(context(&what))
+    .map_err(|e| match e {
+        Error::Parquet(m) | Error::Arrow(m) => {
+            Error::Parquet(format!("{what}: not a readable Parquet file: {m}"))
+        }
+        other => other,
+    })
+}
+
+/// The type pyarrow gives a field, where arrow-rs can decode it so:
+/// - dictionary-encoded strings/binary: pyarrow decodes `dictionary<string>`, arrow-rs keeps
+///   `dictionary<large_string>`;
+/// - a timestamp whose unit was coerced on write (seconds stored as milliseconds): arrow-rs
+///   reports `tz=UTC`, pyarrow keeps the time zone of the embedded Arrow schema (`hint`).
+fn adjust_field(field: &FieldRef, hint: Option<&Field>) -> FieldRef {
+    let child_hint = |name: &str| match hint.map(|h| h.data_type()) {
+        Some(DataType::Struct(fields)) => {
+            fields.iter().find(|c| c.name() == name).map(|c| c.as_ref())
+        }
+        _ => None,
+    };
+    let list_hint = || match hint.map(|h| h.data_type()) {
+        Some(DataType::List(c) | DataType::LargeList(c)) => Some(c.as_ref()),
+        _ => None,
+    };
+    let adjusted = match field.data_type() {
+        DataType::Dictionary(k, v)
+            if **v == DataType::LargeUtf8 || **v == DataType::LargeBinary =>
+        {
+            let small = if **v == DataType::LargeUtf8 {
+                DataType::Utf8
+            } else {
+                DataType::Binary
+            };
+            Some(DataType::Dictionary(k.clone(), Box::new(small)))
+        }
+        DataType::Timestamp(unit, Some(tz)) => match hint.map(|h| h.data_type()) {
+            Some(DataType::Timestamp(_, Some(want))) if want != tz => {
+                Some(DataType::Timestamp(*unit, Some(want.clone())))
+            }
+            _ => None,
+        },
+        DataType::Struct(children) => {
+            let new: Vec<FieldRef> = children
+                .iter()
+                .map(|c| adjust_field(c, child_hint(c.name())))
+                .collect();
+            (new.iter().zip(children.iter()).any(|(a, b)| a != b))
+                .then(|| DataType::Struct(new.into()))
+        }
+        DataType::List(child) => {
+            let new = adjust_field(child, list_hint());
+            (new != *child).then_some(DataType::List(new))
+        }
+        DataType::LargeList(child) => {
+            let new = adjust_field(child, list_hint());
+            (new != *child).then_some(DataType::LargeList(new))
+        }
+        _ => None,
+    };
+    match adjusted {
+        Some(dt) => Arc::new(field.as_ref().clone().with_data_type(dt)),
+        None => field.clone(),
+    }
 }
 
 /// What to read.
