@@ -20,7 +20,6 @@ from colbridge._colbridge import (
 )
 from colbridge._construct import array, chunked_array, table
 from colbridge._numpy import bitmap_to_mask
-from colbridge.parquet import BatchReader, ParquetFile, read_pandas, read_parquet, write_parquet
 from colbridge.errors import (
     CapsuleError,
     CastError,
@@ -31,6 +30,7 @@ from colbridge.errors import (
     UnsupportedTypeError,
     ZeroCopyError,
 )
+from colbridge.parquet import BatchReader, ParquetFile, read_pandas, read_parquet, write_parquet
 
 __all__ = [
     "Array",

@@ -102,7 +102,9 @@ class Array:
     def __len__(self) -> int: ...
     def __getitem__(self, key: int | builtins.slice, /) -> Any: ...
     def __arrow_c_schema__(self) -> object: ...
-    def __arrow_c_array__(self, requested_schema: object | None = None) -> tuple[object, object]: ...
+    def __arrow_c_array__(
+        self, requested_schema: object | None = None
+    ) -> tuple[object, object]: ...
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
 
 @final
@@ -191,6 +193,7 @@ class ParquetFile:
         row_groups: Sequence[int] | None = None,
         filters: Any = None,
         use_threads: bool = True,
+        on_progress: Callable[[int, int], object] | None = None,
     ) -> Table: ...
     def iter_batches(
         self,
@@ -212,6 +215,7 @@ def read_parquet(
     filters: Any = None,
     batch_size: int | None = None,
     use_threads: bool = True,
+    on_progress: Callable[[int, int], object] | None = None,
 ) -> Table: ...
 def read_parquet_for_pandas(
     source: Any,
@@ -219,6 +223,7 @@ def read_parquet_for_pandas(
     row_groups: Sequence[int] | None = None,
     filters: Any = None,
     use_threads: bool = True,
+    on_progress: Callable[[int, int], object] | None = None,
 ) -> Table: ...
 def write_parquet(
     table: Table,

@@ -14,6 +14,7 @@ from typing import Any
 
 from colbridge import _colbridge as _core
 from colbridge._colbridge import BatchReader, ParquetFile, Table
+from colbridge._progress import reporter
 from colbridge.errors import UnsupportedTypeError
 
 __all__ = ["BatchReader", "ParquetFile", "read_pandas", "read_parquet", "write_parquet"]
@@ -29,27 +30,32 @@ def read_parquet(
     filters: Filters | None = None,
     batch_size: int | None = None,
     use_threads: bool = True,
+    progress: bool | None = None,
 ) -> Table:
     """Read a Parquet file into a :class:`Table` (one contiguous buffer per column).
 
     ``source`` is a path, bytes / a buffer, or a binary file object. ``filters`` takes the
     pyarrow/pandas DNF form (``[("x", ">", 3)]``, or a list of such lists for OR); row groups
     are pruned by their statistics, then rows are filtered exactly. ``batch_size`` splits the
-    columns into chunks of that many rows (zero-copy slices).
+    columns into chunks of that many rows (zero-copy slices). ``progress`` shows a progress bar
+    (``tqdm`` when installed): ``None`` shows it for files over 256 MiB when interactive.
+    Ctrl-C stops a read promptly with ``KeyboardInterrupt``.
 
     Example:
         >>> t = colbridge.read_parquet("data.parquet", columns=["x"], filters=[("x", ">", 3)])
         >>> t.num_rows
         6
     """
-    return _core.read_parquet(
-        source,
-        columns=None if columns is None else list(columns),
-        row_groups=None if row_groups is None else list(row_groups),
-        filters=filters,
-        batch_size=batch_size,
-        use_threads=use_threads,
-    )
+    with reporter(progress, source) as on_progress:
+        return _core.read_parquet(
+            source,
+            columns=None if columns is None else list(columns),
+            row_groups=None if row_groups is None else list(row_groups),
+            filters=filters,
+            batch_size=batch_size,
+            use_threads=use_threads,
+            on_progress=on_progress,
+        )
 
 
 def _pandas_metadata(schema_metadata: dict[str, str]) -> dict[str, Any] | None:
@@ -110,6 +116,7 @@ def read_pandas(
     filters: Filters | None = None,
     use_threads: bool = True,
     dtype_backend: str | None = None,
+    progress: bool | None = None,
 ) -> Any:
     """Read a Parquet file into a pandas DataFrame, writing each value to memory once.
 
@@ -118,7 +125,7 @@ def read_pandas(
     the values. The frame owns its memory like any pandas frame (writable, aliased by nothing
     else). ``"numpy_nullable"`` and ``"pyarrow"`` pick pandas' nullable or Arrow-backed dtypes
     as ``pandas.read_parquet`` does. The pandas index and column names stored by pandas/pyarrow
-    are restored.
+    are restored. ``progress`` works as in :func:`read_parquet`.
 
     Example:
         >>> df = colbridge.read_pandas("data.parquet")
@@ -144,12 +151,14 @@ def read_pandas(
         use_threads=use_threads,
     )
     if dtype_backend is None:
-        table = _core.read_parquet_for_pandas(source, **kwargs)
+        with reporter(progress, source) as on_progress:
+            table = _core.read_parquet_for_pandas(source, on_progress=on_progress, **kwargs)
         schema_metadata = table.schema.metadata
         df = to_dataframe(table, hand_over=True)
         del table  # the frame now owns the buffers alone
     else:
-        table = _core.read_parquet(source, **kwargs)
+        with reporter(progress, source) as on_progress:
+            table = _core.read_parquet(source, on_progress=on_progress, **kwargs)
         schema_metadata = table.schema.metadata
         df = to_dataframe(table, dtype_backend=dtype_backend)
     if meta is None and pf is None:

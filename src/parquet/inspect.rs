@@ -169,7 +169,7 @@ impl PyParquetFile {
     }
 
     /// Read the file (or some columns / row groups, optionally filtered) into a `Table`.
-    #[pyo3(signature = (columns = None, row_groups = None, filters = None, use_threads = true))]
+    #[pyo3(signature = (columns = None, row_groups = None, filters = None, use_threads = true, on_progress = None))]
     fn read(
         &self,
         py: Python<'_>,
@@ -177,6 +177,7 @@ impl PyParquetFile {
         row_groups: Option<Vec<usize>>,
         filters: Option<&Bound<'_, PyAny>>,
         use_threads: bool,
+        on_progress: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyTable> {
         let decoded = crate::parquet::read_with(
             py,
@@ -185,6 +186,7 @@ impl PyParquetFile {
             row_groups,
             filters,
             use_threads,
+            on_progress,
         )?;
         Ok(crate::parquet::into_table(decoded, None)?)
     }

@@ -4,12 +4,15 @@
 pub mod filter;
 pub mod hint;
 pub mod inspect;
+pub mod progress;
 pub mod read;
 pub mod source;
 pub mod stream;
 pub mod write;
 
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering;
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
 
 use arrow_array::ArrayRef;
 use pyo3::prelude::*;
@@ -18,6 +21,7 @@ use crate::chunked::PyChunkedArray;
 use crate::table::PyTable;
 
 use self::filter::Filter;
+use self::progress::Progress;
 use self::read::{Decoded, ReadOptions};
 use self::source::Source;
 
@@ -48,6 +52,7 @@ pub fn read_with(
     row_groups: Option<Vec<usize>>,
     filters: Option<&Bound<'_, PyAny>>,
     use_threads: bool,
+    on_progress: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Decoded> {
     let meta = {
         let source = source.clone();
@@ -63,13 +68,73 @@ pub fn read_with(
         filter,
         use_threads,
     };
-    let cancel = AtomicBool::new(false);
-    Ok(py.detach(|| read::read(&source, &meta, &options, &cancel))?)
+    let progress = Arc::new(Progress::default());
+    wait_interruptibly(py, &progress, on_progress, || {
+        read::read(&source, &meta, &options, &progress)
+    })
+}
+
+/// Run `work` on a decoding thread while this (Python) thread waits without the GIL, waking
+/// every 100 ms to deliver Ctrl-C (a `KeyboardInterrupt` cancels the work, which stops at its
+/// next fetch from the file) and to call `on_progress(done_bytes, total_bytes)`.
+fn wait_interruptibly<T: Send>(
+    py: Python<'_>,
+    progress: &Arc<Progress>,
+    on_progress: Option<&Bound<'_, PyAny>>,
+    work: impl FnOnce() -> crate::error::Result<T> + Send,
+) -> PyResult<T> {
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::channel();
+        scope.spawn(move || {
+            // The receiver outlives this scope's threads, so the send cannot fail.
+            let _ = tx.send(work());
+        });
+        let rx = Mutex::new(rx);
+        let mut interrupt: Option<PyErr> = None;
+        // A first, short wait lets fast reads finish; then wake 10 times a second.
+        let mut wait = Duration::from_millis(20);
+        loop {
+            let received = py.detach(|| match rx.lock() {
+                Ok(rx) => rx.recv_timeout(wait),
+                Err(_) => Err(mpsc::RecvTimeoutError::Disconnected),
+            });
+            match received {
+                Ok(result) => {
+                    if let Some(err) = interrupt {
+                        return Err(err);
+                    }
+                    if let Some(cb) = on_progress {
+                        let (done, total) = progress.snapshot();
+                        cb.call1((done.max(total), total))?;
+                    }
+                    return Ok(result?);
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => wait = Duration::from_millis(100),
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(
+                        crate::error::Error::Parquet("a decoding thread died".into()).into(),
+                    );
+                }
+            }
+            if interrupt.is_some() {
+                continue;
+            }
+            let step = py.check_signals().and_then(|()| match on_progress {
+                Some(cb) => cb.call1(progress.snapshot()).map(drop),
+                None => Ok(()),
+            });
+            if let Err(err) = step {
+                progress.cancel.store(true, Ordering::Relaxed);
+                interrupt = Some(err);
+            }
+        }
+    })
 }
 
 /// Read a Parquet file into a `Table` with one contiguous array per column.
 #[pyfunction]
-#[pyo3(signature = (source, columns = None, row_groups = None, filters = None, batch_size = None, use_threads = true))]
+#[allow(clippy::too_many_arguments)] // mirrors the keyword arguments of the Python API
+#[pyo3(signature = (source, columns = None, row_groups = None, filters = None, batch_size = None, use_threads = true, on_progress = None))]
 fn read_parquet(
     py: Python<'_>,
     source: &Bound<'_, PyAny>,
@@ -78,9 +143,18 @@ fn read_parquet(
     filters: Option<&Bound<'_, PyAny>>,
     batch_size: Option<usize>,
     use_threads: bool,
+    on_progress: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyTable> {
     let source = Source::from_py(source)?;
-    let decoded = read_with(py, source, columns, row_groups, filters, use_threads)?;
+    let decoded = read_with(
+        py,
+        source,
+        columns,
+        row_groups,
+        filters,
+        use_threads,
+        on_progress,
+    )?;
     Ok(into_table(decoded, batch_size)?)
 }
 
@@ -88,7 +162,7 @@ fn read_parquet(
 /// floats, NaT for temporal types, -1 for dictionary codes) in the freshly decoded, uniquely
 /// owned buffers, in place, so building the DataFrame needs no second copy.
 #[pyfunction]
-#[pyo3(signature = (source, columns = None, row_groups = None, filters = None, use_threads = true))]
+#[pyo3(signature = (source, columns = None, row_groups = None, filters = None, use_threads = true, on_progress = None))]
 fn read_parquet_for_pandas(
     py: Python<'_>,
     source: &Bound<'_, PyAny>,
@@ -96,9 +170,18 @@ fn read_parquet_for_pandas(
     row_groups: Option<Vec<usize>>,
     filters: Option<&Bound<'_, PyAny>>,
     use_threads: bool,
+    on_progress: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyTable> {
     let source = Source::from_py(source)?;
-    let mut decoded = read_with(py, source, columns, row_groups, filters, use_threads)?;
+    let mut decoded = read_with(
+        py,
+        source,
+        columns,
+        row_groups,
+        filters,
+        use_threads,
+        on_progress,
+    )?;
     let columns = std::mem::take(&mut decoded.columns);
     decoded.columns = py.detach(move || {
         columns

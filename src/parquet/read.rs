@@ -5,7 +5,7 @@
 //! panic, and a panic must reach Python as a `ParquetError`, never as a crash.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arrow_array::{ArrayRef, RecordBatch, RecordBatchReader};
@@ -17,6 +17,7 @@ use parquet::arrow::ProjectionMask;
 
 use crate::error::{panic_message, Error, Result};
 use crate::parquet::filter::Filter;
+use crate::parquet::progress::Progress;
 use crate::parquet::source::{Handle, Source};
 
 /// Run `f`, turning a panic inside the parquet crate into a `ParquetError`.
@@ -207,49 +208,94 @@ fn expected_rows(meta: &ArrowReaderMetadata, rgs: &[usize]) -> Result<usize> {
     Ok(total)
 }
 
-/// Decode one projection (one column, or the filter's columns) into a single batch.
-fn decode(
-    source: &Source,
-    meta: &ArrowReaderMetadata,
-    roots: Vec<usize>,
-    rgs: &[usize],
-    selection: Option<RowSelection>,
-    rows: usize,
-    what: &str,
-) -> Result<RecordBatch> {
-    guarded(what, || {
-        let handle: Handle = source.open()?;
-        let mask = ProjectionMask::roots(meta.metadata().file_metadata().schema_descr(), roots);
-        let mut builder = ParquetRecordBatchReaderBuilder::new_with_metadata(handle, meta.clone())
-            .with_projection(mask)
-            .with_row_groups(rgs.to_vec())
-            .with_batch_size(rows.clamp(1, 1 << 30));
-        if let Some(sel) = selection {
-            builder = builder.with_row_selection(sel);
-        }
-        let reader = builder.build()?;
-        let schema = reader.schema();
-        let batches = reader.collect::<std::result::Result<Vec<_>, ArrowError>>()?;
-        let batch = match batches.len() {
-            1 => batches
-                .into_iter()
-                .next()
-                .ok_or_else(|| Error::Parquet("no batch".into()))?,
-            0 => RecordBatch::new_empty(schema),
-            _ => arrow_select::concat::concat_batches(&schema, &batches)?,
-        };
-        Ok(batch)
-    })
-    .map_err(context(what))
+/// What every decoder of one read shares: the file, its metadata, and the progress counter.
+struct Job<'a> {
+    source: &'a Source,
+    meta: &'a ArrowReaderMetadata,
+    progress: &'a Arc<Progress>,
 }
 
-/// Read a Parquet file into one contiguous array per column, columns decoded in parallel.
+impl Job<'_> {
+    /// Decode one projection (one column, or the filter's columns) into a single batch.
+    fn decode(
+        &self,
+        roots: Vec<usize>,
+        rgs: &[usize],
+        selection: Option<RowSelection>,
+        rows: usize,
+        what: &str,
+    ) -> Result<RecordBatch> {
+        guarded(what, || {
+            let handle: Handle = self.source.open_with(Some(self.progress.clone()))?;
+            let schema_descr = self.meta.metadata().file_metadata().schema_descr();
+            let mask = ProjectionMask::roots(schema_descr, roots);
+            let mut builder =
+                ParquetRecordBatchReaderBuilder::new_with_metadata(handle, self.meta.clone())
+                    .with_projection(mask)
+                    .with_row_groups(rgs.to_vec())
+                    .with_batch_size(rows.clamp(1, 1 << 30));
+            if let Some(sel) = selection {
+                builder = builder.with_row_selection(sel);
+            }
+            let reader = builder.build()?;
+            let schema = reader.schema();
+            let batches = reader.collect::<std::result::Result<Vec<_>, ArrowError>>()?;
+            let batch = match batches.len() {
+                1 => batches
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| Error::Parquet("no batch".into()))?,
+                0 => RecordBatch::new_empty(schema),
+                _ => arrow_select::concat::concat_batches(&schema, &batches)?,
+            };
+            Ok(batch)
+        })
+        .map_err(context(what))
+    }
+}
+
 pub fn read(
     source: &Source,
     meta: &ArrowReaderMetadata,
     options: &ReadOptions,
-    cancel: &AtomicBool,
+    progress: &Arc<Progress>,
 ) -> Result<Decoded> {
+    let result = read_columns(source, meta, options, progress);
+    if progress.cancelled() {
+        return Err(Error::Cancelled);
+    }
+    result
+}
+
+/// Compressed bytes of the column chunks of `roots` in `rgs`: what a read will fetch.
+fn chunk_bytes(meta: &ArrowReaderMetadata, roots: &[usize], rgs: &[usize]) -> u64 {
+    let descr = meta.metadata().file_metadata().schema_descr();
+    rgs.iter()
+        .map(|&rg| {
+            meta.metadata()
+                .row_group(rg)
+                .columns()
+                .iter()
+                .enumerate()
+                .filter(|(leaf, _)| roots.contains(&descr.get_column_root_idx(*leaf)))
+                .map(|(_, c)| c.compressed_size().max(0) as u64)
+                .sum::<u64>()
+        })
+        .sum()
+}
+
+fn read_columns(
+    source: &Source,
+    meta: &ArrowReaderMetadata,
+    options: &ReadOptions,
+    progress: &Arc<Progress>,
+) -> Result<Decoded> {
+    let cancel = &progress.cancel;
+    let job = Job {
+        source,
+        meta,
+        progress,
+    };
     let file = source.describe();
     let schema = meta.schema().clone();
     let indices = resolve_columns(&schema, &options.columns)?;
@@ -261,14 +307,20 @@ pub fn read(
         rgs = filter.prune_row_groups(&rgs, &schema, meta.parquet_schema(), meta.metadata())?;
         rows = expected_rows(meta, &rgs)?;
         let filter_roots = resolve_columns(&schema, &Some(filter.columns()))?;
+        progress
+            .total
+            .fetch_add(chunk_bytes(meta, &filter_roots, &rgs), Ordering::Relaxed);
         let what = format!("{file} (filter columns)");
-        let batch = decode(source, meta, filter_roots, &rgs, None, rows, &what)?;
+        let batch = job.decode(filter_roots, &rgs, None, rows, &what)?;
         check_rows(&batch, rows, &what)?;
         let mask = filter.evaluate(&batch)?;
         rows = mask.true_count();
         selection = Some(RowSelection::from_filters(&[mask]));
     }
 
+    progress
+        .total
+        .fetch_add(chunk_bytes(meta, &indices, &rgs), Ordering::Relaxed);
     let out: Mutex<Vec<Option<ArrayRef>>> = Mutex::new(vec![None; indices.len()]);
     let next = AtomicUsize::new(0);
     let first_error: Mutex<Option<Error>> = Mutex::new(None);
@@ -291,16 +343,9 @@ pub fn read(
         }
         let root = indices[k];
         let what = format!("{file}, column '{}'", schema.field(root).name());
-        let result = decode(
-            source,
-            meta,
-            vec![root],
-            &rgs,
-            selection.clone(),
-            rows,
-            &what,
-        )
-        .and_then(|b| check_rows(&b, rows, &what).map(|_| b));
+        let result = job
+            .decode(vec![root], &rgs, selection.clone(), rows, &what)
+            .and_then(|b| check_rows(&b, rows, &what).map(|_| b));
         match result {
             Ok(batch) => {
                 if let Ok(mut slots) = out.lock() {
@@ -326,9 +371,6 @@ pub fn read(
     }
     if let Some(e) = first_error.into_inner().ok().flatten() {
         return Err(e);
-    }
-    if cancel.load(Ordering::Relaxed) {
-        return Err(Error::Cancelled);
     }
     let slots = out
         .into_inner()

@@ -5,12 +5,15 @@ use std::fs::File;
 use std::path::PathBuf;
 
 use bytes::Bytes;
-use parquet::errors::Result as ParquetResult;
+use std::sync::Arc;
+
+use parquet::errors::{ParquetError, Result as ParquetResult};
 use parquet::file::reader::{ChunkReader, Length};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes};
 
 use crate::error::{Error, Result};
+use crate::parquet::progress::Progress;
 
 #[derive(Clone, Debug)]
 pub enum Source {
@@ -18,8 +21,13 @@ pub enum Source {
     Memory(Bytes),
 }
 
-/// One independent reader over a `Source`.
-pub enum Handle {
+/// One independent reader over a `Source`, optionally reporting to a `Progress`.
+pub struct Handle {
+    kind: HandleKind,
+    progress: Option<Arc<Progress>>,
+}
+
+enum HandleKind {
     File(File),
     Memory(Bytes),
 }
@@ -61,15 +69,22 @@ impl Source {
     }
 
     pub fn open(&self) -> Result<Handle> {
-        match self {
-            Source::Path(p) => File::open(p).map(Handle::File).map_err(|e| {
+        self.open_with(None)
+    }
+
+    /// A handle that counts the bytes it fetches into `progress` and fails its next fetch once
+    /// the read is cancelled.
+    pub fn open_with(&self, progress: Option<Arc<Progress>>) -> Result<Handle> {
+        let kind = match self {
+            Source::Path(p) => File::open(p).map(HandleKind::File).map_err(|e| {
                 Error::Io(std::io::Error::new(
                     e.kind(),
                     format!("{}: {e}", p.display()),
                 ))
-            }),
-            Source::Memory(b) => Ok(Handle::Memory(b.clone())),
-        }
+            })?,
+            Source::Memory(b) => HandleKind::Memory(b.clone()),
+        };
+        Ok(Handle { kind, progress })
     }
 
     pub fn describe(&self) -> String {
@@ -89,27 +104,45 @@ impl Source {
 
 impl Length for Handle {
     fn len(&self) -> u64 {
-        match self {
-            Handle::File(f) => f.len(),
-            Handle::Memory(b) => b.len() as u64,
+        match &self.kind {
+            HandleKind::File(f) => f.len(),
+            HandleKind::Memory(b) => b.len() as u64,
         }
     }
 }
+
+impl Handle {
+    fn check_cancelled(&self) -> ParquetResult<()> {
+        match &self.progress {
+            Some(p) if p.cancelled() => Err(ParquetError::General(CANCELLED.into())),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The message of the error a cancelled fetch returns.
+pub const CANCELLED: &str = "read cancelled";
 
 impl ChunkReader for Handle {
     type T = Box<dyn std::io::Read + Send>;
 
     fn get_read(&self, start: u64) -> ParquetResult<Self::T> {
-        Ok(match self {
-            Handle::File(f) => Box::new(f.get_read(start)?),
-            Handle::Memory(b) => Box::new(b.get_read(start)?),
+        self.check_cancelled()?;
+        Ok(match &self.kind {
+            HandleKind::File(f) => Box::new(f.get_read(start)?),
+            HandleKind::Memory(b) => Box::new(b.get_read(start)?),
         })
     }
 
     fn get_bytes(&self, start: u64, length: usize) -> ParquetResult<Bytes> {
-        match self {
-            Handle::File(f) => f.get_bytes(start, length),
-            Handle::Memory(b) => b.get_bytes(start, length),
+        self.check_cancelled()?;
+        let bytes = match &self.kind {
+            HandleKind::File(f) => f.get_bytes(start, length),
+            HandleKind::Memory(b) => b.get_bytes(start, length),
+        }?;
+        if let Some(p) = &self.progress {
+            p.add(bytes.len() as u64);
         }
+        Ok(bytes)
     }
 }
