@@ -3,9 +3,11 @@
 
 use arrow_arith::boolean::{and_kleene, is_null, not, or_kleene};
 use arrow_array::{Array, ArrayRef, BooleanArray, Datum, RecordBatch, Scalar};
+use arrow_buffer::{BooleanBuffer, BooleanBufferBuilder};
 use arrow_ord::cmp;
 use arrow_schema::{DataType, Schema};
 use parquet::arrow::arrow_reader::statistics::StatisticsConverter;
+use parquet::arrow::arrow_reader::RowSelection;
 use parquet::file::metadata::ParquetMetaData;
 use parquet::schema::types::SchemaDescriptor;
 use pyo3::prelude::*;
@@ -191,6 +193,45 @@ impl Filter {
             .collect())
     }
 
+    /// A row selection over the rows of `rgs` that skips the pages whose statistics (from
+    /// the page index, where the file has one) rule the filter out; `None` when nothing can be
+    /// skipped.
+    pub fn prune_pages(
+        &self,
+        rgs: &[usize],
+        arrow_schema: &Schema,
+        parquet_schema: &SchemaDescriptor,
+        metadata: &ParquetMetaData,
+    ) -> Result<Option<RowSelection>> {
+        if self.is_empty() || rgs.is_empty() {
+            return Ok(None);
+        }
+        let total: usize = rgs
+            .iter()
+            .map(|&rg| usize::try_from(metadata.row_group(rg).num_rows()).unwrap_or(0))
+            .sum();
+        let mut any = BooleanBuffer::new_unset(total);
+        for conj in &self.disjuncts {
+            let mut all = BooleanBuffer::new_set(total);
+            for term in conj {
+                if let Ok(Some(rows)) =
+                    term_page_rows(term, arrow_schema, parquet_schema, metadata, rgs)
+                {
+                    if rows.len() == total {
+                        all = &all & &rows;
+                    }
+                }
+            }
+            any = &any | &all;
+        }
+        if any.count_set_bits() == total {
+            return Ok(None);
+        }
+        Ok(Some(RowSelection::from_filters(&[BooleanArray::new(
+            any, None,
+        )])))
+    }
+
     /// The exact row mask over a batch holding (at least) the filter's columns.
     pub fn evaluate(&self, batch: &RecordBatch) -> Result<BooleanArray> {
         let n = batch.num_rows();
@@ -291,22 +332,20 @@ fn eval_term(term: &Term, col: &ArrayRef) -> Result<BooleanArray> {
     }
 }
 
-fn term_may_match(
-    term: &Term,
-    arrow_schema: &Schema,
-    parquet_schema: &SchemaDescriptor,
-    groups: &[&parquet::file::metadata::RowGroupMetaData],
+/// Min/max/null-count statistics of some units (row groups or pages) of one column.
+struct UnitStats {
+    mins: ArrayRef,
+    maxes: ArrayRef,
+    null_counts: Option<arrow_array::UInt64Array>,
     n: usize,
-) -> Result<BooleanArray> {
+}
+
+/// Which units may hold rows matching `term` (unknown statistics: "may").
+fn may_match(term: &Term, stats: &UnitStats) -> Result<BooleanArray> {
+    let n = stats.n;
     let all_true = || BooleanArray::from(vec![true; n]);
-    let conv = StatisticsConverter::try_new(&term.column, arrow_schema, parquet_schema)?;
-    if conv.parquet_column_index().is_none() {
-        return Ok(all_true());
-    }
-    let mins = conv.row_group_mins(groups.iter().copied())?;
-    let maxes = conv.row_group_maxes(groups.iter().copied())?;
-    let mins = unwrap_dictionary(mins)?;
-    let maxes = unwrap_dictionary(maxes)?;
+    let mins = unwrap_dictionary(stats.mins.clone())?;
+    let maxes = unwrap_dictionary(stats.maxes.clone())?;
     let dt = mins.data_type().clone();
     let lits = term.literals.as_ref();
     let range = |op: Op, i: usize| -> Result<BooleanArray> {
@@ -336,13 +375,90 @@ fn term_may_match(
             }
             Ok(any)
         }
-        Op::IsNull => {
-            let nulls = conv.row_group_null_counts(groups.iter().copied())?;
-            let zero = arrow_array::UInt64Array::new_scalar(0);
-            Ok(possible(&cmp::gt(&nulls, &zero)?))
-        }
+        Op::IsNull => match &stats.null_counts {
+            Some(nulls) => {
+                let zero = arrow_array::UInt64Array::new_scalar(0);
+                Ok(possible(&cmp::gt(nulls, &zero)?))
+            }
+            None => Ok(all_true()),
+        },
         Op::Ne | Op::NotIn | Op::IsNotNull => Ok(all_true()),
     }
+}
+
+fn term_may_match(
+    term: &Term,
+    arrow_schema: &Schema,
+    parquet_schema: &SchemaDescriptor,
+    groups: &[&parquet::file::metadata::RowGroupMetaData],
+    n: usize,
+) -> Result<BooleanArray> {
+    let conv = StatisticsConverter::try_new(&term.column, arrow_schema, parquet_schema)?;
+    if conv.parquet_column_index().is_none() {
+        return Ok(BooleanArray::from(vec![true; n]));
+    }
+    let stats = UnitStats {
+        mins: conv.row_group_mins(groups.iter().copied())?,
+        maxes: conv.row_group_maxes(groups.iter().copied())?,
+        null_counts: conv.row_group_null_counts(groups.iter().copied()).ok(),
+        n,
+    };
+    may_match(term, &stats)
+}
+
+/// Per-row "may match" of one term, from the page index of its column (`None` without one):
+/// rows of pages whose statistics rule the term out are `false`.
+fn term_page_rows(
+    term: &Term,
+    arrow_schema: &Schema,
+    parquet_schema: &SchemaDescriptor,
+    metadata: &ParquetMetaData,
+    rgs: &[usize],
+) -> Result<Option<BooleanBuffer>> {
+    let (Some(column_index), Some(offset_index)) =
+        (metadata.column_index(), metadata.offset_index())
+    else {
+        return Ok(None);
+    };
+    let conv = StatisticsConverter::try_new(&term.column, arrow_schema, parquet_schema)?;
+    let Some(leaf) = conv.parquet_column_index() else {
+        return Ok(None);
+    };
+    // Row ranges of every page of the column, in row-group order.
+    let mut page_rows: Vec<usize> = Vec::new();
+    for &rg in rgs {
+        let rows = usize::try_from(metadata.row_group(rg).num_rows()).unwrap_or(0);
+        let Some(locations) = offset_index.get(rg).and_then(|cols| cols.get(leaf)) else {
+            return Ok(None);
+        };
+        let starts: Vec<usize> = locations
+            .page_locations()
+            .iter()
+            .map(|p| usize::try_from(p.first_row_index).unwrap_or(0))
+            .collect();
+        for (k, &start) in starts.iter().enumerate() {
+            let end = starts.get(k + 1).copied().unwrap_or(rows);
+            page_rows.push(end.saturating_sub(start));
+        }
+    }
+    let n = page_rows.len();
+    let stats = UnitStats {
+        mins: conv.data_page_mins(column_index, offset_index, rgs.iter())?,
+        maxes: conv.data_page_maxes(column_index, offset_index, rgs.iter())?,
+        null_counts: conv
+            .data_page_null_counts(column_index, offset_index, rgs.iter())
+            .ok(),
+        n,
+    };
+    if stats.mins.len() != n || stats.maxes.len() != n {
+        return Ok(None);
+    }
+    let may = may_match(term, &stats)?;
+    let mut rows = BooleanBufferBuilder::new(page_rows.iter().sum());
+    for (k, &len) in page_rows.iter().enumerate() {
+        rows.append_n(len, may.value(k));
+    }
+    Ok(Some(rows.finish()))
 }
 
 fn unwrap_dictionary(a: ArrayRef) -> Result<ArrayRef> {

@@ -104,8 +104,10 @@ fn wait_interruptibly<T: Send>(
                         return Err(err);
                     }
                     if let Some(cb) = on_progress {
-                        let (done, total) = progress.snapshot();
-                        cb.call1((done.max(total), total))?;
+                        // Finished: the bytes really fetched are the total (pruning may have
+                        // skipped some of the planned ones).
+                        let (done, _) = progress.snapshot();
+                        cb.call1((done, done))?;
                     }
                     return Ok(result?);
                 }

@@ -311,11 +311,19 @@ fn read_columns(
             .total
             .fetch_add(chunk_bytes(meta, &filter_roots, &rgs), Ordering::Relaxed);
         let what = format!("{file} (filter columns)");
-        let batch = job.decode(filter_roots, &rgs, None, rows, &what)?;
-        check_rows(&batch, rows, &what)?;
+        // Pages ruled out by the page index are never decoded; the exact mask is computed over
+        // the rows of the remaining pages and chained onto that page selection.
+        let pages = filter.prune_pages(&rgs, &schema, meta.parquet_schema(), meta.metadata())?;
+        let candidate_rows = pages.as_ref().map_or(rows, |p| p.row_count());
+        let batch = job.decode(filter_roots, &rgs, pages.clone(), candidate_rows, &what)?;
+        check_rows(&batch, candidate_rows, &what)?;
         let mask = filter.evaluate(&batch)?;
         rows = mask.true_count();
-        selection = Some(RowSelection::from_filters(&[mask]));
+        let exact = RowSelection::from_filters(&[mask]);
+        selection = Some(match pages {
+            Some(pages) => pages.and_then(&exact),
+            None => exact,
+        });
     }
 
     progress
