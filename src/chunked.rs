@@ -87,7 +87,7 @@ impl PyChunkedArray {
 
     #[getter]
     fn null_count(&self) -> usize {
-        self.chunks.iter().map(|c| c.null_count()).sum()
+        self.chunks.iter().map(crate::array::null_count).sum()
     }
 
     #[getter]

@@ -172,13 +172,89 @@ pub fn parse_type(name: &str) -> Result<DataType> {
         return Ok(Duration(parse_unit(args)?));
     }
     if let Some(args) = bracket("time32") {
-        return Ok(Time32(parse_unit(args)?));
+        return match parse_unit(args)? {
+            unit @ (TimeUnit::Second | TimeUnit::Millisecond) => Ok(Time32(unit)),
+            _ => Err(Error::InvalidInput(format!(
+                "unknown data type '{name}': time32 takes s or ms"
+            ))),
+        };
     }
     if let Some(args) = bracket("time64") {
-        return Ok(Time64(parse_unit(args)?));
+        return match parse_unit(args)? {
+            unit @ (TimeUnit::Microsecond | TimeUnit::Nanosecond) => Ok(Time64(unit)),
+            _ => Err(Error::InvalidInput(format!(
+                "unknown data type '{name}': time64 takes us or ns"
+            ))),
+        };
+    }
+    if let Some(n) = bracket("fixed_size_binary") {
+        let n = n
+            .trim()
+            .parse::<i32>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| {
+                Error::InvalidInput(format!("unknown data type '{name}': bad byte width"))
+            })?;
+        return Ok(FixedSizeBinary(n));
+    }
+    for (prefix, bits) in [
+        ("decimal32", 32),
+        ("decimal64", 64),
+        ("decimal128", 128),
+        ("decimal256", 256),
+    ] {
+        if let Some(args) = s
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.trim_start().strip_prefix('('))
+            .and_then(|rest| rest.strip_suffix(')'))
+        {
+            return parse_decimal(name, args, bits);
+        }
+    }
+    // The nested names `type_name` prints: `list<item: T>` and `large_list<item: T>`.
+    for (prefix, large) in [("list<", false), ("large_list<", true)] {
+        if let Some(inner) = s
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix('>'))
+        {
+            let (field_name, child) = inner.split_once(':').unwrap_or(("item", inner));
+            let field = Arc::new(Field::new(field_name.trim(), parse_type(child)?, true));
+            return Ok(if large { LargeList(field) } else { List(field) });
+        }
     }
     s.parse::<DataType>()
         .map_err(|_| Error::InvalidInput(format!("unknown data type '{name}'")))
+}
+
+/// `decimalNN(precision, scale)` with the precision checked against the width.
+fn parse_decimal(name: &str, args: &str, bits: u32) -> Result<DataType> {
+    let bad = || {
+        Error::InvalidInput(format!(
+            "unknown data type '{name}': expected (precision, scale)"
+        ))
+    };
+    let (p, sc) = args.split_once(',').ok_or_else(bad)?;
+    let precision: u8 = p.trim().parse().map_err(|_| bad())?;
+    let scale: i8 = sc.trim().parse().map_err(|_| bad())?;
+    let max = match bits {
+        32 => arrow_schema::DECIMAL32_MAX_PRECISION,
+        64 => arrow_schema::DECIMAL64_MAX_PRECISION,
+        128 => arrow_schema::DECIMAL128_MAX_PRECISION,
+        _ => arrow_schema::DECIMAL256_MAX_PRECISION,
+    };
+    if precision == 0 || precision > max || scale > precision as i8 {
+        return Err(Error::InvalidInput(format!(
+            "unknown data type '{name}': decimal{bits} takes a precision of 1..={max} and a scale \
+             no larger than the precision"
+        )));
+    }
+    Ok(match bits {
+        32 => DataType::Decimal32(precision, scale),
+        64 => DataType::Decimal64(precision, scale),
+        128 => DataType::Decimal128(precision, scale),
+        _ => DataType::Decimal256(precision, scale),
+    })
 }
 
 /// Accept a `DataType`, a type name, or anything with `__arrow_c_schema__` (pyarrow types).

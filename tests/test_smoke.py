@@ -1,6 +1,5 @@
-import numpy as np
-
 import colbridge
+import numpy as np
 
 
 def test_numpy_input_is_shared_with_numpy_output():

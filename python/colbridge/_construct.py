@@ -53,9 +53,7 @@ def _from_numpy(obj: np.ndarray[Any, Any], type: Any) -> Array:
         if mask is None:
             mask = np.isnat(obj)
             mask = mask if mask.any() else None
-        return _core.array_from_buffer(days.astype(np.int32), "date32", mask).cast(
-            type or "date32"
-        )
+        return _core.array_from_buffer(days.astype(np.int32), "date32", mask).cast(type or "date32")
     arrow_type = _numpy_arrow_type(obj.dtype)
     if arrow_type is None:
         # Strings, objects and other dtypes go through the Python-object path (a copy).
@@ -93,22 +91,32 @@ def array(obj: Any, type: DataType | str | Any | None = None) -> Array | Chunked
         return obj if type is None else obj.cast(type)
     if isinstance(obj, np.ndarray):
         return _from_numpy(obj, type)
-    if hasattr(obj, "__arrow_c_array__") or hasattr(obj, "__arrow_c_stream__"):
+    module = getattr(type_(obj), "__module__", "")
+    is_pandas = module.startswith("pandas")
+    # pandas objects export Arrow capsules only through pyarrow; without it, read them directly.
+    if (hasattr(obj, "__arrow_c_array__") or hasattr(obj, "__arrow_c_stream__")) and (
+        not is_pandas or _pyarrow_available()
+    ):
         chunked = _core.chunked_from_arrow(obj)
         if chunked.num_chunks == 1:
             out: Array | ChunkedArray = chunked.chunk(0)
             return out if type is None else out.cast(type)
-        return chunked if type is None else chunked_array(
-            [c.cast(type) for c in chunked.chunks]
-        )
-    module = getattr(type_(obj), "__module__", "")
-    if module.startswith("pandas"):
+        return chunked if type is None else chunked_array([c.cast(type) for c in chunked.chunks])
+    if is_pandas:
         return array(obj.to_numpy() if not hasattr(obj, "array") else _pandas_values(obj), type)
     return _core.array_from_sequence(obj, type)
 
 
 def type_(obj: Any) -> type:
     return obj.__class__
+
+
+def _pyarrow_available() -> bool:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _pandas_values(obj: Any) -> Any:
@@ -120,7 +128,37 @@ def _pandas_values(obj: Any) -> Any:
     inner = getattr(values, "_pa_array", None)
     if inner is not None:
         return inner
+    tz = getattr(values.dtype, "tz", None)
+    storage = getattr(values, "_ndarray", None)
+    if tz is not None and isinstance(storage, np.ndarray) and storage.dtype.kind == "M":
+        # tz-aware datetimes: the UTC datetime64 storage, shared, with the zone as metadata.
+        unit = np.datetime_data(storage.dtype)[0]
+        nat = np.isnat(storage)
+        return _core.array_from_buffer(
+            np.ascontiguousarray(storage).view(np.int64),
+            f"timestamp[{unit}, tz={_tz_name(tz)}]",
+            nat if nat.any() else None,
+        )
+    if getattr(values.dtype, "kind", "") in ("O", "U", "S", "T"):
+        # Strings (pandas' python-storage "str" dtype): missing values (NaN/NA) become nulls.
+        out = obj.to_numpy(dtype=object, na_value=None)
+        return out.tolist()
     return obj.to_numpy()
+
+
+def _tz_name(tz: Any) -> str:
+    """The Arrow name of a Python time zone: an IANA key, "UTC", or a "+HH:MM" offset."""
+    key = getattr(tz, "key", None) or getattr(tz, "zone", None)
+    if isinstance(key, str):
+        return key
+    offset = tz.utcoffset(None)
+    if offset is None:
+        return str(tz)
+    minutes = int(offset.total_seconds() // 60)
+    if minutes == 0:
+        return "UTC"
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def chunked_array(chunks: list[Any], type: DataType | str | Any | None = None) -> ChunkedArray:

@@ -3,10 +3,14 @@
 Columns are NumPy views of the Arrow buffers, put into the DataFrame with ``copy=False`` so
 pandas keeps one block per column and shares the memory. Those views are read-only (the Arrow
 memory may be shared with other consumers), and pandas 3 cannot write into read-only blocks
-(pandas issue #62144). colbridge's policy: the returned frame is a shallow copy of an internal
-"owner" frame that stays alive as long as the shared blocks do, so pandas' Copy-on-Write sees a
-second reference and copies a column the first time it is written. Writes therefore always land
-in pandas-owned memory and never in memory another consumer sees.
+(pandas issue #62144). colbridge's policy: every block of the returned frame gets a second,
+empty "sentinel" block registered in its Copy-on-Write references, kept alive by the memory
+lease (the NumPy ``base`` of the shared arrays) for as long as any view of the memory lives.
+pandas' Copy-on-Write therefore sees a second reference and copies a column the first time it
+is written. Writes always land in pandas-owned memory and never in memory another consumer
+sees. The sentinels hold no reference to the shared arrays, so there is no reference cycle
+through NumPy arrays (which the garbage collector cannot traverse) and the memory is released
+as soon as the last pandas object using it goes.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ def _pandas() -> Any:
 
 class _Lease:
     """The NumPy ``base`` of every column handed to pandas: it keeps the Arrow buffer alive and,
-    once set, the owner frame whose reference makes pandas copy before writing. A lease is
+    once set, the sentinel blocks whose references make pandas copy before writing. A lease is
     writable only when colbridge owns the memory exclusively and gives it up (``read_pandas``)."""
 
     __slots__ = ("__array_interface__", "buffer", "owner")
@@ -123,7 +127,9 @@ def column_to_pandas(
         if mask is not None:
             if view.dtype.kind in "mM":
                 out = view.copy()
-                out[mask] = np.datetime64("NaT") if view.dtype.kind == "M" else np.timedelta64("NaT")
+                out[mask] = (
+                    np.datetime64("NaT") if view.dtype.kind == "M" else np.timedelta64("NaT")
+                )
             else:
                 out = view.astype(np.float64 if view.dtype.itemsize > 4 else view.dtype, copy=True)
                 if out.dtype.kind != "f":
@@ -143,13 +149,7 @@ def column_to_pandas(
         assert codes_view is not None
         categories = pd.Index(column_to_pandas(dictionary, [], None, None))
         dtype = pd.CategoricalDtype(categories, ordered=False)
-        if mask is None or getattr(leases, "writable", False):
-            # In writable mode the decoder has already written -1 into the null codes.
-            codes = _leased(codes_view, leases)
-        else:
-            codes = codes_view.copy()
-            codes[mask] = -1
-        return pd.Categorical._simple_new(codes, dtype=dtype)
+        return _categorical(codes_view, mask, dtype, leases, pd)
     if name == "bool":
         if mask is None and arr.values is not None:
             return bitmap_to_mask(arr.values).copy()
@@ -160,6 +160,42 @@ def column_to_pandas(
     out = np.empty(len(arr), dtype=object)
     out[:] = arr.to_pylist()
     return out
+
+
+def _categorical(
+    indices: np.ndarray[Any, Any],
+    mask: np.ndarray[Any, np.dtype[np.bool_]] | None,
+    dtype: Any,
+    leases: list[_Lease],
+    pd: Any,
+) -> Any:
+    """A Categorical whose codes are the Arrow indices (shared when there are no nulls).
+
+    pandas' own constructors narrow the codes to the smallest integer type for the number of
+    categories (``coerce_indexer_dtype``), which copies int16/32/64 indices; the codes are put
+    in place without that narrowing instead (pandas handles any signed integer codes).
+    Unsigned indices are reinterpreted as the signed type of the same width, which is
+    bit-identical because every valid index is smaller than the number of categories.
+    """
+    n_categories = len(dtype.categories)
+    # In writable (hand-over) mode the decoder has already written -1 into the null codes.
+    writable = getattr(leases, "writable", False)
+    valid = indices if mask is None else indices[~mask]
+    if len(valid) and (int(valid.min()) < 0 or int(valid.max()) >= n_categories):
+        from colbridge.errors import InvalidInputError
+
+        raise InvalidInputError(
+            f"dictionary indices out of range for a dictionary of {n_categories} values"
+        )
+    signed = np.dtype(f"i{indices.dtype.itemsize}")
+    if (mask is None or writable) and n_categories <= np.iinfo(signed).max:
+        codes = _leased(indices, leases).view(signed)
+        # NDArrayBacked._simple_new: Categorical._simple_new without the narrowing copy.
+        return super(pd.Categorical, pd.Categorical)._simple_new(codes, dtype)
+    codes = indices.astype(np.int64, copy=True)
+    if mask is not None:
+        codes[mask] = -1
+    return pd.Categorical._simple_new(codes, dtype=dtype)
 
 
 def _to_pyarrow(arr: Array) -> Any:
@@ -199,12 +235,10 @@ def to_dataframe(
         name: column_to_pandas(_single(col), leases, types_mapper, dtype_backend)
         for name, col in zip(table.column_names, table.columns, strict=True)
     }
-    owner = pd.DataFrame(data, copy=False)
+    frame = pd.DataFrame(data, copy=False)
     if hand_over:
-        return owner
-    frame = owner.copy(deep=False)
-    for lease in leases:
-        lease.owner = owner
+        return frame
+    _pin_copy_on_write(frame, leases)
     return frame
 
 
@@ -212,9 +246,26 @@ def to_series(arr: Array | ChunkedArray, **kwargs: Any) -> Any:
     """``Array.to_pandas``: a Series over the array's memory (same policy as ``to_dataframe``)."""
     pd = _pandas()
     leases: list[_Lease] = []
-    values = column_to_pandas(_single(arr), leases, kwargs.get("types_mapper"), kwargs.get("dtype_backend"))
-    owner = pd.Series(values, copy=False)
-    series = owner.copy(deep=False)
-    for lease in leases:
-        lease.owner = owner
+    values = column_to_pandas(
+        _single(arr), leases, kwargs.get("types_mapper"), kwargs.get("dtype_backend")
+    )
+    series = pd.Series(values, copy=False)
+    _pin_copy_on_write(series, leases)
     return series
+
+
+def _pin_copy_on_write(obj: Any, leases: list[_Lease]) -> None:
+    """Register an empty sentinel block next to each block of ``obj`` and let the leases keep
+    the sentinels alive, so pandas sees every shared block as referenced and copies it before
+    any write (see the module docstring). The sentinels own empty copies of the values only:
+    a lease must never reach the shared arrays, or the arrays (whose ``base`` is the lease)
+    would form a cycle the garbage collector cannot see, and the memory would leak."""
+    if not leases:
+        return
+    sentinels = []
+    for block in obj._mgr.blocks:
+        values = block.values
+        empty = values[..., :0].copy() if isinstance(values, np.ndarray) else values[:0].copy()
+        sentinels.append(block.make_block_same_class(empty, refs=block.refs))
+    for lease in leases:
+        lease.owner = tuple(sentinels)

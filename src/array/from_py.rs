@@ -339,8 +339,16 @@ fn datetime_value(v: &Bound<'_, PyAny>, unit: &TimeUnit) -> Option<i64> {
     let naive_utc: NaiveDateTime = if v.getattr("tzinfo").ok()?.is_none() {
         v.extract().ok()?
     } else {
-        let dt: chrono::DateTime<chrono::FixedOffset> = v.extract().ok()?;
-        dt.naive_utc()
+        // Any tzinfo (fixed offsets, zoneinfo, pytz, dateutil): wall time minus its UTC offset.
+        let offset: TimeDelta = v.call_method0("utcoffset").ok()?.extract().ok()?;
+        let kwargs = pyo3::types::PyDict::new(v.py());
+        kwargs.set_item("tzinfo", v.py().None()).ok()?;
+        let wall: NaiveDateTime = v
+            .call_method("replace", (), Some(&kwargs))
+            .ok()?
+            .extract()
+            .ok()?;
+        wall.checked_sub_signed(offset)?
     };
     from_delta(
         naive_utc.signed_duration_since(chrono::DateTime::UNIX_EPOCH.naive_utc()),
@@ -464,13 +472,28 @@ pub fn build(values: &[Bound<'_, PyAny>], dt: &DataType) -> Result<ArrayRef> {
             let d: NaiveDate = v.extract().ok()?;
             Some(d.signed_duration_since(NaiveDate::default()).num_days() * 86_400_000)
         }),
-        Time64(unit) | Time32(unit) => {
+        Time32(unit @ (TimeUnit::Second | TimeUnit::Millisecond)) => {
+            // Seconds or milliseconds since midnight always fit in 32 bits.
+            let conv = |v: &Bound<'_, PyAny>| -> Option<i32> {
+                let t: NaiveTime = v.extract().ok()?;
+                i32::try_from(from_delta(t.signed_duration_since(NaiveTime::MIN), unit)?).ok()
+            };
+            let arr: ArrayRef = build_primitive!(values, &Int32, Int32Builder, conv);
+            arrow_array::make_array(arr.to_data().into_builder().data_type(dt.clone()).build()?)
+        }
+        Time64(unit @ (TimeUnit::Microsecond | TimeUnit::Nanosecond)) => {
             let conv = |v: &Bound<'_, PyAny>| -> Option<i64> {
                 let t: NaiveTime = v.extract().ok()?;
                 from_delta(t.signed_duration_since(NaiveTime::MIN), unit)
             };
             let arr: ArrayRef = build_primitive!(values, &Int64, Int64Builder, conv);
-            arrow_cast::cast(&arr, dt)?
+            arrow_array::make_array(arr.to_data().into_builder().data_type(dt.clone()).build()?)
+        }
+        Time32(_) | Time64(_) => {
+            return Err(Error::InvalidInput(format!(
+                "{} is not a valid Arrow type: time32 takes s or ms, time64 us or ns",
+                crate::types::type_name(dt)
+            )))
         }
         Timestamp(unit, _) => {
             let arr: ArrayRef =
@@ -506,6 +529,14 @@ pub fn build(values: &[Bound<'_, PyAny>], dt: &DataType) -> Result<ArrayRef> {
                 } else {
                     return Err(bad_value(v, dt));
                 };
+                if drops_digits(v, *s) {
+                    return Err(Error::InvalidInput(format!(
+                        "{} has more than {s} digits after the decimal point: converting it to \
+                         {} would lose data",
+                        v.repr().map(|r| r.to_string()).unwrap_or_default(),
+                        crate::types::type_name(dt)
+                    )));
+                }
                 let x = arrow_cast::parse::parse_decimal::<Decimal128Type>(&text, *p, *s)
                     .map_err(|_| bad_value(v, dt))?;
                 b.append_value(x);
@@ -597,6 +628,23 @@ pub fn build(values: &[Bound<'_, PyAny>], dt: &DataType) -> Result<ArrayRef> {
             )))
         }
     })
+}
+
+/// True when a `Decimal` has non-zero digits below `10^-scale`, which parsing at `scale` would
+/// silently drop (pyarrow refuses such values too). Integers never do for `scale >= 0`.
+fn drops_digits(v: &Bound<'_, PyAny>, scale: i8) -> bool {
+    let Ok(t) = v.call_method0("as_tuple") else {
+        return false;
+    };
+    let digits: Vec<u8> = t
+        .getattr("digits")
+        .and_then(|d| d.extract())
+        .unwrap_or_default();
+    let Ok(exponent) = t.getattr("exponent").and_then(|e| e.extract::<i64>()) else {
+        return false; // non-finite: rejected by the parser
+    };
+    let extra = -exponent - i64::from(scale);
+    extra > 0 && digits.iter().rev().take(extra as usize).any(|d| *d != 0)
 }
 
 fn float_of(v: &Bound<'_, PyAny>) -> Option<f64> {

@@ -43,6 +43,15 @@ impl PyArray {
     }
 }
 
+/// Nulls as pyarrow counts them: every slot of a `null`-typed array is null (arrow-rs reports
+/// 0 there, as a NullArray has no validity bitmap); other types count their validity bitmap.
+pub fn null_count(array: &ArrayRef) -> usize {
+    match array.data_type() {
+        DataType::Null => array.len(),
+        _ => array.null_count(),
+    }
+}
+
 /// Normalise a possibly negative index into `0..len`.
 pub fn normalize_index(i: isize, len: usize) -> PyResult<usize> {
     let j = if i < 0 { i + len as isize } else { i };
@@ -70,7 +79,7 @@ impl PyArray {
 
     #[getter]
     fn null_count(&self) -> usize {
-        self.array.null_count()
+        null_count(&self.array)
     }
 
     /// Offset of this (possibly sliced) array into its buffers, in elements.
@@ -239,7 +248,7 @@ impl PyArray {
             "colbridge.Array<{}> len={} nulls={}\n{}",
             type_name(self.array.data_type()),
             self.array.len(),
-            self.array.null_count(),
+            null_count(&self.array),
             preview
         )
     }
