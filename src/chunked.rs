@@ -134,6 +134,18 @@ impl PyChunkedArray {
         ))
     }
 
+    /// Whether any chunk's memory is also referenced elsewhere (see `Array.is_shared`).
+    #[getter]
+    fn is_shared(&self) -> bool {
+        self.chunks
+            .iter()
+            .any(|c| crate::array::export::is_shared(c.as_ref()))
+    }
+
+    fn _repr_html_<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        crate::adapters::call(slf.py(), "colbridge._repr", "array_html", (slf,), None)
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "colbridge.ChunkedArray<{}> len={} chunks={}",

@@ -295,6 +295,10 @@ impl PyTable {
         )?)
     }
 
+    fn _repr_html_<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        crate::adapters::call(slf.py(), "colbridge._repr", "table_html", (slf,), None)
+    }
+
     fn __repr__(&self) -> String {
         let mut out = format!(
             "colbridge.Table ({} rows x {} columns)\n",

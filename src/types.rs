@@ -418,6 +418,10 @@ impl PySchema {
         Ok(PyField(self.0.fields()[index].clone()))
     }
 
+    fn _repr_html_<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        crate::adapters::call(slf.py(), "colbridge._repr", "schema_html", (slf,), None)
+    }
+
     fn __repr__(&self) -> String {
         let lines: Vec<String> = self
             .0

@@ -570,35 +570,17 @@ def pandas_path(tmp_path: Path) -> Path:
     return p
 
 
-# Known differences, each with a strict xfail below so a fix is noticed.
-NULLABLE_DTYPE_BUGS = ["b", "f32"]
-
-
 @pytest.mark.parametrize("backend", [None, "numpy_nullable", "pyarrow"])
 def test_read_pandas_matches_pandas(pandas_path: Path, backend: str | None) -> None:
     kwargs = {} if backend is None else {"dtype_backend": backend}
     got = colbridge.read_pandas(pandas_path, dtype_backend=backend)
     want = pd.read_parquet(pandas_path, **kwargs)
-    if backend == "numpy_nullable":
-        got, want = got.drop(columns=NULLABLE_DTYPE_BUGS), want.drop(columns=NULLABLE_DTYPE_BUGS)
     assert list(got.columns) == list(want.columns)
     assert dict(got.dtypes) == dict(want.dtypes)
     # category order: see test_read_pandas_category_order_across_row_groups
     pd.testing.assert_frame_equal(got, want, check_categorical=False)
     if backend != "pyarrow":
         assert sorted(got["cat"].cat.categories) == sorted(want["cat"].cat.categories)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="colbridge.pandas.column_to_pandas: with dtype_backend='numpy_nullable' a bool "
-    "column without nulls stays numpy bool (the no-mask branch returns before the nullable "
-    "one) and float32 becomes Float64 (astype(np.float64)); pandas gives boolean / Float32",
-)
-def test_read_pandas_numpy_nullable_bool_float32(pandas_path: Path) -> None:
-    got = colbridge.read_pandas(pandas_path, dtype_backend="numpy_nullable")
-    want = pd.read_parquet(pandas_path, dtype_backend="numpy_nullable")
-    assert dict(got.dtypes[NULLABLE_DTYPE_BUGS]) == dict(want.dtypes[NULLABLE_DTYPE_BUGS])
 
 
 @pytest.mark.xfail(

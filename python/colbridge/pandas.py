@@ -83,18 +83,22 @@ def _tz(type_name: str) -> str | None:
 
 
 def _string_column(arr: Array, pd: Any, dtype_backend: str | None) -> Any:
+    """Strings as pandas' default ``str`` dtype (or ``StringDtype`` / ``ArrowDtype``): backed by
+    the Arrow buffers themselves when pyarrow is installed, Python objects otherwise."""
     try:
         import pyarrow as pa
     except ImportError:
         pa = None
-    if pa is not None and dtype_backend == "pyarrow":
-        return pd.array(pa.array(arr), dtype=pd.ArrowDtype(pa.array(arr).type))
+    if pa is not None:
+        pa_arr = pa.array(arr)  # zero-copy through the C data interface
+        if dtype_backend == "pyarrow":
+            return pd.arrays.ArrowExtensionArray(pa_arr)
+        na_value = pd.NA if dtype_backend == "numpy_nullable" else np.nan
+        return pd.array(pa_arr, dtype=pd.StringDtype(storage="pyarrow", na_value=na_value))
     values = np.empty(len(arr), dtype=object)
     values[:] = arr.to_pylist()
     if dtype_backend == "numpy_nullable":
-        return pd.array(values, dtype=pd.StringDtype())
-    if pa is not None:
-        return pd.array(pa.array(arr), dtype=pd.StringDtype(storage="pyarrow", na_value=np.nan))
+        return pd.array(values, dtype=pd.StringDtype(storage="python"))
     return pd.array(values, dtype="str")
 
 
@@ -123,7 +127,9 @@ def column_to_pandas(
             return pd.arrays.IntegerArray(shared, m, copy=False)
         if name in _FLOAT and dtype_backend == "numpy_nullable":
             m = mask if mask is not None else np.zeros(len(arr), dtype=np.bool_)
-            return pd.arrays.FloatingArray(shared.astype(np.float64, copy=False), m, copy=False)
+            # pandas has Float32 and Float64; float16 widens (a copy), as in pandas' reader.
+            values = shared if shared.dtype.itemsize >= 4 else shared.astype(np.float32)
+            return pd.arrays.FloatingArray(values, m, copy=False)
         if mask is not None:
             if view.dtype.kind in "mM":
                 out = view.copy()
@@ -150,11 +156,13 @@ def column_to_pandas(
         categories = pd.Index(column_to_pandas(dictionary, [], None, None))
         dtype = pd.CategoricalDtype(categories, ordered=False)
         return _categorical(codes_view, mask, dtype, leases, pd)
-    if name == "bool":
-        if mask is None and arr.values is not None:
-            return bitmap_to_mask(arr.values).copy()
-        if dtype_backend == "numpy_nullable" and arr.values is not None:
-            return pd.arrays.BooleanArray(bitmap_to_mask(arr.values).copy(), mask, copy=False)
+    if name == "bool" and arr.values is not None:
+        values = bitmap_to_mask(arr.values).copy()  # Arrow bits → NumPy bytes: one unpack
+        if dtype_backend == "numpy_nullable":
+            m = mask if mask is not None else np.zeros(len(arr), dtype=np.bool_)
+            return pd.arrays.BooleanArray(values, m, copy=False)
+        if mask is None:
+            return values
     if name in ("string", "large_string", "string_view"):
         return _string_column(arr, pd, dtype_backend)
     out = np.empty(len(arr), dtype=object)

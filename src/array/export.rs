@@ -133,3 +133,32 @@ pub fn all_buffers(array: &ArrayRef) -> Vec<Option<PyBuffer>> {
     }
     out
 }
+
+/// Whether any buffer of `array` (children and bitmaps included) is also referenced from
+/// outside it: a NumPy view, a C data interface export, a slice, another array.
+pub fn is_shared(array: &dyn Array) -> bool {
+    // `to_data` itself takes one reference to every buffer; the array holds another.
+    fn shared(data: &arrow_data::ArrayData) -> bool {
+        data.buffers().iter().any(|b| b.strong_count() > 2)
+            || data.nulls().is_some_and(|n| n.buffer().strong_count() > 2)
+            || data.child_data().iter().any(shared)
+    }
+    shared(&array.to_data())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::Int64Array;
+    use std::sync::Arc;
+
+    #[test]
+    fn an_array_alone_is_not_shared_and_a_view_makes_it_shared() {
+        let array: ArrayRef = Arc::new(Int64Array::from(vec![Some(1), None, Some(3)]));
+        assert!(!is_shared(array.as_ref()));
+        let view = values(array.as_ref());
+        assert!(is_shared(array.as_ref()));
+        drop(view);
+        assert!(!is_shared(array.as_ref()));
+    }
+}

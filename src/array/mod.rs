@@ -242,6 +242,17 @@ impl PyArray {
         to_py::value_to_py(py, &self.array, i)
     }
 
+    /// Whether the array's memory is also referenced elsewhere (a NumPy view, an export to
+    /// pyarrow/Polars, a slice or another array).
+    #[getter]
+    fn is_shared(&self) -> bool {
+        export::is_shared(self.array.as_ref())
+    }
+
+    fn _repr_html_<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        crate::adapters::call(slf.py(), "colbridge._repr", "array_html", (slf,), None)
+    }
+
     fn __repr__(&self) -> String {
         let preview = crate::table::preview_values(&self.array, 10);
         format!(

@@ -215,6 +215,16 @@ impl PyParquetFile {
         )?)
     }
 
+    fn _repr_html_<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        crate::adapters::call(
+            slf.py(),
+            "colbridge._repr",
+            "parquet_file_html",
+            (slf,),
+            None,
+        )
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "colbridge.ParquetFile({}: {} rows, {} row groups, {} columns)",
