@@ -56,10 +56,6 @@ KNOWN: dict[tuple[str, str], str] = {
         "set: arrow-rs reads the day as signed i32, pyarrow as unsigned u32, so the wrapped "
         "values differ; the meaningful rows are checked by test_int96_meaningful_rows"
     ),
-    ("parquet-testing", "shredded_variant/case-037.parquet"): (
-        "UUID typed_value comes back as fixed_size_binary[16], not extension<arrow.uuid>: needs "
-        "parquet's 'arrow_canonical_extension_types' feature (Cargo.toml); values are equal"
-    ),
 }
 
 

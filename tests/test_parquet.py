@@ -583,12 +583,6 @@ def test_read_pandas_matches_pandas(pandas_path: Path, backend: str | None) -> N
         assert sorted(got["cat"].cat.categories) == sorted(want["cat"].cat.categories)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="arrow-rs decodes a dictionary column spanning several row groups into one batch by "
-    "re-interning values in order of appearance (b, c, a), not in the file's dictionary order "
-    "(a, b, c) that pyarrow keeps; values and dtype equality are unaffected",
-)
 def test_read_pandas_category_order_across_row_groups(pandas_path: Path) -> None:
     got = colbridge.read_pandas(pandas_path)
     want = pd.read_parquet(pandas_path)

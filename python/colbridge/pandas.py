@@ -73,7 +73,9 @@ def _leased(view: np.ndarray[Any, Any], leases: list[_Lease]) -> np.ndarray[Any,
 def _mask(arr: Array) -> np.ndarray[Any, np.dtype[np.bool_]] | None:
     if arr.null_count == 0 or arr.validity is None:
         return None
-    return ~bitmap_to_mask(arr.validity)
+    mask = bitmap_to_mask(arr.validity)
+    np.logical_not(mask, out=mask)  # in place: one bool array, not two
+    return mask
 
 
 def _tz(type_name: str) -> str | None:

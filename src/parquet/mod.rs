@@ -1,6 +1,7 @@
 //! Parquet: reading (metadata → plan → parallel decode), file inspection, batch streaming and
 //! writing. Python entry points live here; the layers are in the submodules.
 
+pub mod dictionary;
 pub mod filter;
 pub mod hint;
 pub mod inspect;

@@ -16,6 +16,7 @@ use parquet::arrow::arrow_reader::{
 use parquet::arrow::ProjectionMask;
 
 use crate::error::{panic_message, Error, Result};
+use crate::parquet::dictionary;
 use crate::parquet::filter::Filter;
 use crate::parquet::progress::Progress;
 use crate::parquet::source::{Handle, Source};
@@ -252,6 +253,52 @@ impl Job<'_> {
         })
         .map_err(context(what))
     }
+
+    /// Decode one top-level column. Dictionary columns spanning several row groups are decoded
+    /// per row group and their dictionaries merged (see `dictionary`); others in one batch.
+    fn decode_column(
+        &self,
+        root: usize,
+        rgs: &[usize],
+        selection: &Option<RowSelection>,
+        rows: usize,
+        what: &str,
+    ) -> Result<ArrayRef> {
+        let field = self.meta.schema().field(root);
+        if rgs.len() > 1 && dictionary::supported(field.data_type()) {
+            let mut remaining = selection.clone();
+            let mut pieces = Vec::with_capacity(rgs.len());
+            for &rg in rgs {
+                let rg_rows = expected_rows(self.meta, &[rg])?;
+                let (part, part_rows) = match remaining.as_mut() {
+                    Some(sel) => {
+                        let part = sel.split_off(rg_rows);
+                        let n = part.row_count();
+                        (Some(part), n)
+                    }
+                    None => (None, rg_rows),
+                };
+                if part_rows == 0 {
+                    continue;
+                }
+                let batch = self.decode(vec![root], &[rg], part, part_rows, what)?;
+                check_rows(&batch, part_rows, what)?;
+                pieces.extend(batch.columns().first().cloned());
+            }
+            if !pieces.is_empty() {
+                if let Some(merged) = dictionary::merge(&pieces)? {
+                    return Ok(merged);
+                }
+            }
+        }
+        let batch = self.decode(vec![root], rgs, selection.clone(), rows, what)?;
+        check_rows(&batch, rows, what)?;
+        batch
+            .columns()
+            .first()
+            .cloned()
+            .ok_or_else(|| Error::Parquet(format!("{what}: no column decoded")))
+    }
 }
 
 pub fn read(
@@ -351,13 +398,10 @@ fn read_columns(
         }
         let root = indices[k];
         let what = format!("{file}, column '{}'", schema.field(root).name());
-        let result = job
-            .decode(vec![root], &rgs, selection.clone(), rows, &what)
-            .and_then(|b| check_rows(&b, rows, &what).map(|_| b));
-        match result {
-            Ok(batch) => {
+        match job.decode_column(root, &rgs, &selection, rows, &what) {
+            Ok(column) => {
                 if let Ok(mut slots) = out.lock() {
-                    slots[k] = batch.columns().first().cloned();
+                    slots[k] = Some(column);
                 }
             }
             Err(e) => {

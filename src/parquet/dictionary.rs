@@ -1,0 +1,124 @@
+//! Dictionary-encoded columns spanning several row groups.
+//!
+//! Decoded as one batch, arrow-rs re-interns every value when it meets the second row group's
+//! dictionary (slow, and several times the output in memory), and orders the dictionary by first
+//! appearance rather than as the file stores it. Decoding row group by row group and merging the
+//! small dictionaries here writes each code once into an exactly sized buffer, and gives the
+//! dictionary pyarrow gives: the first row group's values, then each new value as it appears.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow_array::builder::GenericByteBuilder;
+use arrow_array::cast::AsArray;
+use arrow_array::types::*;
+use arrow_array::{Array, ArrayRef, DictionaryArray, GenericByteArray, PrimitiveArray};
+use arrow_buffer::{ArrowNativeType, BooleanBufferBuilder, NullBuffer};
+use arrow_schema::DataType;
+
+use crate::error::{Error, Result};
+
+/// Whether `merge` handles this type (dictionaries of strings or binaries).
+pub fn supported(dt: &DataType) -> bool {
+    matches!(dt, DataType::Dictionary(_, v) if matches!(**v, DataType::Utf8 | DataType::LargeUtf8 | DataType::Binary | DataType::LargeBinary))
+}
+
+/// One dictionary array from per-row-group pieces of the same dictionary type; `None` when the
+/// merged dictionary would not fit the key type (the caller then decodes the column whole).
+pub fn merge(pieces: &[ArrayRef]) -> Result<Option<ArrayRef>> {
+    let Some(first) = pieces.first() else {
+        return Ok(None);
+    };
+    let DataType::Dictionary(key, value) = first.data_type() else {
+        return Ok(None);
+    };
+    macro_rules! by_value {
+        ($k:ty) => {
+            match **value {
+                DataType::Utf8 => merge_typed::<$k, GenericStringType<i32>>(pieces),
+                DataType::LargeUtf8 => merge_typed::<$k, GenericStringType<i64>>(pieces),
+                DataType::Binary => merge_typed::<$k, GenericBinaryType<i32>>(pieces),
+                DataType::LargeBinary => merge_typed::<$k, GenericBinaryType<i64>>(pieces),
+                _ => Ok(None),
+            }
+        };
+    }
+    match **key {
+        DataType::Int8 => by_value!(Int8Type),
+        DataType::Int16 => by_value!(Int16Type),
+        DataType::Int32 => by_value!(Int32Type),
+        DataType::Int64 => by_value!(Int64Type),
+        DataType::UInt8 => by_value!(UInt8Type),
+        DataType::UInt16 => by_value!(UInt16Type),
+        DataType::UInt32 => by_value!(UInt32Type),
+        DataType::UInt64 => by_value!(UInt64Type),
+        _ => Ok(None),
+    }
+}
+
+fn merge_typed<K, V>(pieces: &[ArrayRef]) -> Result<Option<ArrayRef>>
+where
+    K: ArrowDictionaryKeyType,
+    V: ByteArrayType,
+    V::Native: std::hash::Hash + Eq,
+{
+    let dictionaries: Vec<&DictionaryArray<K>> = pieces
+        .iter()
+        .map(|p| p.as_dictionary_opt::<K>())
+        .collect::<Option<_>>()
+        .ok_or_else(|| Error::Parquet("row groups decoded to different dictionary types".into()))?;
+
+    // Merged values, in order of first appearance across the pieces' dictionaries.
+    let mut index: HashMap<&V::Native, K::Native> = HashMap::new();
+    let mut merged: Vec<&V::Native> = Vec::new();
+    let mut mappings: Vec<Vec<K::Native>> = Vec::with_capacity(dictionaries.len());
+    for d in &dictionaries {
+        let values: &GenericByteArray<V> = d.values().as_bytes::<V>();
+        let mut mapping = Vec::with_capacity(values.len());
+        for i in 0..values.len() {
+            let value: &V::Native = values.value(i);
+            let next = merged.len();
+            let code = match index.get(value) {
+                Some(&code) => code,
+                None => {
+                    let Some(code) = K::Native::from_usize(next) else {
+                        return Ok(None); // more distinct values than the key type can index
+                    };
+                    index.insert(value, code);
+                    merged.push(value);
+                    code
+                }
+            };
+            mapping.push(code);
+        }
+        mappings.push(mapping);
+    }
+
+    let total: usize = dictionaries.iter().map(|d| d.len()).sum();
+    let mut keys: Vec<K::Native> = Vec::with_capacity(total);
+    let any_nulls = dictionaries.iter().any(|d| d.null_count() > 0);
+    let mut validity = BooleanBufferBuilder::new(if any_nulls { total } else { 0 });
+    for (d, mapping) in dictionaries.iter().zip(&mappings) {
+        let zero = K::Native::default();
+        keys.extend(d.keys().values().iter().map(|k| {
+            // Null slots may hold any key; keep them in range.
+            mapping.get(k.as_usize()).copied().unwrap_or(zero)
+        }));
+        if any_nulls {
+            match d.nulls() {
+                Some(n) => validity.append_buffer(n.inner()),
+                None => validity.append_n(d.len(), true),
+            }
+        }
+    }
+    let nulls = any_nulls.then(|| NullBuffer::new(validity.finish()));
+    let bytes: usize = merged.iter().map(|v| AsRef::<[u8]>::as_ref(*v).len()).sum();
+    let mut builder = GenericByteBuilder::<V>::with_capacity(merged.len(), bytes);
+    for v in &merged {
+        builder.append_value(v);
+    }
+    let values = builder.finish();
+    let keys = PrimitiveArray::<K>::new(keys.into(), nulls);
+    let out = DictionaryArray::<K>::try_new(keys, Arc::new(values))?;
+    Ok(Some(Arc::new(out)))
+}
