@@ -120,6 +120,22 @@ def column_to_pandas(
     if dtype_backend == "pyarrow":
         pa_arr = _to_pyarrow(arr)
         return pd.arrays.ArrowExtensionArray(pa_arr)
+    if name.startswith("dictionary<"):
+        indices, dictionary = arr.indices, arr.dictionary
+        assert indices is not None and dictionary is not None
+        codes_view = values_view(indices)
+        assert codes_view is not None
+        categories = pd.Index(column_to_pandas(dictionary, [], None, None))
+        dtype = pd.CategoricalDtype(categories, ordered=False)
+        signed = np.dtype(f"i{codes_view.dtype.itemsize}")
+        decoded_here = getattr(leases, "writable", False)
+        sentinels_written = codes_view.dtype.kind == "i" or arr.null_count == 0
+        if decoded_here and sentinels_written and len(categories) <= np.iinfo(signed).max:
+            # From colbridge's own decoder: codes are validated and (signed) null codes already
+            # hold -1 (src/interop/pandas.rs).
+            codes = _leased(codes_view, leases).view(signed)
+            return super(pd.Categorical, pd.Categorical)._simple_new(codes, dtype)
+        return _categorical(codes_view, _mask(arr), dtype, leases, pd)
     mask = _mask(arr)
     view = values_view(arr)
     if view is not None:
@@ -150,14 +166,6 @@ def column_to_pandas(
             utc = shared if shared.dtype.kind == "M" else shared.view(temporal_dtype(name))
             return pd.arrays.DatetimeArray._simple_new(utc, dtype=dtype)
         return shared
-    if name.startswith("dictionary<"):
-        indices, dictionary = arr.indices, arr.dictionary
-        assert indices is not None and dictionary is not None
-        codes_view = values_view(indices)
-        assert codes_view is not None
-        categories = pd.Index(column_to_pandas(dictionary, [], None, None))
-        dtype = pd.CategoricalDtype(categories, ordered=False)
-        return _categorical(codes_view, mask, dtype, leases, pd)
     if name == "bool" and arr.values is not None:
         values = bitmap_to_mask(arr.values).copy()  # Arrow bits → NumPy bytes: one unpack
         if dtype_backend == "numpy_nullable":
@@ -188,8 +196,6 @@ def _categorical(
     bit-identical because every valid index is smaller than the number of categories.
     """
     n_categories = len(dtype.categories)
-    # In writable (hand-over) mode the decoder has already written -1 into the null codes.
-    writable = getattr(leases, "writable", False)
     valid = indices if mask is None else indices[~mask]
     if len(valid) and (int(valid.min()) < 0 or int(valid.max()) >= n_categories):
         from colbridge.errors import InvalidInputError
@@ -198,7 +204,7 @@ def _categorical(
             f"dictionary indices out of range for a dictionary of {n_categories} values"
         )
     signed = np.dtype(f"i{indices.dtype.itemsize}")
-    if (mask is None or writable) and n_categories <= np.iinfo(signed).max:
+    if mask is None and n_categories <= np.iinfo(signed).max:
         codes = _leased(indices, leases).view(signed)
         # NDArrayBacked._simple_new: Categorical._simple_new without the narrowing copy.
         return super(pd.Categorical, pd.Categorical)._simple_new(codes, dtype)

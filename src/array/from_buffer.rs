@@ -24,9 +24,12 @@ unsafe impl Sync for HeldView {}
 
 impl Drop for HeldView {
     fn drop(&mut self) {
-        Python::attach(|_py| {
+        // The last reference may go while the interpreter shuts down (a Polars or pyarrow
+        // object freed during finalization); then there is no one left to release the view to,
+        // and attaching would panic inside a C release callback. Skip it: the process is ending.
+        let _ = Python::try_attach(|_py| {
             // SAFETY: the view was filled by a successful `PyObject_GetBuffer` and is released
-            // exactly once, here.
+            // exactly once, here, with the interpreter attached.
             unsafe { ffi::PyBuffer_Release(self.0.as_mut()) }
         });
     }
