@@ -3,7 +3,8 @@
 //! Decoded as one batch, arrow-rs re-interns every value when it meets the second row group's
 //! dictionary (slow, and several times the output in memory), and orders the dictionary by first
 //! appearance rather than as the file stores it. Decoding row group by row group and merging the
-//! small dictionaries here writes each code once into an exactly sized buffer, and gives the
+//! small dictionaries here (batch by batch: a row group's batches share its dictionary) writes
+//! each code once into an exactly sized buffer, and gives the
 //! dictionary pyarrow gives: the first row group's values, then each new value as it appears.
 
 use std::collections::HashMap;
@@ -72,7 +73,17 @@ where
     let mut index: HashMap<&V::Native, K::Native> = HashMap::new();
     let mut merged: Vec<&V::Native> = Vec::new();
     let mut mappings: Vec<Vec<K::Native>> = Vec::with_capacity(dictionaries.len());
-    for d in &dictionaries {
+    for (n, d) in dictionaries.iter().enumerate() {
+        // Batches of one row group share its dictionary: map it once.
+        if n > 0
+            && d.values()
+                .to_data()
+                .ptr_eq(&dictionaries[n - 1].values().to_data())
+        {
+            let previous = mappings[n - 1].clone();
+            mappings.push(previous);
+            continue;
+        }
         let values: &GenericByteArray<V> = d.values().as_bytes::<V>();
         let mut mapping = Vec::with_capacity(values.len());
         for i in 0..values.len() {
