@@ -23,11 +23,12 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-import colbridge
 import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
+
+import colbridge
 
 KINDS = ("int64", "float64", "int64, 10% nulls", "float64, 10% nulls", "string")
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import colbridge
 import numpy as np
+
+import colbridge
 
 DATA = Path(__file__).resolve().parent / "data" / "trips.parquet"
 

@@ -7,8 +7,9 @@ Run: python examples/plot.py
 
 from __future__ import annotations
 
-import colbridge
 from _data import DATA, bundled_file
+
+import colbridge
 
 
 def main() -> None:

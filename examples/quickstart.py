@@ -11,8 +11,9 @@ Run: python examples/quickstart.py
 
 from __future__ import annotations
 
-import colbridge
 from _data import bundled_file
+
+import colbridge
 
 
 def main() -> None:

@@ -5,8 +5,9 @@ Run: python examples/stream_batches.py
 
 from __future__ import annotations
 
-import colbridge
 from _data import bundled_file
+
+import colbridge
 
 
 def main() -> None:

@@ -8,8 +8,9 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import colbridge
 from _data import bundled_file
+
+import colbridge
 
 
 def main() -> None:

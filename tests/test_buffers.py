@@ -6,10 +6,11 @@ import ctypes
 import datetime as dt
 from typing import Any
 
-import colbridge
 import numpy as np
 import pyarrow as pa
 import pytest
+
+import colbridge
 
 
 class Py_buffer(ctypes.Structure):  # noqa: N801 - the CPython struct's name

@@ -4,8 +4,9 @@ import json
 import subprocess
 import sys
 
-import colbridge
 import pytest
+
+import colbridge
 
 
 @pytest.fixture

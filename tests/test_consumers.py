@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import colbridge
 import duckdb
 import nanoarrow as na
 import numpy as np
 import polars as pl
 import pyarrow as pa
 import pytest
+
+import colbridge
 
 
 def address(a: Any) -> int:

@@ -22,8 +22,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import colbridge
 import pytest
+
+import colbridge
 
 pa = pytest.importorskip("pyarrow")
 

@@ -10,10 +10,11 @@ import datetime as dt
 import decimal
 from typing import Any
 
-import colbridge
 import numpy as np
 import pyarrow as pa
 import pytest
+
+import colbridge
 from colbridge import errors
 
 

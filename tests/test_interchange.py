@@ -15,9 +15,10 @@ import math
 import warnings
 from typing import Any
 
-import colbridge
 import numpy as np
 import pytest
+
+import colbridge
 from colbridge.interchange import ColumnNullType, DtypeKind
 
 pd = pytest.importorskip("pandas")

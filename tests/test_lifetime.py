@@ -16,9 +16,10 @@ import subprocess
 import sys
 import textwrap
 
-import colbridge
 import numpy as np
 import pytest
+
+import colbridge
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists("/proc/self/statm"), reason="needs /proc/self/statm (Linux)"

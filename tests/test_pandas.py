@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import colbridge
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+
+import colbridge
 
 
 def shares(a: Any, buf: colbridge.Buffer) -> bool:

@@ -15,13 +15,14 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-import colbridge
 import numpy as np
 import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
+import colbridge
 from colbridge.pandas import _Lease
 
 # --------------------------------------------------------------------------------------

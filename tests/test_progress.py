@@ -2,9 +2,10 @@
 
 import signal
 
-import colbridge
 import numpy as np
 import pytest
+
+import colbridge
 from colbridge import _colbridge as core
 from colbridge import _progress
 

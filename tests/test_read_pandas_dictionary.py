@@ -1,11 +1,12 @@
 """Dictionary columns through read_pandas: every key type, nulls, several row groups."""
 
-import colbridge
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
+import colbridge
 
 
 @pytest.mark.parametrize("key", ["int8", "uint8", "int16", "int32", "uint32", "int64"])

@@ -1,7 +1,8 @@
 """Notebook (`_repr_html_`) and text representations."""
 
-import colbridge
 import numpy as np
+
+import colbridge
 
 
 def table(n=1000):

@@ -1,5 +1,6 @@
-import colbridge
 import numpy as np
+
+import colbridge
 
 
 def test_numpy_input_is_shared_with_numpy_output():
