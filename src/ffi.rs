@@ -194,18 +194,29 @@ pub fn export_chunks_stream<'py>(
     Ok(capsule.into_any())
 }
 
+/// Call `obj.<method>()` and check that it returned a PyCapsule named `name`: the capsule (which
+/// owns the C structure) and the pointer it holds.
+fn call_capsule<'py>(
+    obj: &Bound<'py, PyAny>,
+    method: &str,
+    name: &std::ffi::CStr,
+) -> Result<(
+    Bound<'py, PyCapsule>,
+    std::ptr::NonNull<std::os::raw::c_void>,
+)> {
+    let capsule = obj
+        .call_method0(method)
+        .map_err(capsule_error)?
+        .cast_into::<PyCapsule>()
+        .map_err(|_| Error::Capsule(format!("{method} did not return a PyCapsule")))?;
+    let ptr = capsule.pointer_checked(Some(name)).map_err(capsule_error)?;
+    Ok((capsule, ptr))
+}
+
 /// Import the field (name, type, nullability) of an object with `__arrow_c_schema__`.
 pub fn import_field(obj: &Bound<'_, PyAny>) -> Result<Field> {
-    let capsule = obj
-        .call_method0("__arrow_c_schema__")
-        .map_err(capsule_error)?;
-    let capsule = capsule
-        .cast::<PyCapsule>()
-        .map_err(|_| Error::Capsule("__arrow_c_schema__ did not return a PyCapsule".into()))?;
-    let ptr = capsule
-        .pointer_checked(Some(SCHEMA_NAME))
-        .map_err(capsule_error)?
-        .cast::<FFI_ArrowSchema>();
+    let (_capsule, ptr) = call_capsule(obj, "__arrow_c_schema__", SCHEMA_NAME)?;
+    let ptr = ptr.cast::<FFI_ArrowSchema>();
     // SAFETY: a capsule named "arrow_schema" holds a valid ArrowSchema owned by the capsule,
     // which we keep alive (bound) for the whole borrow.
     let schema = unsafe { ptr.as_ref() };
@@ -272,16 +283,8 @@ fn import_stream_lenient(obj: &Bound<'_, PyAny>) -> Result<Option<(Field, Vec<Ar
     {
         return Ok(None);
     }
-    let capsule = obj
-        .call_method0("__arrow_c_stream__")
-        .map_err(capsule_error)?;
-    let capsule = capsule
-        .cast::<PyCapsule>()
-        .map_err(|_| Error::Capsule("__arrow_c_stream__ did not return a PyCapsule".into()))?;
-    let ptr = capsule
-        .pointer_checked(Some(STREAM_NAME))
-        .map_err(capsule_error)?
-        .cast::<FFI_ArrowArrayStream>();
+    let (_capsule, ptr) = call_capsule(obj, "__arrow_c_stream__", STREAM_NAME)?;
+    let ptr = ptr.cast::<FFI_ArrowArrayStream>();
     // SAFETY: a capsule named "arrow_array_stream" holds a valid ArrowArrayStream; `from_raw`
     // moves it out (leaving a released stream behind, which the capsule's destructor skips),
     // so we own it and release it on drop.
