@@ -182,11 +182,14 @@ impl PyParquetFile {
         let decoded = crate::parquet::read_with(
             py,
             self.source.clone(),
-            columns,
-            row_groups,
-            filters,
-            use_threads,
-            on_progress,
+            crate::parquet::ReadArgs {
+                columns,
+                row_groups,
+                filters,
+                use_threads,
+                on_progress,
+                large_strings: false,
+            },
         )?;
         Ok(crate::parquet::into_table(decoded, None)?)
     }
