@@ -98,6 +98,7 @@ impl PyBuffer {
         self.element.format.to_str().unwrap_or("B")
     }
 
+    /// Size of one element in bytes (8 for int64, 1 for bytes and bitmaps).
     #[getter]
     fn itemsize(&self) -> usize {
         self.element.itemsize
@@ -122,6 +123,10 @@ impl PyBuffer {
     }
 
     /// Copy the bytes into a new `bytes` object.
+    ///
+    /// Example:
+    ///     >>> colbridge.array([1], type="int16").values.to_bytes()
+    ///     b'\\x01\\x00'
     fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
         PyBytes::new(py, &self.buffer.as_slice()[..self.size()])
     }

@@ -54,16 +54,19 @@ impl PyChunkedArray {
 
 #[pymethods]
 impl PyChunkedArray {
+    /// The Arrow data type.
     #[getter]
     fn r#type(&self) -> PyDataType {
         PyDataType(self.field.data_type().clone())
     }
 
+    /// The field (name, type, nullability) of the column.
     #[getter]
     fn field(&self) -> PyField {
         PyField(self.field.clone())
     }
 
+    /// The chunks, as `Array`s (no copy).
     #[getter]
     fn chunks(&self) -> Vec<PyArray> {
         self.chunks
@@ -72,11 +75,15 @@ impl PyChunkedArray {
             .collect()
     }
 
+    /// Number of chunks.
     #[getter]
     fn num_chunks(&self) -> usize {
         self.chunks.len()
     }
 
+    /// Example:
+    ///     >>> colbridge.chunked_array([[1], [2, 3]]).chunk(1).to_pylist()
+    ///     [2, 3]
     fn chunk(&self, i: isize) -> PyResult<PyArray> {
         let i = normalize_index(i, self.chunks.len())?;
         Ok(PyArray::with_field(
@@ -85,11 +92,13 @@ impl PyChunkedArray {
         ))
     }
 
+    /// Number of null values over all chunks.
     #[getter]
     fn null_count(&self) -> usize {
         self.chunks.iter().map(crate::array::null_count).sum()
     }
 
+    /// Bytes of memory the chunks' buffers occupy.
     #[getter]
     fn nbytes(&self) -> usize {
         self.chunks.iter().map(|c| c.get_buffer_memory_size()).sum()
@@ -107,6 +116,10 @@ impl PyChunkedArray {
     }
 
     /// The values of all chunks as one Python list.
+    ///
+    /// Example:
+    ///     >>> colbridge.chunked_array([[1], [2]]).to_pylist()
+    ///     [1, 2]
     pub fn to_pylist<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let out = PyList::empty(py);
         for c in &self.chunks {

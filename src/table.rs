@@ -137,26 +137,31 @@ pub fn preview_values(array: &ArrayRef, limit: usize) -> String {
 
 #[pymethods]
 impl PyTable {
+    /// The table's schema.
     #[getter]
     fn schema(&self) -> PySchema {
         PySchema(self.schema.clone())
     }
 
+    /// Number of rows.
     #[getter]
     fn num_rows(&self) -> usize {
         self.num_rows
     }
 
+    /// Number of columns.
     #[getter]
     fn num_columns(&self) -> usize {
         self.columns.len()
     }
 
+    /// `(num_rows, num_columns)`.
     #[getter]
     fn shape(&self) -> (usize, usize) {
         (self.num_rows, self.columns.len())
     }
 
+    /// The column names, in order.
     #[getter]
     fn column_names(&self) -> Vec<String> {
         self.schema
@@ -166,11 +171,13 @@ impl PyTable {
             .collect()
     }
 
+    /// The columns, as `ChunkedArray`s (no copy).
     #[getter]
     fn columns(&self) -> Vec<PyChunkedArray> {
         self.columns.clone()
     }
 
+    /// Bytes of memory the columns' buffers occupy.
     #[getter]
     fn nbytes(&self) -> usize {
         self.columns
@@ -181,6 +188,10 @@ impl PyTable {
     }
 
     /// A column by position or name.
+    ///
+    /// Example:
+    ///     >>> colbridge.table({"a": [1, 2]}).column("a").to_pylist()
+    ///     [1, 2]
     fn column(&self, key: &Bound<'_, PyAny>) -> PyResult<PyChunkedArray> {
         Ok(self.columns[field_index(&self.schema, key)?].clone())
     }
@@ -214,6 +225,10 @@ impl PyTable {
     }
 
     /// Rows `offset .. offset + length` (no copy).
+    ///
+    /// Example:
+    ///     >>> colbridge.table({"a": [1, 2, 3]}).slice(1).to_pydict()
+    ///     {'a': [2, 3]}
     #[pyo3(signature = (offset = 0, length = None))]
     fn slice(&self, offset: usize, length: Option<usize>) -> PyResult<PyTable> {
         let offset = offset.min(self.num_rows);
@@ -247,6 +262,10 @@ impl PyTable {
     }
 
     /// The columns as a dict of Python lists.
+    ///
+    /// Example:
+    ///     >>> colbridge.table({"a": [1], "b": ["x"]}).to_pydict()
+    ///     {'a': [1], 'b': ['x']}
     fn to_pydict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let out = PyDict::new(py);
         for (f, c) in self.schema.fields().iter().zip(&self.columns) {
@@ -256,6 +275,10 @@ impl PyTable {
     }
 
     /// The rows as a list of dicts.
+    ///
+    /// Example:
+    ///     >>> colbridge.table({"a": [1, 2]}).to_pylist()
+    ///     [{'a': 1}, {'a': 2}]
     fn to_pylist<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let cols: Vec<Bound<'py, PyList>> = self
             .columns
@@ -275,6 +298,11 @@ impl PyTable {
 
     /// Rechunk every column into one contiguous array (a copy only where a column has
     /// several chunks).
+    ///
+    /// Example:
+    ///     >>> t = colbridge.table({"a": colbridge.chunked_array([[1], [2]])})
+    ///     >>> t.combine_chunks().column("a").num_chunks
+    ///     1
     fn combine_chunks(&self, py: Python<'_>) -> PyResult<PyTable> {
         let this = self.clone();
         let columns = py.detach(move || {

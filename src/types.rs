@@ -21,11 +21,19 @@ use crate::ffi;
 pub struct PyDataType(pub DataType);
 
 /// A named, typed, nullable slot in a schema.
+///
+/// Example:
+///     >>> colbridge.Field("when", "timestamp[ms]", nullable=False)
+///     Field(when: timestamp[ms] not null)
 #[pyclass(name = "Field", module = "colbridge", frozen, eq)]
 #[derive(Clone, PartialEq)]
 pub struct PyField(pub FieldRef);
 
 /// An ordered collection of fields, with optional key/value metadata.
+///
+/// Example:
+///     >>> colbridge.Schema([("a", "int64"), colbridge.Field("b", "string")]).names
+///     ['a', 'b']
 #[pyclass(name = "Schema", module = "colbridge", frozen, eq, sequence)]
 #[derive(Clone, PartialEq)]
 pub struct PySchema(pub SchemaRef);
@@ -323,21 +331,25 @@ impl PyField {
         ))))
     }
 
+    /// The field's name.
     #[getter]
     fn name(&self) -> &str {
         self.0.name()
     }
 
+    /// The field's Arrow data type.
     #[getter]
     fn r#type(&self) -> PyDataType {
         PyDataType(self.0.data_type().clone())
     }
 
+    /// Whether the field may hold nulls.
     #[getter]
     fn nullable(&self) -> bool {
         self.0.is_nullable()
     }
 
+    /// Key/value metadata (the field's or the schema's).
     #[getter]
     fn metadata(&self) -> HashMap<String, String> {
         self.0.metadata().clone()
@@ -385,11 +397,13 @@ impl PySchema {
         Ok(Self(Arc::new(Schema::new(out))))
     }
 
+    /// The fields' names, in order.
     #[getter]
     fn names(&self) -> Vec<String> {
         self.0.fields().iter().map(|f| f.name().clone()).collect()
     }
 
+    /// The fields' data types, in order.
     #[getter]
     fn types(&self) -> Vec<PyDataType> {
         self.0
@@ -399,12 +413,17 @@ impl PySchema {
             .collect()
     }
 
+    /// Key/value metadata (the field's or the schema's).
     #[getter]
     fn metadata(&self) -> HashMap<String, String> {
         self.0.metadata().clone()
     }
 
     /// The field at an index or with a name.
+    ///
+    /// Example:
+    ///     >>> colbridge.Schema([("a", "int64")]).field("a")
+    ///     Field(a: int64)
     fn field(&self, key: &Bound<'_, PyAny>) -> PyResult<PyField> {
         self.__getitem__(key)
     }

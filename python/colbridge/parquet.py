@@ -34,7 +34,8 @@ def read_parquet(
 ) -> Table:
     """Read a Parquet file into a :class:`Table` (one contiguous buffer per column).
 
-    ``source`` is a path, bytes / a buffer, or a binary file object. ``filters`` takes the
+    ``source`` is a path, bytes / a buffer, or a binary file object. ``columns`` selects
+    top-level columns (in that order) and ``row_groups`` row groups by index. ``filters`` takes the
     pyarrow/pandas DNF form (``[("x", ">", 3)]``, or a list of such lists for OR); row groups
     are pruned by their statistics, then rows are filtered exactly. ``batch_size`` splits the
     columns into chunks of that many rows (zero-copy slices). ``progress`` shows a progress bar

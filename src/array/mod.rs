@@ -77,6 +77,7 @@ impl PyArray {
         PyField(self.field.clone())
     }
 
+    /// Number of null values.
     #[getter]
     fn null_count(&self) -> usize {
         null_count(&self.array)
@@ -144,6 +145,10 @@ impl PyArray {
     }
 
     /// The child values of a list array, or the columns of a struct array.
+    ///
+    /// Example:
+    ///     >>> colbridge.array([[1, 2], [3]]).flatten()[0].to_pylist()
+    ///     [1, 2, 3]
     fn flatten(&self) -> PyResult<Vec<PyArray>> {
         Ok(match self.array.data_type() {
             DataType::List(_) => {
@@ -209,11 +214,19 @@ impl PyArray {
     }
 
     /// The values as a Python list.
+    ///
+    /// Example:
+    ///     >>> colbridge.array([1, None]).to_pylist()
+    ///     [1, None]
     fn to_pylist<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         to_py::to_pylist(py, &self.array)
     }
 
     /// True when both arrays have the same type and values.
+    ///
+    /// Example:
+    ///     >>> colbridge.array([1, 2]).equals(colbridge.array([1, 2]))
+    ///     True
     fn equals(&self, other: &PyArray) -> bool {
         self.array.to_data() == other.array.to_data()
     }

@@ -133,11 +133,13 @@ impl PyParquetFile {
         PySchema(self.meta.schema().clone())
     }
 
+    /// Number of rows, from the footer.
     #[getter]
     fn num_rows(&self) -> i64 {
         self.meta.metadata().file_metadata().num_rows()
     }
 
+    /// Number of row groups.
     #[getter]
     fn num_row_groups(&self) -> usize {
         self.meta.metadata().num_row_groups()
@@ -169,6 +171,9 @@ impl PyParquetFile {
     }
 
     /// Read the file (or some columns / row groups, optionally filtered) into a `Table`.
+    ///
+    /// Example:
+    ///     >>> colbridge.ParquetFile("data.parquet").read(columns=["x"], row_groups=[0])
     #[pyo3(signature = (columns = None, row_groups = None, filters = None, use_threads = true, on_progress = None))]
     fn read(
         &self,

@@ -49,6 +49,10 @@ impl RecordBatchReader for GuardedReader {
 
 /// Batches of a Parquet file; iterate it (each item a one-batch `Table`) or hand it to any
 /// Arrow consumer through `__arrow_c_stream__` (consumes it).
+///
+/// Example:
+///     >>> reader = colbridge.ParquetFile("data.parquet").iter_batches(batch_size=1000)
+///     >>> import polars as pl; pl.DataFrame(reader)  # streamed, batch by batch
 #[pyclass(name = "BatchReader", module = "colbridge")]
 pub struct PyBatchReader {
     reader: Mutex<Option<GuardedReader>>,
@@ -95,6 +99,7 @@ impl PyBatchReader {
 
 #[pymethods]
 impl PyBatchReader {
+    /// The Arrow schema of the batches.
     #[getter]
     fn schema(&self) -> crate::types::PySchema {
         crate::types::PySchema(self.schema.clone())
@@ -126,6 +131,9 @@ impl PyBatchReader {
     }
 
     /// Read all remaining batches into one `Table` (one chunk per batch).
+    ///
+    /// Example:
+    ///     >>> colbridge.ParquetFile("data.parquet").iter_batches().read_all().num_rows
     fn read_all(&self, py: Python<'_>) -> PyResult<PyTable> {
         let reader = self.take()?;
         let schema = reader.schema.clone();
