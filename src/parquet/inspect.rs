@@ -187,14 +187,11 @@ impl PyParquetFile {
         let decoded = crate::parquet::read_with(
             py,
             self.source.clone(),
-            crate::parquet::ReadArgs {
-                columns,
-                row_groups,
-                filters,
-                use_threads,
-                on_progress,
-                large_strings: false,
-            },
+            columns,
+            row_groups,
+            filters,
+            use_threads,
+            on_progress,
         )?;
         Ok(crate::parquet::into_table(decoded, None)?)
     }

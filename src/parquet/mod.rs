@@ -46,37 +46,18 @@ fn into_table(decoded: Decoded, batch_size: Option<usize>) -> crate::error::Resu
     PyTable::try_new(decoded.schema, columns, Some(decoded.num_rows))
 }
 
-/// The Python-facing arguments of a read.
-pub struct ReadArgs<'a, 'py> {
-    pub columns: Option<Vec<String>>,
-    pub row_groups: Option<Vec<usize>>,
-    pub filters: Option<&'a Bound<'py, PyAny>>,
-    pub use_threads: bool,
-    pub on_progress: Option<&'a Bound<'py, PyAny>>,
-    /// Decode strings and binaries with 64-bit offsets (what pandas' Arrow-backed `str`
-    /// holds), so pandas need not widen the offsets in a second copy.
-    pub large_strings: bool,
-}
-
-pub fn read_with(py: Python<'_>, source: Source, args: ReadArgs<'_, '_>) -> PyResult<Decoded> {
-    let ReadArgs {
-        columns,
-        row_groups,
-        filters,
-        use_threads,
-        on_progress,
-        large_strings,
-    } = args;
+pub fn read_with(
+    py: Python<'_>,
+    source: Source,
+    columns: Option<Vec<String>>,
+    row_groups: Option<Vec<usize>>,
+    filters: Option<&Bound<'_, PyAny>>,
+    use_threads: bool,
+    on_progress: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Decoded> {
     let meta = {
         let source = source.clone();
-        py.detach(move || {
-            let meta = read::load_metadata(&source)?;
-            if large_strings {
-                read::with_large_strings(meta)
-            } else {
-                Ok(meta)
-            }
-        })?
+        py.detach(move || read::load_metadata(&source))?
     };
     let filter = match filters {
         Some(f) if !f.is_none() => Some(Filter::from_py(f, meta.schema())?),
@@ -171,14 +152,11 @@ fn read_parquet(
     let decoded = read_with(
         py,
         source,
-        ReadArgs {
-            columns,
-            row_groups,
-            filters,
-            use_threads,
-            on_progress,
-            large_strings: false,
-        },
+        columns,
+        row_groups,
+        filters,
+        use_threads,
+        on_progress,
     )?;
     Ok(into_table(decoded, batch_size)?)
 }
@@ -201,14 +179,11 @@ fn read_parquet_for_pandas(
     let mut decoded = read_with(
         py,
         source,
-        ReadArgs {
-            columns,
-            row_groups,
-            filters,
-            use_threads,
-            on_progress,
-            large_strings: true,
-        },
+        columns,
+        row_groups,
+        filters,
+        use_threads,
+        on_progress,
     )?;
     let columns = std::mem::take(&mut decoded.columns);
     decoded.columns = py.detach(move || {

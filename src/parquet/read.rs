@@ -90,33 +90,6 @@ pub fn load_metadata(source: &Source) -> Result<ArrowReaderMetadata> {
     })
 }
 
-/// The same metadata with top-level strings and binaries decoded with 64-bit offsets
-/// (`large_string` / `large_binary`), the layout pandas' Arrow-backed string columns hold.
-pub fn with_large_strings(meta: ArrowReaderMetadata) -> Result<ArrowReaderMetadata> {
-    let schema = meta.schema();
-    let fields: Vec<FieldRef> = schema
-        .fields()
-        .iter()
-        .map(|f| match f.data_type() {
-            DataType::Utf8 => Arc::new(f.as_ref().clone().with_data_type(DataType::LargeUtf8)),
-            DataType::Binary => Arc::new(f.as_ref().clone().with_data_type(DataType::LargeBinary)),
-            _ => f.clone(),
-        })
-        .collect();
-    if fields.iter().zip(schema.fields()).all(|(a, b)| a == b) {
-        return Ok(meta);
-    }
-    let wanted = Arc::new(arrow_schema::Schema::new_with_metadata(
-        fields,
-        schema.metadata().clone(),
-    ));
-    let options = ArrowReaderOptions::new().with_schema(wanted);
-    Ok(ArrowReaderMetadata::try_new(
-        meta.metadata().clone(),
-        options,
-    )?)
-}
-
 /// The type pyarrow gives a field, where arrow-rs can decode it so:
 /// - dictionary-encoded strings/binary: pyarrow decodes `dictionary<string>`, arrow-rs keeps
 ///   `dictionary<large_string>`;
