@@ -76,11 +76,20 @@ fn value_type(dt: &DataType) -> &DataType {
 fn parse_term(obj: &Bound<'_, PyAny>, schema: &Schema) -> Result<Term> {
     let bad = || {
         Error::InvalidInput(format!(
-            "a filter term must be (column, op, value), got {obj}"
+            "a filter term must be (column, op, value) or (column, \"is null\"), got {obj}"
         ))
     };
-    let (column, op, value): (String, String, Bound<'_, PyAny>) =
-        obj.extract().map_err(|_| bad())?;
+    // `(column, "is null")` is accepted too: the null tests take no value.
+    let (column, op, value): (String, String, Bound<'_, PyAny>) = match obj.extract() {
+        Ok(triple) => triple,
+        Err(_) => {
+            let (column, op): (String, String) = obj.extract().map_err(|_| bad())?;
+            if !matches!(Op::parse(&op), Ok(Op::IsNull | Op::IsNotNull)) {
+                return Err(bad());
+            }
+            (column, op, obj.py().None().into_bound(obj.py()))
+        }
+    };
     let op = Op::parse(&op)?;
     let field = schema
         .field_with_name(&column)

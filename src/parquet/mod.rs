@@ -9,6 +9,7 @@ pub mod progress;
 pub mod read;
 pub mod source;
 pub mod stream;
+pub mod strings;
 pub mod write;
 
 use std::sync::atomic::Ordering;

@@ -20,6 +20,7 @@ use crate::parquet::dictionary;
 use crate::parquet::filter::Filter;
 use crate::parquet::progress::Progress;
 use crate::parquet::source::{Handle, Source};
+use crate::parquet::strings;
 
 /// Run `f`, turning a panic inside the parquet crate into a `ParquetError`.
 pub fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
@@ -280,6 +281,24 @@ impl Job<'_> {
         what: &str,
     ) -> Result<ArrayRef> {
         let field = self.meta.schema().field(root);
+        if strings::supported(field.data_type()) {
+            let (_, batches) =
+                self.decode_batches(vec![root], rgs, selection.clone(), STRING_BATCH, what)?;
+            let decoded: usize = batches.iter().map(|b| b.num_rows()).sum();
+            if decoded != rows {
+                return Err(short_read(decoded, rows, what));
+            }
+            if batches.len() > 1 {
+                let pieces = batches
+                    .into_iter()
+                    .filter_map(|b| b.columns().first().cloned())
+                    .collect();
+                return strings::assemble(pieces);
+            }
+            if let Some(column) = batches.first().and_then(|b| b.columns().first()) {
+                return Ok(column.clone());
+            }
+        }
         if dictionary::supported(field.data_type()) {
             let mut remaining = selection.clone();
             let mut pieces = Vec::with_capacity(rgs.len());
@@ -464,6 +483,9 @@ fn read_columns(
         num_rows: rows,
     })
 }
+
+/// Rows per batch when decoding string and binary columns.
+const STRING_BATCH: usize = 64 * 1024;
 
 /// Rows per batch when decoding dictionary columns.
 const DICTIONARY_BATCH: usize = 64 * 1024;
