@@ -10,13 +10,13 @@ import colbridge
 
 @pytest.mark.parametrize("kind", ["string", "large_string", "binary"])
 def test_long_string_columns_match_pyarrow(tmp_path, kind):
-    n = 200_000  # several decoding batches
-    values = [None if i % 11 == 0 else f"value-{i}" * (i % 4) for i in range(n)]
+    n = 1_200_000  # more than one decoding batch (1 Mi rows)
+    values = [None if i % 11 == 0 else f"v{i}" * (i % 3) for i in range(n)]
     array = pa.array(values, type=kind if kind != "binary" else "string")
     if kind == "binary":
         array = array.cast(pa.binary())
     path = tmp_path / f"{kind}.parquet"
-    pq.write_table(pa.table({"v": array}), path, row_group_size=70_000)
+    pq.write_table(pa.table({"v": array}), path, row_group_size=700_000)
     got = colbridge.read_parquet(path)
     assert got.column("v").num_chunks == 1
     assert pa.table(got).equals(pq.read_table(path))
