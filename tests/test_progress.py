@@ -55,8 +55,8 @@ def test_auto_progress_only_for_large_files_when_interactive(tmp_path, monkeypat
     assert _progress.wanted(True, path) and not _progress.wanted(False, path)
 
 
-@pytest.mark.parametrize("reader", ["read_parquet", "read_parquet_for_pandas"])
-def test_ctrl_c_stops_a_read_cleanly(big_file, reader):
+@pytest.mark.parametrize("pandas_sentinels", [False, True])
+def test_ctrl_c_stops_a_read_cleanly(big_file, pandas_sentinels):
     seen = []
 
     def interrupt_once(done, total):
@@ -65,7 +65,7 @@ def test_ctrl_c_stops_a_read_cleanly(big_file, reader):
             signal.raise_signal(signal.SIGINT)  # what Ctrl-C does
 
     with pytest.raises(KeyboardInterrupt):
-        getattr(core, reader)(big_file, on_progress=interrupt_once)
+        core.read_parquet(big_file, on_progress=interrupt_once, pandas_sentinels=pandas_sentinels)
     assert seen[0][0] < seen[0][1], "the read had already finished before the interrupt"
     # Nothing is left behind: the same file reads completely afterwards.
     assert core.read_parquet(big_file, columns=["c0"]).num_rows == 8_000_000

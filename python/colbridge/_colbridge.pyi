@@ -225,14 +225,7 @@ def read_parquet(
     batch_size: int | None = None,
     use_threads: bool = True,
     on_progress: Callable[[int, int], object] | None = None,
-) -> Table: ...
-def read_parquet_for_pandas(
-    source: Any,
-    columns: Sequence[str] | None = None,
-    row_groups: Sequence[int] | None = None,
-    filters: Any = None,
-    use_threads: bool = True,
-    on_progress: Callable[[int, int], object] | None = None,
+    pandas_sentinels: bool = False,
 ) -> Table: ...
 def write_parquet(
     table: Table,

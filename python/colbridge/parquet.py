@@ -153,7 +153,9 @@ def read_pandas(
     )
     if dtype_backend is None:
         with reporter(progress, source) as on_progress:
-            table = _core.read_parquet_for_pandas(source, on_progress=on_progress, **kwargs)
+            table = _core.read_parquet(
+                source, on_progress=on_progress, pandas_sentinels=True, **kwargs
+            )
         schema_metadata = table.schema.metadata
         df = to_dataframe(table, hand_over=True)
         del table  # the frame now owns the buffers alone

@@ -136,9 +136,13 @@ fn wait_interruptibly<T: Send>(
 }
 
 /// Read a Parquet file into a `Table` with one contiguous array per column.
+///
+/// With `pandas_sentinels` (used by `read_pandas`), nulls are then replaced by pandas' sentinels
+/// (NaN for floats, NaT for temporal types, -1 for dictionary codes) in the freshly decoded,
+/// uniquely owned buffers, in place, so building the DataFrame needs no second copy.
 #[pyfunction]
 #[allow(clippy::too_many_arguments)] // mirrors the keyword arguments of the Python API
-#[pyo3(signature = (source, columns = None, row_groups = None, filters = None, batch_size = None, use_threads = true, on_progress = None))]
+#[pyo3(signature = (source, columns = None, row_groups = None, filters = None, batch_size = None, use_threads = true, on_progress = None, pandas_sentinels = false))]
 fn read_parquet(
     py: Python<'_>,
     source: &Bound<'_, PyAny>,
@@ -148,33 +152,7 @@ fn read_parquet(
     batch_size: Option<usize>,
     use_threads: bool,
     on_progress: Option<&Bound<'_, PyAny>>,
-) -> PyResult<PyTable> {
-    let source = Source::from_py(source)?;
-    let decoded = read_with(
-        py,
-        source,
-        columns,
-        row_groups,
-        filters,
-        use_threads,
-        on_progress,
-    )?;
-    Ok(into_table(decoded, batch_size)?)
-}
-
-/// Read for pandas: like `read_parquet`, then nulls are replaced by pandas' sentinels (NaN for
-/// floats, NaT for temporal types, -1 for dictionary codes) in the freshly decoded, uniquely
-/// owned buffers, in place, so building the DataFrame needs no second copy.
-#[pyfunction]
-#[pyo3(signature = (source, columns = None, row_groups = None, filters = None, use_threads = true, on_progress = None))]
-fn read_parquet_for_pandas(
-    py: Python<'_>,
-    source: &Bound<'_, PyAny>,
-    columns: Option<Vec<String>>,
-    row_groups: Option<Vec<usize>>,
-    filters: Option<&Bound<'_, PyAny>>,
-    use_threads: bool,
-    on_progress: Option<&Bound<'_, PyAny>>,
+    pandas_sentinels: bool,
 ) -> PyResult<PyTable> {
     let source = Source::from_py(source)?;
     let mut decoded = read_with(
@@ -186,19 +164,20 @@ fn read_parquet_for_pandas(
         use_threads,
         on_progress,
     )?;
-    let columns = std::mem::take(&mut decoded.columns);
-    decoded.columns = py.detach(move || {
-        columns
-            .into_iter()
-            .map(crate::interop::pandas::fill_sentinels)
-            .collect::<crate::error::Result<Vec<_>>>()
-    })?;
-    Ok(into_table(decoded, None)?)
+    if pandas_sentinels {
+        let columns = std::mem::take(&mut decoded.columns);
+        decoded.columns = py.detach(move || {
+            columns
+                .into_iter()
+                .map(crate::interop::pandas::fill_sentinels)
+                .collect::<crate::error::Result<Vec<_>>>()
+        })?;
+    }
+    Ok(into_table(decoded, batch_size)?)
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(read_parquet, m)?)?;
-    m.add_function(wrap_pyfunction!(read_parquet_for_pandas, m)?)?;
     m.add_function(wrap_pyfunction!(write::write_parquet, m)?)?;
     m.add_class::<inspect::PyParquetFile>()?;
     m.add_class::<stream::PyBatchReader>()?;
