@@ -33,18 +33,42 @@ pub fn merge(pieces: &[ArrayRef]) -> Result<Option<ArrayRef>> {
     let DataType::Dictionary(key, value) = first.data_type() else {
         return Ok(None);
     };
+    struct Merge<'a>(&'a [ArrayRef]);
+    impl ByteDictionary for Merge<'_> {
+        type Out = Result<Option<ArrayRef>>;
+        fn visit<K: ArrowDictionaryKeyType, V: ByteArrayType>(self) -> Self::Out
+        where
+            V::Native: std::hash::Hash + Eq,
+        {
+            merge_typed::<K, V>(self.0)
+        }
+    }
+    dispatch(key, value, Merge(pieces)).unwrap_or(Ok(None))
+}
+
+/// Code generic over a dictionary's key type `K` and byte value type `V`.
+pub trait ByteDictionary {
+    type Out;
+    fn visit<K: ArrowDictionaryKeyType, V: ByteArrayType>(self) -> Self::Out
+    where
+        V::Native: std::hash::Hash + Eq;
+}
+
+/// Run `visitor` with the Arrow types of `dictionary<key, value>`; `None` unless the key is an
+/// integer and the value a string or binary type.
+pub fn dispatch<T: ByteDictionary>(key: &DataType, value: &DataType, visitor: T) -> Option<T::Out> {
     macro_rules! by_value {
         ($k:ty) => {
-            match **value {
-                DataType::Utf8 => merge_typed::<$k, GenericStringType<i32>>(pieces),
-                DataType::LargeUtf8 => merge_typed::<$k, GenericStringType<i64>>(pieces),
-                DataType::Binary => merge_typed::<$k, GenericBinaryType<i32>>(pieces),
-                DataType::LargeBinary => merge_typed::<$k, GenericBinaryType<i64>>(pieces),
-                _ => Ok(None),
+            match value {
+                DataType::Utf8 => Some(visitor.visit::<$k, GenericStringType<i32>>()),
+                DataType::LargeUtf8 => Some(visitor.visit::<$k, GenericStringType<i64>>()),
+                DataType::Binary => Some(visitor.visit::<$k, GenericBinaryType<i32>>()),
+                DataType::LargeBinary => Some(visitor.visit::<$k, GenericBinaryType<i64>>()),
+                _ => None,
             }
         };
     }
-    match **key {
+    match key {
         DataType::Int8 => by_value!(Int8Type),
         DataType::Int16 => by_value!(Int16Type),
         DataType::Int32 => by_value!(Int32Type),
@@ -53,7 +77,7 @@ pub fn merge(pieces: &[ArrayRef]) -> Result<Option<ArrayRef>> {
         DataType::UInt16 => by_value!(UInt16Type),
         DataType::UInt32 => by_value!(UInt32Type),
         DataType::UInt64 => by_value!(UInt64Type),
-        _ => Ok(None),
+        _ => None,
     }
 }
 

@@ -184,15 +184,14 @@ impl PyParquetFile {
         use_threads: bool,
         on_progress: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyTable> {
-        let decoded = crate::parquet::read_with(
-            py,
-            self.source.clone(),
+        let options = crate::parquet::read::ReadOptions {
             columns,
             row_groups,
-            filters,
             use_threads,
-            on_progress,
-        )?;
+            ..Default::default()
+        };
+        let decoded =
+            crate::parquet::read_with(py, self.source.clone(), options, filters, on_progress)?;
         Ok(crate::parquet::into_table(decoded, None)?)
     }
 

@@ -1,6 +1,7 @@
 //! Parquet: reading (metadata → plan → parallel decode), file inspection, batch streaming and
 //! writing. Python entry points live here; the layers are in the submodules.
 
+pub mod byte_array;
 pub mod dictionary;
 pub mod filter;
 pub mod hint;
@@ -47,28 +48,21 @@ fn into_table(decoded: Decoded, batch_size: Option<usize>) -> crate::error::Resu
     PyTable::try_new(decoded.schema, columns, Some(decoded.num_rows))
 }
 
+/// Read `source` as `options` ask, with the filter given as its Python DNF form.
 pub fn read_with(
     py: Python<'_>,
     source: Source,
-    columns: Option<Vec<String>>,
-    row_groups: Option<Vec<usize>>,
+    mut options: ReadOptions,
     filters: Option<&Bound<'_, PyAny>>,
-    use_threads: bool,
     on_progress: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Decoded> {
     let meta = {
         let source = source.clone();
         py.detach(move || read::load_metadata(&source))?
     };
-    let filter = match filters {
+    options.filter = match filters {
         Some(f) if !f.is_none() => Some(Filter::from_py(f, meta.schema())?),
         _ => None,
-    };
-    let options = ReadOptions {
-        columns,
-        row_groups,
-        filter,
-        use_threads,
     };
     let progress = Arc::new(Progress::default());
     wait_interruptibly(py, &progress, on_progress, || {
@@ -139,7 +133,8 @@ fn wait_interruptibly<T: Send>(
 ///
 /// With `pandas_sentinels` (used by `read_pandas`), nulls are then replaced by pandas' sentinels
 /// (NaN for floats, NaT for temporal types, -1 for dictionary codes) in the freshly decoded,
-/// uniquely owned buffers, in place, so building the DataFrame needs no second copy.
+/// uniquely owned buffers, in place, and strings are decoded as `large_string` (pandas' own
+/// layout), so building the DataFrame needs no second copy.
 #[pyfunction]
 #[allow(clippy::too_many_arguments)] // mirrors the keyword arguments of the Python API
 #[pyo3(signature = (source, columns = None, row_groups = None, filters = None, batch_size = None, use_threads = true, on_progress = None, pandas_sentinels = false))]
@@ -155,15 +150,15 @@ fn read_parquet(
     pandas_sentinels: bool,
 ) -> PyResult<PyTable> {
     let source = Source::from_py(source)?;
-    let mut decoded = read_with(
-        py,
-        source,
+    let options = ReadOptions {
         columns,
         row_groups,
-        filters,
         use_threads,
-        on_progress,
-    )?;
+        // pandas keeps strings with 64-bit offsets: decode them so, and hand them over as is.
+        large_strings: pandas_sentinels,
+        ..ReadOptions::default()
+    };
+    let mut decoded = read_with(py, source, options, filters, on_progress)?;
     if pandas_sentinels {
         let columns = std::mem::take(&mut decoded.columns);
         decoded.columns = py.detach(move || {

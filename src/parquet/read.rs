@@ -16,6 +16,7 @@ use parquet::arrow::arrow_reader::{
 use parquet::arrow::ProjectionMask;
 
 use crate::error::{panic_message, Error, Result};
+use crate::parquet::byte_array;
 use crate::parquet::dictionary;
 use crate::parquet::filter::Filter;
 use crate::parquet::progress::Progress;
@@ -155,6 +156,9 @@ pub struct ReadOptions {
     pub row_groups: Option<Vec<usize>>,
     pub filter: Option<Filter>,
     pub use_threads: bool,
+    /// Decode `string` columns as `large_string` (64-bit offsets) where colbridge decodes them
+    /// itself (`byte_array`).
+    pub large_strings: bool,
 }
 
 /// A decoded table: schema and one contiguous array per column.
@@ -215,6 +219,9 @@ struct Job<'a> {
     source: &'a Source,
     meta: &'a ArrowReaderMetadata,
     progress: &'a Arc<Progress>,
+    /// Threads a column may decode its row groups on.
+    threads: usize,
+    large_strings: bool,
 }
 
 impl Job<'_> {
@@ -281,6 +288,31 @@ impl Job<'_> {
         what: &str,
     ) -> Result<ArrayRef> {
         let field = self.meta.schema().field(root);
+        if selection.is_none() {
+            let plan =
+                byte_array::Column::plan(self.meta.metadata(), root, rgs, rows, self.threads);
+            if let Some(column) = plan {
+                let files = byte_array::Files {
+                    open: &|| self.source.open_with(Some(self.progress.clone())),
+                    again: &|| {
+                        let bytes = chunk_bytes(self.meta, &[root], rgs);
+                        self.progress.total.fetch_add(bytes, Ordering::Relaxed);
+                    },
+                };
+                let wanted = match field.data_type() {
+                    DataType::Utf8 if self.large_strings => &DataType::LargeUtf8,
+                    other => other,
+                };
+                let decoded = guarded(what, || byte_array::read(&column, wanted, &files))
+                    .map_err(context(what))?;
+                if let Some(array) = decoded {
+                    if array.len() != rows {
+                        return Err(short_read(array.len(), rows, what));
+                    }
+                    return Ok(array);
+                }
+            }
+        }
         if strings::supported(field.data_type()) {
             let (_, batches) =
                 self.decode_batches(vec![root], rgs, selection.clone(), STRING_BATCH, what)?;
@@ -376,10 +408,15 @@ fn read_columns(
     progress: &Arc<Progress>,
 ) -> Result<Decoded> {
     let cancel = &progress.cancel;
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
     let job = Job {
         source,
         meta,
         progress,
+        threads: if options.use_threads { cores } else { 1 },
+        large_strings: options.large_strings,
     };
     let file = source.describe();
     let schema = meta.schema().clone();
@@ -417,15 +454,7 @@ fn read_columns(
     let out: Mutex<Vec<Option<ArrayRef>>> = Mutex::new(vec![None; indices.len()]);
     let next = AtomicUsize::new(0);
     let first_error: Mutex<Option<Error>> = Mutex::new(None);
-    let threads = if options.use_threads {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .min(indices.len())
-            .max(1)
-    } else {
-        1
-    };
+    let threads = job.threads.min(indices.len()).max(1);
     let work = || loop {
         let k = next.fetch_add(1, Ordering::Relaxed);
         if k >= indices.len() || cancel.load(Ordering::Relaxed) {
@@ -469,9 +498,23 @@ fn read_columns(
         .into_iter()
         .map(|c| c.ok_or_else(|| Error::Parquet(format!("{file}: a column was not decoded"))))
         .collect::<Result<Vec<_>>>()?;
+    // A column may have been decoded with wider offsets than the file's schema says.
     let fields: Vec<_> = indices
         .iter()
-        .map(|&i| schema.fields()[i].clone())
+        .zip(&columns)
+        .map(|(&i, column)| {
+            let field = &schema.fields()[i];
+            if field.data_type() == column.data_type() {
+                field.clone()
+            } else {
+                Arc::new(
+                    field
+                        .as_ref()
+                        .clone()
+                        .with_data_type(column.data_type().clone()),
+                )
+            }
+        })
         .collect();
     let out_schema = Arc::new(arrow_schema::Schema::new_with_metadata(
         fields,

@@ -1,0 +1,1036 @@
+//! Flat BYTE_ARRAY columns (strings and binaries, read plain or as Arrow dictionaries) decoded
+//! page by page straight into exactly sized output buffers: each value is written once.
+//!
+//! The parquet crate reads the pages (headers, decompression); the levels and the values in
+//! the PLAIN and dictionary encodings are decoded here, into buffers allocated once at their
+//! final size:
+//! - string/binary characters: the writer's `unencoded_byte_array_data_bytes` size statistic
+//!   in the footer, or, where a writer did not record it, a first pass over the pages that
+//!   counts without writing;
+//! - dictionary codes: one per row, from the row counts; the row groups' dictionaries are merged
+//!   as they are met (pyarrow's category order: the first row group's dictionary, then each new
+//!   value in the order it appears).
+//!
+//! Anything else (nested or repeated columns, DELTA encodings, a row selection) is left to
+//! arrow-rs (`strings`, `dictionary`): `read` then answers `None`.
+
+use std::collections::HashMap;
+use std::mem::MaybeUninit;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use arrow_array::types::*;
+use arrow_array::{ArrayRef, DictionaryArray, GenericByteArray, PrimitiveArray};
+use arrow_buffer::{
+    ArrowNativeType, BooleanBufferBuilder, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer,
+};
+use arrow_schema::DataType;
+use bytes::Bytes;
+use parquet::basic::{Encoding, Type as PhysicalType};
+use parquet::column::page::{Page, PageReader};
+use parquet::errors::ParquetError;
+use parquet::file::metadata::ParquetMetaData;
+use parquet::file::serialized_reader::SerializedPageReader;
+
+use crate::error::{panic_message, Error, Result};
+use crate::parquet::dictionary::{dispatch, ByteDictionary};
+use crate::parquet::source::Handle;
+
+/// Why a decode stopped early.
+enum Halt {
+    /// Something this module does not decode: the caller falls back to arrow-rs.
+    Fallback,
+    Failed(Error),
+}
+
+impl From<Error> for Halt {
+    fn from(e: Error) -> Self {
+        Halt::Failed(e)
+    }
+}
+
+impl From<ParquetError> for Halt {
+    fn from(e: ParquetError) -> Self {
+        Halt::Failed(e.into())
+    }
+}
+
+type Step<T = ()> = std::result::Result<T, Halt>;
+
+fn corrupt(what: impl Into<String>) -> Halt {
+    Halt::Failed(Error::Parquet(what.into()))
+}
+
+/// The column (its single leaf) to decode.
+pub struct Column<'a> {
+    pub meta: &'a ParquetMetaData,
+    pub leaf: usize,
+    pub max_def: i16,
+    pub row_groups: &'a [usize],
+    pub rows: usize,
+    /// Row groups decoded at once (string columns).
+    pub threads: usize,
+}
+
+impl<'a> Column<'a> {
+    /// The leaf of top-level column `root` if it is a flat BYTE_ARRAY column decoded in the
+    /// encodings handled here; `None` sends the column to arrow-rs.
+    pub fn plan(
+        meta: &'a ParquetMetaData,
+        root: usize,
+        row_groups: &'a [usize],
+        rows: usize,
+        threads: usize,
+    ) -> Option<Self> {
+        let descr = meta.file_metadata().schema_descr();
+        let mut leaves = (0..descr.num_columns()).filter(|&l| descr.get_column_root_idx(l) == root);
+        let leaf = leaves.next()?;
+        if leaves.next().is_some() {
+            return None;
+        }
+        let column = descr.column(leaf);
+        if column.physical_type() != PhysicalType::BYTE_ARRAY
+            || column.max_rep_level() != 0
+            || column.max_def_level() > 1
+            || column.self_type().is_group()
+        {
+            return None;
+        }
+        let handled = |e: Encoding| {
+            matches!(
+                e,
+                Encoding::PLAIN
+                    | Encoding::PLAIN_DICTIONARY
+                    | Encoding::RLE_DICTIONARY
+                    | Encoding::RLE
+            )
+        };
+        let encodings_ok = row_groups.iter().all(|&rg| {
+            rg < meta.num_row_groups() && meta.row_group(rg).column(leaf).encodings().all(handled)
+        });
+        if !encodings_ok {
+            return None;
+        }
+        Some(Column {
+            meta,
+            leaf,
+            max_def: column.max_def_level(),
+            row_groups,
+            rows,
+            threads,
+        })
+    }
+
+    /// The byte length of each row group's values, where every row group's footer records it.
+    fn recorded_bytes(&self) -> Option<Vec<usize>> {
+        self.row_groups
+            .iter()
+            .map(|&rg| {
+                let n = self
+                    .meta
+                    .row_group(rg)
+                    .column(self.leaf)
+                    .unencoded_byte_array_data_bytes()?;
+                usize::try_from(n).ok()
+            })
+            .collect()
+    }
+
+    /// Feed every slot of the column to `sink`, row group by row group.
+    fn walk<S: Sink>(&self, handle: &Arc<Handle>, sink: &mut S) -> Step {
+        for &rg in self.row_groups {
+            self.walk_group(handle, rg, sink)?;
+        }
+        Ok(())
+    }
+
+    fn group_rows(&self, rg: usize) -> Step<usize> {
+        usize::try_from(self.meta.row_group(rg).num_rows())
+            .map_err(|_| corrupt(format!("row group {rg} has a negative row count")))
+    }
+
+    /// Feed every slot of row group `rg` to `sink`.
+    fn walk_group<S: Sink>(&self, handle: &Arc<Handle>, rg: usize, sink: &mut S) -> Step {
+        {
+            let group = self.meta.row_group(rg);
+            let rows = self.group_rows(rg)?;
+            let mut pages =
+                SerializedPageReader::new(handle.clone(), group.column(self.leaf), rows, None)?;
+            let mut dictionary: Option<Dictionary> = None;
+            let mut slots: usize = 0;
+            while let Some(page) = pages.get_next_page()? {
+                match page {
+                    Page::DictionaryPage {
+                        buf,
+                        num_values,
+                        encoding,
+                        ..
+                    } => {
+                        if !matches!(encoding, Encoding::PLAIN | Encoding::PLAIN_DICTIONARY) {
+                            return Err(Halt::Fallback);
+                        }
+                        let d = Dictionary::parse(buf, num_values as usize)?;
+                        sink.dictionary(&d)?;
+                        dictionary = Some(d);
+                    }
+                    Page::DataPage {
+                        buf,
+                        num_values,
+                        encoding,
+                        def_level_encoding,
+                        ..
+                    } => {
+                        let (levels, values) = if self.max_def > 0 {
+                            if def_level_encoding != Encoding::RLE {
+                                return Err(Halt::Fallback);
+                            }
+                            let len = read_u32(&buf, 0)
+                                .ok_or_else(|| corrupt("data page too short for its levels"))?
+                                as usize;
+                            let end = len
+                                .checked_add(4)
+                                .filter(|&e| e <= buf.len())
+                                .ok_or_else(|| corrupt("definition levels overrun the page"))?;
+                            (Some(&buf[4..end]), &buf[end..])
+                        } else {
+                            (None, &buf[..])
+                        };
+                        let n = num_values as usize;
+                        decode_page(levels, values, n, encoding, dictionary.as_ref(), sink)?;
+                        slots += n;
+                    }
+                    Page::DataPageV2 {
+                        buf,
+                        num_values,
+                        encoding,
+                        def_levels_byte_len,
+                        rep_levels_byte_len,
+                        ..
+                    } => {
+                        let rep = rep_levels_byte_len as usize;
+                        let end = rep
+                            .checked_add(def_levels_byte_len as usize)
+                            .filter(|&e| e <= buf.len())
+                            .ok_or_else(|| corrupt("levels overrun the page"))?;
+                        let levels = (self.max_def > 0).then(|| &buf[rep..end]);
+                        let n = num_values as usize;
+                        decode_page(levels, &buf[end..], n, encoding, dictionary.as_ref(), sink)?;
+                        slots += n;
+                    }
+                }
+            }
+            if slots != rows {
+                return Err(corrupt(format!(
+                    "row group {rg} holds {slots} values where its metadata promises {rows} rows"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A dictionary page: its values as ranges of the decompressed page.
+struct Dictionary {
+    page: Bytes,
+    ranges: Vec<(usize, usize)>,
+}
+
+impl Dictionary {
+    fn parse(page: Bytes, n: usize) -> Step<Self> {
+        // Each entry takes at least its 4-byte length: a lying count cannot allocate more.
+        let mut ranges = Vec::with_capacity(n.min(page.len() / 4));
+        let mut pos = 0;
+        for _ in 0..n {
+            let (start, end) = plain_value(&page, pos)
+                .ok_or_else(|| corrupt("dictionary page ends inside a value"))?;
+            ranges.push((start, end));
+            pos = end;
+        }
+        Ok(Dictionary { page, ranges })
+    }
+
+    #[inline]
+    fn get(&self, index: u32) -> Step<&[u8]> {
+        match self.ranges.get(index as usize) {
+            Some(&(s, e)) => Ok(&self.page[s..e]),
+            None => Err(corrupt(format!(
+                "dictionary index {index} out of range (the dictionary has {} values)",
+                self.ranges.len()
+            ))),
+        }
+    }
+}
+
+#[inline]
+fn read_u32(data: &[u8], pos: usize) -> Option<u32> {
+    let b = data.get(pos..pos.checked_add(4)?)?;
+    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// The byte range of the PLAIN value (4-byte length, then the bytes) starting at `pos`.
+#[inline]
+fn plain_value(data: &[u8], pos: usize) -> Option<(usize, usize)> {
+    let len = read_u32(data, pos)? as usize;
+    let start = pos + 4;
+    let end = start.checked_add(len).filter(|&e| e <= data.len())?;
+    Some((start, end))
+}
+
+/// Where the slots of the data pages go.
+trait Sink {
+    /// A new dictionary page (the next row group's).
+    fn dictionary(&mut self, _dictionary: &Dictionary) -> Step {
+        Ok(())
+    }
+    fn null(&mut self) -> Step;
+    fn value(&mut self, bytes: &[u8]) -> Step;
+    fn entry(&mut self, dictionary: &Dictionary, index: u32) -> Step;
+}
+
+/// Slots decoded at a time (levels and indices go through small reused scratch arrays).
+const CHUNK: usize = 4096;
+
+fn decode_page<S: Sink>(
+    levels: Option<&[u8]>,
+    values: &[u8],
+    n: usize,
+    encoding: Encoding,
+    dictionary: Option<&Dictionary>,
+    sink: &mut S,
+) -> Step {
+    let mut defs = levels.map(|l| Hybrid::new(l, 1));
+    let mut level_scratch = [0u32; CHUNK];
+    let mut index_scratch = [0u32; CHUNK];
+    match encoding {
+        Encoding::PLAIN => {
+            let mut pos = 0;
+            let mut left = n;
+            while left > 0 {
+                let m = left.min(CHUNK);
+                let levels = match defs.as_mut() {
+                    Some(d) => {
+                        d.read(&mut level_scratch[..m])?;
+                        Some(&level_scratch[..m])
+                    }
+                    None => None,
+                };
+                for i in 0..m {
+                    if levels.is_some_and(|l| l[i] == 0) {
+                        sink.null()?;
+                        continue;
+                    }
+                    let (start, end) = plain_value(values, pos)
+                        .ok_or_else(|| corrupt("data page ends inside a value"))?;
+                    sink.value(&values[start..end])?;
+                    pos = end;
+                }
+                left -= m;
+            }
+        }
+        Encoding::PLAIN_DICTIONARY | Encoding::RLE_DICTIONARY => {
+            let dictionary = dictionary
+                .ok_or_else(|| corrupt("dictionary-encoded page without a dictionary"))?;
+            let (&width, rest) = values
+                .split_first()
+                .ok_or_else(|| corrupt("empty dictionary-encoded page"))?;
+            if width > 32 {
+                return Err(corrupt(format!("dictionary index width {width} > 32")));
+            }
+            let mut indices = Hybrid::new(rest, width as u32);
+            let mut left = n;
+            while left > 0 {
+                let m = left.min(CHUNK);
+                match defs.as_mut() {
+                    Some(d) => {
+                        d.read(&mut level_scratch[..m])?;
+                        let valid = level_scratch[..m].iter().filter(|&&l| l != 0).count();
+                        indices.read(&mut index_scratch[..valid])?;
+                        let mut next = 0;
+                        for &level in &level_scratch[..m] {
+                            if level == 0 {
+                                sink.null()?;
+                            } else {
+                                sink.entry(dictionary, index_scratch[next])?;
+                                next += 1;
+                            }
+                        }
+                    }
+                    None => {
+                        indices.read(&mut index_scratch[..m])?;
+                        for &index in &index_scratch[..m] {
+                            sink.entry(dictionary, index)?;
+                        }
+                    }
+                }
+                left -= m;
+            }
+        }
+        _ => return Err(Halt::Fallback),
+    }
+    Ok(())
+}
+
+/// Parquet's RLE / bit-packed hybrid encoding (definition levels, dictionary indices).
+struct Hybrid<'a> {
+    data: &'a [u8],
+    pos: usize,
+    width: u32,
+    repeat_left: usize,
+    repeat_value: u32,
+    packed_left: usize,
+    packed_bit: usize,
+}
+
+impl<'a> Hybrid<'a> {
+    fn new(data: &'a [u8], width: u32) -> Self {
+        Hybrid {
+            data,
+            pos: 0,
+            width,
+            repeat_left: 0,
+            repeat_value: 0,
+            packed_left: 0,
+            packed_bit: 0,
+        }
+    }
+
+    fn uleb128(&mut self) -> Step<u64> {
+        let mut value: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let byte = *self
+                .data
+                .get(self.pos)
+                .ok_or_else(|| corrupt("run header past the end of the page"))?;
+            self.pos += 1;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(corrupt("run header longer than 64 bits"))
+    }
+
+    fn next_run(&mut self) -> Step {
+        let header = self.uleb128()?;
+        let count = usize::try_from(header >> 1).map_err(|_| corrupt("run too long"))?;
+        if header & 1 == 1 {
+            // `count` groups of 8 values, `width` bytes per group; a last run may be cut short.
+            let bytes = count.saturating_mul(self.width as usize);
+            let available = (self.data.len() - self.pos).min(bytes);
+            self.packed_left = if self.width == 0 {
+                count.saturating_mul(8)
+            } else {
+                (available * 8 / self.width as usize).min(count.saturating_mul(8))
+            };
+            self.packed_bit = self.pos * 8;
+            self.pos += available;
+        } else {
+            let bytes = self.width.div_ceil(8) as usize;
+            let raw = self
+                .data
+                .get(self.pos..self.pos + bytes)
+                .ok_or_else(|| corrupt("repeated value past the end of the page"))?;
+            let mut value = [0u8; 4];
+            value[..bytes].copy_from_slice(raw);
+            self.pos += bytes;
+            self.repeat_value = u32::from_le_bytes(value);
+            self.repeat_left = count;
+        }
+        Ok(())
+    }
+
+    #[inline]
+    fn unpack(&self, bit: usize) -> u32 {
+        let byte = bit / 8;
+        let word = match self.data.get(byte..byte + 8) {
+            Some(b) => u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+            None => {
+                let mut padded = [0u8; 8];
+                let tail = self.data.get(byte..).unwrap_or(&[]);
+                padded[..tail.len()].copy_from_slice(tail);
+                u64::from_le_bytes(padded)
+            }
+        };
+        let mask = (1u64 << self.width) - 1;
+        ((word >> (bit % 8)) & mask) as u32
+    }
+
+    /// Fill `out` with the next values.
+    fn read(&mut self, out: &mut [u32]) -> Step {
+        let mut i = 0;
+        while i < out.len() {
+            if self.repeat_left > 0 {
+                let k = self.repeat_left.min(out.len() - i);
+                out[i..i + k].fill(self.repeat_value);
+                self.repeat_left -= k;
+                i += k;
+            } else if self.packed_left > 0 {
+                let k = self.packed_left.min(out.len() - i);
+                let width = self.width as usize;
+                for slot in &mut out[i..i + k] {
+                    *slot = self.unpack(self.packed_bit);
+                    self.packed_bit += width;
+                }
+                self.packed_left -= k;
+                i += k;
+            } else {
+                if self.pos >= self.data.len() {
+                    return Err(corrupt("fewer levels or indices than values in a page"));
+                }
+                self.next_run()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Counts the bytes of the values (the first pass where the footer does not record them).
+#[derive(Default)]
+struct Count {
+    bytes: usize,
+}
+
+impl Sink for Count {
+    #[inline]
+    fn null(&mut self) -> Step {
+        Ok(())
+    }
+    #[inline]
+    fn value(&mut self, bytes: &[u8]) -> Step {
+        self.bytes += bytes.len();
+        Ok(())
+    }
+    #[inline]
+    fn entry(&mut self, dictionary: &Dictionary, index: u32) -> Step {
+        self.bytes += dictionary.get(index)?.len();
+        Ok(())
+    }
+}
+
+/// One row group's share of a string column's final buffers: its values' bytes and the offsets
+/// of its rows, written in place (row groups decode in parallel into disjoint regions).
+struct Region<'a, O> {
+    values: &'a mut [MaybeUninit<u8>],
+    written: usize,
+    /// Bytes of the values before this region.
+    base: usize,
+    offsets: &'a mut [MaybeUninit<O>],
+    slots: usize,
+    validity: Option<BooleanBufferBuilder>,
+    nulls: usize,
+}
+
+impl<O: ArrowNativeType> Region<'_, O> {
+    #[inline]
+    fn push_offset(&mut self, valid: bool) -> Step {
+        let slot = self
+            .offsets
+            .get_mut(self.slots)
+            .ok_or_else(|| corrupt("a row group holds more values than rows"))?;
+        // Offsets fit: the column's total size was checked against the offset type.
+        slot.write(O::usize_as(self.base + self.written));
+        self.slots += 1;
+        if let Some(v) = self.validity.as_mut() {
+            v.append(valid);
+        }
+        Ok(())
+    }
+
+    /// Whether the region was written completely (a footer may misstate the values' size).
+    fn complete(&self) -> bool {
+        self.written == self.values.len() && self.slots == self.offsets.len()
+    }
+}
+
+impl<O: ArrowNativeType> Sink for Region<'_, O> {
+    #[inline]
+    fn null(&mut self) -> Step {
+        self.nulls += 1;
+        self.push_offset(false)
+    }
+    #[inline]
+    fn value(&mut self, bytes: &[u8]) -> Step {
+        let end = self.written + bytes.len();
+        // More bytes than the footer promised: arrow-rs reads the column instead.
+        let target = self
+            .values
+            .get_mut(self.written..end)
+            .ok_or(Halt::Fallback)?;
+        target.write_copy_of_slice(bytes);
+        self.written = end;
+        self.push_offset(true)
+    }
+    #[inline]
+    fn entry(&mut self, dictionary: &Dictionary, index: u32) -> Step {
+        let bytes = dictionary.get(index)?;
+        self.value(bytes)
+    }
+}
+
+/// Writes dictionary codes into a buffer of one code per row, merging the row groups'
+/// dictionaries into one.
+struct Codes<K: ArrowDictionaryKeyType> {
+    codes: Vec<K::Native>,
+    validity: Option<BooleanBufferBuilder>,
+    nulls: usize,
+    /// The merged dictionary's characters and end offsets.
+    merged: Vec<u8>,
+    ends: Vec<usize>,
+    index: HashMap<Box<[u8]>, K::Native>,
+    /// The current row group's dictionary index → merged code.
+    mapping: Vec<K::Native>,
+}
+
+impl<K: ArrowDictionaryKeyType> Codes<K> {
+    fn code_of(&mut self, bytes: &[u8]) -> Step<K::Native> {
+        if let Some(&code) = self.index.get(bytes) {
+            return Ok(code);
+        }
+        // More distinct values than the key type can index: arrow-rs decides what to do.
+        let code = K::Native::from_usize(self.index.len()).ok_or(Halt::Fallback)?;
+        self.merged.extend_from_slice(bytes);
+        self.ends.push(self.merged.len());
+        self.index.insert(bytes.into(), code);
+        Ok(code)
+    }
+}
+
+impl<K: ArrowDictionaryKeyType> Sink for Codes<K> {
+    fn dictionary(&mut self, dictionary: &Dictionary) -> Step {
+        let mut mapping = std::mem::take(&mut self.mapping);
+        mapping.clear();
+        for &(s, e) in &dictionary.ranges {
+            mapping.push(self.code_of(&dictionary.page[s..e])?);
+        }
+        self.mapping = mapping;
+        Ok(())
+    }
+    #[inline]
+    fn null(&mut self) -> Step {
+        self.codes.push(K::Native::default());
+        if let Some(v) = self.validity.as_mut() {
+            v.append(false);
+        }
+        self.nulls += 1;
+        Ok(())
+    }
+    #[inline]
+    fn value(&mut self, bytes: &[u8]) -> Step {
+        let code = self.code_of(bytes)?;
+        self.codes.push(code);
+        if let Some(v) = self.validity.as_mut() {
+            v.append(true);
+        }
+        Ok(())
+    }
+    #[inline]
+    fn entry(&mut self, _dictionary: &Dictionary, index: u32) -> Step {
+        let code = *self.mapping.get(index as usize).ok_or_else(|| {
+            corrupt(format!(
+                "dictionary index {index} out of range (the dictionary has {} values)",
+                self.mapping.len()
+            ))
+        })?;
+        self.codes.push(code);
+        if let Some(v) = self.validity.as_mut() {
+            v.append(true);
+        }
+        Ok(())
+    }
+}
+
+/// Decode `column` as `data_type` (string/binary, or a dictionary of them); `None` where the
+/// column needs arrow-rs. `open` gives a fresh file handle for each pass over the pages.
+pub fn read(
+    column: &Column<'_>,
+    data_type: &DataType,
+    files: &Files<'_>,
+) -> Result<Option<ArrayRef>> {
+    let result = match data_type {
+        DataType::Utf8 => strings::<GenericStringType<i32>>(column, files),
+        DataType::LargeUtf8 => strings::<GenericStringType<i64>>(column, files),
+        DataType::Binary => strings::<GenericBinaryType<i32>>(column, files),
+        DataType::LargeBinary => strings::<GenericBinaryType<i64>>(column, files),
+        DataType::Dictionary(key, value) => {
+            struct Decode<'a, 'b>(&'a Column<'b>, &'a Files<'a>);
+            impl ByteDictionary for Decode<'_, '_> {
+                type Out = Step<ArrayRef>;
+                fn visit<K: ArrowDictionaryKeyType, V: ByteArrayType>(self) -> Self::Out {
+                    codes::<K, V>(self.0, self.1)
+                }
+            }
+            dispatch(key, value, Decode(column, files)).unwrap_or(Err(Halt::Fallback))
+        }
+        _ => Err(Halt::Fallback),
+    };
+    match result {
+        Ok(array) => Ok(Some(array)),
+        Err(Halt::Fallback) => Ok(None),
+        Err(Halt::Failed(e)) => Err(e),
+    }
+}
+
+/// How each pass over a column's pages gets a file handle of its own.
+pub struct Files<'a> {
+    pub open: &'a (dyn Fn() -> Result<Handle> + Sync),
+    /// Called once before a counting pass (it fetches the column's pages a second time).
+    pub again: &'a (dyn Fn() + Sync),
+}
+
+fn validity(column: &Column<'_>) -> Option<BooleanBufferBuilder> {
+    (column.max_def > 0).then(|| BooleanBufferBuilder::new(column.rows))
+}
+
+fn nulls(validity: Option<BooleanBufferBuilder>, count: usize) -> Option<NullBuffer> {
+    match (validity, count) {
+        (Some(mut v), n) if n > 0 => Some(NullBuffer::new(v.finish())),
+        _ => None,
+    }
+}
+
+fn strings<T: ByteArrayType>(column: &Column<'_>, files: &Files<'_>) -> Step<ArrayRef>
+where
+    T::Offset: ArrowNativeType,
+{
+    let groups = column.row_groups;
+    let rows = groups
+        .iter()
+        .map(|&rg| column.group_rows(rg))
+        .collect::<Step<Vec<usize>>>()?;
+    let sizes = match column.recorded_bytes() {
+        Some(sizes) => sizes,
+        None => {
+            (files.again)();
+            parallel(groups.to_vec(), column.threads, |rg| {
+                let mut count = Count::default();
+                column.walk_group(&Arc::new((files.open)()?), rg, &mut count)?;
+                Ok(count.bytes)
+            })?
+        }
+    };
+    let total = sizes
+        .iter()
+        .try_fold(0usize, |a, &b| a.checked_add(b))
+        .ok_or(Halt::Fallback)?;
+    let total_rows: usize = rows.iter().sum();
+    if total_rows != column.rows || T::Offset::from_usize(total).is_none() {
+        return Err(Halt::Fallback); // e.g. too large for 32-bit offsets: arrow-rs reports it
+    }
+    let mut values: Vec<u8> = Vec::new();
+    // A footer can lie: ask without aborting, and leave the column to arrow-rs if refused.
+    values
+        .try_reserve_exact(total)
+        .map_err(|_| Halt::Fallback)?;
+    let mut offsets: Vec<T::Offset> = Vec::new();
+    offsets
+        .try_reserve_exact(total_rows + 1)
+        .map_err(|_| Halt::Fallback)?;
+
+    // Carve both buffers into one region per row group.
+    let (first, mut offset_space) = offsets
+        .spare_capacity_mut()
+        .split_first_mut()
+        .ok_or(Halt::Fallback)?;
+    first.write(T::Offset::usize_as(0));
+    let mut value_space = &mut values.spare_capacity_mut()[..total];
+    let mut regions = Vec::with_capacity(groups.len());
+    let mut base = 0;
+    for ((&rg, &n), &size) in groups.iter().zip(&rows).zip(&sizes) {
+        let (v, rest) = value_space.split_at_mut(size);
+        value_space = rest;
+        let (o, rest) = offset_space.split_at_mut(n);
+        offset_space = rest;
+        let region = Region::<T::Offset> {
+            values: v,
+            written: 0,
+            base,
+            offsets: o,
+            slots: 0,
+            validity: (column.max_def > 0).then(|| BooleanBufferBuilder::new(n)),
+            nulls: 0,
+        };
+        regions.push((rg, region));
+        base += size;
+    }
+    let filled = parallel(regions, column.threads, |(rg, mut region)| {
+        column.walk_group(&Arc::new((files.open)()?), rg, &mut region)?;
+        if !region.complete() {
+            return Err(Halt::Fallback); // fewer bytes than the footer promised
+        }
+        Ok((region.validity, region.nulls))
+    })?;
+    // SAFETY: every region was written completely (`Region::complete`: each byte of its values
+    // and each of its offsets), the regions tile `values[..total]` and `offsets[1..]`, and
+    // `offsets[0]` was written above, so both buffers are initialised up to these lengths.
+    unsafe {
+        values.set_len(total);
+        offsets.set_len(total_rows + 1);
+    }
+    let null_count: usize = filled.iter().map(|(_, n)| n).sum();
+    let nulls = (null_count > 0).then(|| {
+        let mut all = BooleanBufferBuilder::new(total_rows);
+        for (validity, _) in filled {
+            if let Some(mut v) = validity {
+                all.append_buffer(&v.finish());
+            }
+        }
+        NullBuffer::new(all.finish())
+    });
+    let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
+    let array = GenericByteArray::<T>::try_new(offsets, Buffer::from_vec(values), nulls)
+        .map_err(|e| corrupt(format!("invalid values: {e}")))?;
+    Ok(Arc::new(array))
+}
+
+/// `f` over `tasks` on up to `threads` threads; the results in the tasks' order, or the first
+/// error (an error before a fallback: a file that is corrupt is reported as such).
+fn parallel<T: Send, R: Send>(
+    tasks: Vec<T>,
+    threads: usize,
+    f: impl Fn(T) -> Step<R> + Sync,
+) -> Step<Vec<R>> {
+    let n = tasks.len();
+    if threads <= 1 || n <= 1 {
+        return tasks.into_iter().map(f).collect();
+    }
+    let queue = Mutex::new(tasks.into_iter().enumerate());
+    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..n).map(|_| None).collect());
+    let halted: Mutex<Option<Halt>> = Mutex::new(None);
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        for _ in 0..threads.min(n) {
+            s.spawn(|| {
+                while !stop.load(Ordering::Relaxed) {
+                    let next = queue.lock().ok().and_then(|mut q| q.next());
+                    let Some((i, task)) = next else { break };
+                    let outcome = catch_unwind(AssertUnwindSafe(|| f(task))).unwrap_or_else(|p| {
+                        Err(corrupt(format!(
+                            "the Parquet decoder failed on malformed data ({})",
+                            panic_message(p.as_ref())
+                        )))
+                    });
+                    match outcome {
+                        Ok(r) => {
+                            if let Ok(mut all) = results.lock() {
+                                all[i] = Some(r);
+                            }
+                        }
+                        Err(h) => {
+                            stop.store(true, Ordering::Relaxed);
+                            if let Ok(mut first) = halted.lock() {
+                                if !matches!(*first, Some(Halt::Failed(_))) {
+                                    *first = Some(h);
+                                }
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    if let Some(h) = halted.into_inner().ok().flatten() {
+        return Err(h);
+    }
+    results
+        .into_inner()
+        .ok()
+        .and_then(|all| all.into_iter().collect::<Option<Vec<R>>>())
+        .ok_or_else(|| corrupt("a decoding thread stopped early"))
+}
+
+fn codes<K: ArrowDictionaryKeyType, V: ByteArrayType>(
+    column: &Column<'_>,
+    files: &Files<'_>,
+) -> Step<ArrayRef> {
+    let mut sink = Codes::<K> {
+        codes: Vec::with_capacity(column.rows),
+        validity: validity(column),
+        nulls: 0,
+        merged: Vec::new(),
+        ends: Vec::new(),
+        index: HashMap::new(),
+        mapping: Vec::new(),
+    };
+    column.walk(&Arc::new((files.open)()?), &mut sink)?;
+    let Codes {
+        codes,
+        validity,
+        nulls: null_count,
+        merged,
+        ends,
+        ..
+    } = sink;
+    let offsets = std::iter::once(0)
+        .chain(ends)
+        .map(V::Offset::from_usize)
+        .collect::<Option<Vec<_>>>()
+        .ok_or(Halt::Fallback)?;
+    // Validates the offsets and, for strings, UTF-8.
+    let values = GenericByteArray::<V>::try_new(
+        OffsetBuffer::new(ScalarBuffer::from(offsets)),
+        Buffer::from_vec(merged),
+        None,
+    )
+    .map_err(|e| corrupt(format!("invalid dictionary values: {e}")))?;
+    let keys = PrimitiveArray::<K>::new(codes.into(), nulls(validity, null_count));
+    let array = DictionaryArray::<K>::try_new(keys, Arc::new(values))
+        .map_err(|e| corrupt(format!("invalid dictionary: {e}")))?;
+    Ok(Arc::new(array))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parquet::read::load_metadata;
+    use crate::parquet::source::Source;
+    use arrow_array::cast::AsArray;
+    use arrow_array::{Array, BinaryArray, RecordBatch, StringArray};
+    use arrow_schema::{Field, Schema};
+    use parquet::arrow::ArrowWriter;
+    use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
+
+    #[test]
+    fn hybrid_decodes_repeated_and_bit_packed_runs() {
+        // A run of 5 × 3 (width 2), then one bit-packed group of 8 values 0..=3,0..=3.
+        let mut data = vec![5 << 1, 3];
+        data.push((1 << 1) | 1);
+        data.extend_from_slice(&[0b11_10_01_00, 0b11_10_01_00]);
+        let mut h = Hybrid::new(&data, 2);
+        let mut out = [0u32; 13];
+        assert!(h.read(&mut out).is_ok());
+        assert_eq!(out, [3, 3, 3, 3, 3, 0, 1, 2, 3, 0, 1, 2, 3]);
+        let mut more = [0u32; 1];
+        assert!(matches!(h.read(&mut more), Err(Halt::Failed(_))));
+    }
+
+    /// Write `array` with `props`, decode it here: (the array, whether the footer recorded the
+    /// values' size, the column's maximum definition level). `None` when the column was left to arrow-rs.
+    fn decode(array: ArrayRef, props: WriterProperties) -> Option<(ArrayRef, bool, i16)> {
+        let schema = Arc::new(Schema::new(vec![Field::new(
+            "v",
+            array.data_type().clone(),
+            array.null_count() > 0,
+        )]));
+        let batch = RecordBatch::try_new(schema.clone(), vec![array]).expect("batch");
+        let mut file = Vec::new();
+        let mut writer = ArrowWriter::try_new(&mut file, schema, Some(props)).expect("writer");
+        writer.write(&batch).expect("write");
+        writer.close().expect("close");
+        let source = Source::Memory(Bytes::from(file));
+        let meta = load_metadata(&source).expect("metadata");
+        let rgs: Vec<usize> = (0..meta.metadata().num_row_groups()).collect();
+        let column = Column::plan(meta.metadata(), 0, &rgs, batch.num_rows(), 2)?;
+        let recorded = column.recorded_bytes().is_some();
+        let dt = meta.schema().field(0).data_type().clone();
+        let files = Files {
+            open: &|| source.open(),
+            again: &|| (),
+        };
+        let out = read(&column, &dt, &files).expect("decode")?;
+        Some((out, recorded, column.max_def))
+    }
+
+    fn strings(n: usize) -> Vec<Option<String>> {
+        (0..n)
+            .map(|i| (i % 7 != 3).then(|| format!("value-{}", (i * 7919) % 1000).repeat(i % 3)))
+            .collect()
+    }
+
+    fn props() -> parquet::file::properties::WriterPropertiesBuilder {
+        WriterProperties::builder()
+            .set_max_row_group_row_count(Some(7_000))
+            .set_data_page_row_count_limit(500)
+            .set_write_batch_size(250)
+    }
+
+    #[test]
+    fn strings_decode_exactly_sized_in_every_handled_layout() {
+        let values = strings(20_000);
+        let input: ArrayRef = Arc::new(StringArray::from(values.clone()));
+        let layouts = [
+            ("dictionary, sizes in the footer", props().build(), true),
+            (
+                "dictionary, no statistics: counted first",
+                props()
+                    .set_statistics_enabled(EnabledStatistics::None)
+                    .build(),
+                false,
+            ),
+            (
+                "plain, data page v2",
+                props()
+                    .set_dictionary_enabled(false)
+                    .set_encoding(Encoding::PLAIN)
+                    .set_writer_version(WriterVersion::PARQUET_2_0)
+                    .build(),
+                true,
+            ),
+            (
+                "dictionary falling back to plain within a chunk",
+                props().set_dictionary_page_size_limit(600).build(),
+                true,
+            ),
+        ];
+        for (name, p, recorded) in layouts {
+            let (out, was_recorded, _) = decode(input.clone(), p).expect(name);
+            assert_eq!(was_recorded, recorded, "{name}");
+            assert_eq!(out.as_ref(), input.as_ref(), "{name}");
+            let out = out.as_string::<i32>();
+            assert_eq!(
+                out.values().capacity(),
+                out.values().len(),
+                "{name}: exact size"
+            );
+        }
+    }
+
+    #[test]
+    fn required_binary_columns_decode_without_validity() {
+        let values: Vec<Vec<u8>> = (0..3_000u32)
+            .map(|i| i.to_le_bytes().repeat((i % 4) as usize))
+            .collect();
+        let input: ArrayRef = Arc::new(BinaryArray::from_iter_values(values));
+        let (out, _, max_def) = decode(input.clone(), props().build()).expect("handled");
+        assert_eq!(max_def, 0, "a required column: pages without levels");
+        assert_eq!(out.as_ref(), input.as_ref());
+        assert!(out.nulls().is_none());
+    }
+
+    #[test]
+    fn dictionaries_of_several_row_groups_merge_in_first_seen_order() {
+        let values = strings(20_000);
+        let plain = StringArray::from(values.clone());
+        let dict: DictionaryArray<Int32Type> = values.iter().map(|v| v.as_deref()).collect();
+        for p in [
+            props().build(),
+            props().set_dictionary_page_size_limit(600).build(),
+        ] {
+            let (out, _, _) = decode(Arc::new(dict.clone()), p).expect("handled");
+            let out = out.as_dictionary::<Int32Type>();
+            let decoded = arrow_cast::cast(out, &DataType::Utf8).expect("cast");
+            assert_eq!(decoded.as_ref(), &plain as &dyn Array);
+            // Each distinct value once, first appearances first.
+            let mut seen = std::collections::HashSet::new();
+            let first_seen: Vec<&str> = values
+                .iter()
+                .flatten()
+                .map(|s| s.as_str())
+                .filter(|s| seen.insert(*s))
+                .collect();
+            let merged: Vec<&str> = out.values().as_string::<i32>().iter().flatten().collect();
+            assert_eq!(merged, first_seen);
+            assert_eq!(out.keys().values().len(), values.len());
+        }
+    }
+
+    #[test]
+    fn delta_encodings_are_left_to_arrow_rs() {
+        let input: ArrayRef = Arc::new(StringArray::from(strings(1_000)));
+        let p = props()
+            .set_dictionary_enabled(false)
+            .set_encoding(Encoding::DELTA_BYTE_ARRAY)
+            .build();
+        assert!(decode(input, p).is_none());
+    }
+}
