@@ -2,6 +2,7 @@
 //! buffer protocol and the Arrow C data interface. This file only registers the pieces.
 
 mod adapters;
+mod alloc;
 mod array;
 mod buffer;
 mod chunked;
@@ -11,28 +12,6 @@ mod interop;
 mod parquet;
 mod table;
 mod types;
-
-#[cfg(feature = "mimalloc")]
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// `mi_option_purge_delay` in the mimalloc headers vendored by libmimalloc-sys 0.1.49 (the
-/// crate exports no constant for it; a unit test checks the index against its default).
-#[cfg(feature = "mimalloc")]
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
-/// Return freed memory to the OS at once instead of after mimalloc's default delay (1 s in v3): a
-/// large read frees its scratch buffers while the output is still growing, and without this the
-/// peak RSS counts both (measured: 1.14-1.23x the output instead of 1.04-1.08x).
-#[cfg(feature = "mimalloc")]
-fn configure_allocator() {
-    // SAFETY: mi_option_set only stores an integer option; it is called during module init,
-    // before colbridge starts any thread of its own.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) }
-}
-
-#[cfg(not(feature = "mimalloc"))]
-fn configure_allocator() {}
 
 use std::sync::Arc;
 
@@ -114,7 +93,7 @@ fn table_from_columns(names: Vec<String>, columns: Vec<Bound<'_, PyAny>>) -> PyR
 
 #[pymodule]
 fn _colbridge(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    configure_allocator();
+    alloc::configure();
     m.add_class::<buffer::PyBuffer>()?;
     m.add_class::<types::PyDataType>()?;
     m.add_class::<types::PyField>()?;
@@ -130,18 +109,4 @@ fn _colbridge(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(table_from_columns, m)?)?;
     parquet::register(m)?;
     Ok(())
-}
-
-#[cfg(all(test, feature = "mimalloc"))]
-mod tests {
-    #[test]
-    fn purge_delay_option_index_is_the_one_with_the_documented_default() {
-        // SAFETY: reading an option is a plain load; no other thread uses mimalloc options here.
-        let default = unsafe { libmimalloc_sys::mi_option_get(super::MI_OPTION_PURGE_DELAY) };
-        // mimalloc v3's options.c: `{ 1000, ..., MI_OPTION_LEGACY(purge_delay, reset_delay) }`.
-        assert_eq!(
-            default, 1000,
-            "mimalloc v3's purge_delay defaults to 1000 ms"
-        );
-    }
 }

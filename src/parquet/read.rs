@@ -16,9 +16,9 @@ use parquet::arrow::arrow_reader::{
 use parquet::arrow::ProjectionMask;
 
 use crate::error::{panic_message, Error, Result};
-use crate::parquet::byte_array;
 use crate::parquet::dictionary;
 use crate::parquet::filter::Filter;
+use crate::parquet::pages;
 use crate::parquet::progress::Progress;
 use crate::parquet::source::{Handle, Source};
 use crate::parquet::strings;
@@ -289,10 +289,9 @@ impl Job<'_> {
     ) -> Result<ArrayRef> {
         let field = self.meta.schema().field(root);
         if selection.is_none() {
-            let plan =
-                byte_array::Column::plan(self.meta.metadata(), root, rgs, rows, self.threads);
+            let plan = pages::Column::plan(self.meta.metadata(), root, rgs, rows, self.threads);
             if let Some(column) = plan {
-                let files = byte_array::Files {
+                let files = pages::Files {
                     open: &|| self.source.open_with(Some(self.progress.clone())),
                     again: &|| {
                         let bytes = chunk_bytes(self.meta, &[root], rgs);
@@ -303,7 +302,7 @@ impl Job<'_> {
                     DataType::Utf8 if self.large_strings => &DataType::LargeUtf8,
                     other => other,
                 };
-                let decoded = guarded(what, || byte_array::read(&column, wanted, &files))
+                let decoded = guarded(what, || pages::read(&column, wanted, &files))
                     .map_err(context(what))?;
                 if let Some(array) = decoded {
                     if array.len() != rows {

@@ -1,8 +1,9 @@
-"""String, binary and dictionary columns decoded page by page into exactly sized buffers.
+"""Columns colbridge decodes page by page into exactly sized buffers.
 
-Files from several writers and layouts (data page v1/v2, dictionary or plain pages, a
-dictionary that overflows into plain pages mid-chunk, files without the size statistic, so the
-column is counted first) must read back as pyarrow reads them.
+String, binary and dictionary columns, and null-free fixed-width numbers, from several writers
+and layouts (data page v1/v2, dictionary or plain pages, a dictionary that overflows into plain
+pages mid-chunk, files without the size statistic, so the column is counted first) must read
+back as pyarrow reads them.
 """
 
 import random
@@ -11,6 +12,7 @@ import duckdb
 import pandas as pd
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -130,3 +132,49 @@ def test_read_pandas_hands_string_buffers_over_as_decoded(tmp_path):
     assert held.buffers()[1].address == offsets
     assert held.buffers()[2].address == data
     assert frame["s"].tolist() == pd.read_parquet(path)["s"].tolist()
+
+
+def _numbers(nulls: bool) -> pa.Table:
+    n = 25_000
+    mask = pa.array([nulls and i % 13 == 5 for i in range(n)])
+    ints = [(i * 7919) % 700 for i in range(n)]  # few distinct values: dictionary pages
+    columns = {
+        "i32": pa.array(ints, pa.int32()),
+        "u32": pa.array([v * 3_000_000 for v in ints], pa.uint32()),
+        "i64": pa.array([i * i for i in range(n)], pa.int64()),
+        "u64": pa.array([2**63 + i for i in range(n)], pa.uint64()),
+        "f32": pa.array([v / 8 for v in ints], pa.float32()),
+        "f64": pa.array([i / 3 for i in range(n)], pa.float64()),
+        "d32": pa.array(ints, pa.int32()).cast(pa.date32()),
+        "ts_ms_tz": pa.array([i * 1_000 for i in range(n)], pa.timestamp("ms", tz="Asia/Tokyo")),
+        "ts_us": pa.array([i * 1_000_000 for i in range(n)], pa.timestamp("us")),
+        "ts_ns": pa.array([i for i in range(n)], pa.timestamp("ns")),
+        "i8": pa.array([v % 100 for v in ints], pa.int8()),  # stored as INT32: left to arrow-rs
+    }
+    if nulls:
+        columns = {k: pc.if_else(mask, pa.nulls(n, v.type), v) for k, v in columns.items()}
+    return pa.table(columns)
+
+
+@pytest.mark.parametrize("nulls", [False, True])
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_numeric_columns_read_back_exactly(tmp_path, layout, nulls):
+    table = _numbers(nulls)
+    path = tmp_path / "n.parquet"
+    pq.write_table(table, path, row_group_size=9_000, **LAYOUTS[layout])
+    got = pa.table(colbridge.read_parquet(path))
+    assert got.equals(pq.read_table(path))
+    assert got.equals(table)
+    frame = colbridge.read_pandas(path)
+    pd.testing.assert_frame_equal(frame, pd.read_parquet(path), check_dtype=False)
+
+
+def test_numeric_columns_are_decoded_in_place(tmp_path):
+    path = tmp_path / "n.parquet"
+    pq.write_table(_numbers(False), path, row_group_size=9_000)
+    got = colbridge.read_parquet(path)
+    for name in got.column_names:
+        column = got.column(name)
+        assert column.num_chunks == 1
+        width = pa.array(column.chunk(0)).type.bit_width // 8
+        assert column.nbytes == width * got.num_rows  # one exactly sized buffer, no validity

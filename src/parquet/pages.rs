@@ -1,9 +1,11 @@
-//! Flat BYTE_ARRAY columns (strings and binaries, read plain or as Arrow dictionaries) decoded
-//! page by page straight into exactly sized output buffers: each value is written once.
+//! Flat columns decoded page by page straight into exactly sized output buffers, each value
+//! written once: strings and binaries (read plain or as Arrow dictionaries) and fixed-width
+//! numbers (INT32, INT64, FLOAT, DOUBLE read as the Arrow type with the same bits).
 //!
 //! The parquet crate reads the pages (headers, decompression); the levels and the values in
 //! the PLAIN and dictionary encodings are decoded here, into buffers allocated once at their
-//! final size:
+//! final size, row groups in parallel where each has its own region of the output:
+//! - fixed-width values: rows × width;
 //! - string/binary characters: the writer's `unencoded_byte_array_data_bytes` size statistic
 //!   in the footer, or, where a writer did not record it, a first pass over the pages that
 //!   counts without writing;
@@ -11,8 +13,9 @@
 //!   as they are met (pyarrow's category order: the first row group's dictionary, then each new
 //!   value in the order it appears).
 //!
-//! Anything else (nested or repeated columns, DELTA encodings, a row selection) is left to
-//! arrow-rs (`strings`, `dictionary`): `read` then answers `None`.
+//! Anything else (nested or repeated columns, DELTA or BYTE_STREAM_SPLIT encodings, types whose
+//! bits arrow-rs converts, a row selection) is left to arrow-rs (`read`, `strings`,
+//! `dictionary`): `read` here then answers `None`.
 
 use std::collections::HashMap;
 use std::mem::MaybeUninit;
@@ -25,9 +28,9 @@ use arrow_array::{ArrayRef, DictionaryArray, GenericByteArray, PrimitiveArray};
 use arrow_buffer::{
     ArrowNativeType, BooleanBufferBuilder, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer,
 };
-use arrow_schema::DataType;
+use arrow_schema::{DataType, TimeUnit};
 use bytes::Bytes;
-use parquet::basic::{Encoding, Type as PhysicalType};
+use parquet::basic::{Encoding, LogicalType, TimeUnit as ParquetTimeUnit, Type as PhysicalType};
 use parquet::column::page::{Page, PageReader};
 use parquet::errors::ParquetError;
 use parquet::file::metadata::ParquetMetaData;
@@ -66,6 +69,8 @@ fn corrupt(what: impl Into<String>) -> Halt {
 pub struct Column<'a> {
     pub meta: &'a ParquetMetaData,
     pub leaf: usize,
+    /// Bytes per value of a fixed-width physical type; `None` for BYTE_ARRAY.
+    pub width: Option<usize>,
     pub max_def: i16,
     pub row_groups: &'a [usize],
     pub rows: usize,
@@ -74,8 +79,8 @@ pub struct Column<'a> {
 }
 
 impl<'a> Column<'a> {
-    /// The leaf of top-level column `root` if it is a flat BYTE_ARRAY column decoded in the
-    /// encodings handled here; `None` sends the column to arrow-rs.
+    /// The leaf of top-level column `root` if it is a flat BYTE_ARRAY, INT32, INT64, FLOAT or
+    /// DOUBLE column in the encodings handled here; `None` sends the column to arrow-rs.
     pub fn plan(
         meta: &'a ParquetMetaData,
         root: usize,
@@ -90,8 +95,13 @@ impl<'a> Column<'a> {
             return None;
         }
         let column = descr.column(leaf);
-        if column.physical_type() != PhysicalType::BYTE_ARRAY
-            || column.max_rep_level() != 0
+        let width = match column.physical_type() {
+            PhysicalType::BYTE_ARRAY => None,
+            PhysicalType::INT32 | PhysicalType::FLOAT => Some(4),
+            PhysicalType::INT64 | PhysicalType::DOUBLE => Some(8),
+            _ => return None,
+        };
+        if column.max_rep_level() != 0
             || column.max_def_level() > 1
             || column.self_type().is_group()
         {
@@ -109,12 +119,21 @@ impl<'a> Column<'a> {
         let encodings_ok = row_groups.iter().all(|&rg| {
             rg < meta.num_row_groups() && meta.row_group(rg).column(leaf).encodings().all(handled)
         });
-        if !encodings_ok {
+        // Fixed-width columns with nulls decode faster in arrow-rs (levels straight into a
+        // bitmap, values moved into place in runs): only null-free ones are decoded here.
+        let null_free = || {
+            row_groups.iter().all(|&rg| {
+                let chunk = meta.row_group(rg).column(leaf);
+                chunk.statistics().and_then(|s| s.null_count_opt()) == Some(0)
+            })
+        };
+        if !encodings_ok || (width.is_some() && column.max_def_level() > 0 && !null_free()) {
             return None;
         }
         Some(Column {
             meta,
             leaf,
+            width,
             max_def: column.max_def_level(),
             row_groups,
             rows,
@@ -160,7 +179,7 @@ impl<'a> Column<'a> {
             let mut dictionary: Option<Dictionary> = None;
             let mut slots: usize = 0;
             while let Some(page) = pages.get_next_page()? {
-                match page {
+                let (levels, values, n, encoding) = match &page {
                     Page::DictionaryPage {
                         buf,
                         num_values,
@@ -170,9 +189,10 @@ impl<'a> Column<'a> {
                         if !matches!(encoding, Encoding::PLAIN | Encoding::PLAIN_DICTIONARY) {
                             return Err(Halt::Fallback);
                         }
-                        let d = Dictionary::parse(buf, num_values as usize)?;
+                        let d = Dictionary::parse(buf.clone(), *num_values as usize, self.width)?;
                         sink.dictionary(&d)?;
                         dictionary = Some(d);
+                        continue;
                     }
                     Page::DataPage {
                         buf,
@@ -181,24 +201,21 @@ impl<'a> Column<'a> {
                         def_level_encoding,
                         ..
                     } => {
-                        let (levels, values) = if self.max_def > 0 {
-                            if def_level_encoding != Encoding::RLE {
+                        if self.max_def == 0 {
+                            (None, &buf[..], *num_values, *encoding)
+                        } else {
+                            if *def_level_encoding != Encoding::RLE {
                                 return Err(Halt::Fallback);
                             }
-                            let len = read_u32(&buf, 0)
+                            let len = read_u32(buf, 0)
                                 .ok_or_else(|| corrupt("data page too short for its levels"))?
                                 as usize;
                             let end = len
                                 .checked_add(4)
                                 .filter(|&e| e <= buf.len())
                                 .ok_or_else(|| corrupt("definition levels overrun the page"))?;
-                            (Some(&buf[4..end]), &buf[end..])
-                        } else {
-                            (None, &buf[..])
-                        };
-                        let n = num_values as usize;
-                        decode_page(levels, values, n, encoding, dictionary.as_ref(), sink)?;
-                        slots += n;
+                            (Some(&buf[4..end]), &buf[end..], *num_values, *encoding)
+                        }
                     }
                     Page::DataPageV2 {
                         buf,
@@ -208,17 +225,19 @@ impl<'a> Column<'a> {
                         rep_levels_byte_len,
                         ..
                     } => {
-                        let rep = rep_levels_byte_len as usize;
+                        let rep = *rep_levels_byte_len as usize;
                         let end = rep
-                            .checked_add(def_levels_byte_len as usize)
+                            .checked_add(*def_levels_byte_len as usize)
                             .filter(|&e| e <= buf.len())
                             .ok_or_else(|| corrupt("levels overrun the page"))?;
                         let levels = (self.max_def > 0).then(|| &buf[rep..end]);
-                        let n = num_values as usize;
-                        decode_page(levels, &buf[end..], n, encoding, dictionary.as_ref(), sink)?;
-                        slots += n;
+                        (levels, &buf[end..], *num_values, *encoding)
                     }
-                }
+                };
+                let n = n as usize;
+                let dictionary = dictionary.as_ref();
+                decode_page(levels, values, n, encoding, self.width, dictionary, sink)?;
+                slots += n;
             }
             if slots != rows {
                 return Err(corrupt(format!(
@@ -233,11 +252,25 @@ impl<'a> Column<'a> {
 /// A dictionary page: its values as ranges of the decompressed page.
 struct Dictionary {
     page: Bytes,
+    /// Byte-array entries (empty for fixed-width values, found by position).
     ranges: Vec<(usize, usize)>,
+    width: Option<usize>,
+    len: usize,
 }
 
 impl Dictionary {
-    fn parse(page: Bytes, n: usize) -> Step<Self> {
+    fn parse(page: Bytes, n: usize, width: Option<usize>) -> Step<Self> {
+        if let Some(w) = width {
+            if n.checked_mul(w).is_none_or(|len| len > page.len()) {
+                return Err(corrupt("dictionary page shorter than its values"));
+            }
+            return Ok(Dictionary {
+                page,
+                ranges: Vec::new(),
+                width,
+                len: n,
+            });
+        }
         // Each entry takes at least its 4-byte length: a lying count cannot allocate more.
         let mut ranges = Vec::with_capacity(n.min(page.len() / 4));
         let mut pos = 0;
@@ -247,18 +280,39 @@ impl Dictionary {
             ranges.push((start, end));
             pos = end;
         }
-        Ok(Dictionary { page, ranges })
+        Ok(Dictionary {
+            page,
+            ranges,
+            width: None,
+            len: n,
+        })
+    }
+
+    fn out_of_range(&self, index: u32) -> Halt {
+        corrupt(format!(
+            "dictionary index {index} out of range (the dictionary has {} values)",
+            self.len
+        ))
     }
 
     #[inline]
     fn get(&self, index: u32) -> Step<&[u8]> {
-        match self.ranges.get(index as usize) {
-            Some(&(s, e)) => Ok(&self.page[s..e]),
-            None => Err(corrupt(format!(
-                "dictionary index {index} out of range (the dictionary has {} values)",
-                self.ranges.len()
-            ))),
+        let i = index as usize;
+        if i >= self.len {
+            return Err(self.out_of_range(index));
         }
+        Ok(match self.width {
+            Some(w) => &self.page[i * w..i * w + w],
+            None => {
+                let (s, e) = self.ranges[i];
+                &self.page[s..e]
+            }
+        })
+    }
+
+    /// The entries, as byte slices, for the codes sink.
+    fn entries(&self) -> impl Iterator<Item = &[u8]> {
+        (0..self.len as u32).filter_map(|i| self.get(i).ok())
     }
 }
 
@@ -285,7 +339,69 @@ trait Sink {
     }
     fn null(&mut self) -> Step;
     fn value(&mut self, bytes: &[u8]) -> Step;
-    fn entry(&mut self, dictionary: &Dictionary, index: u32) -> Step;
+    fn entry(&mut self, dictionary: &Dictionary, index: u32) -> Step {
+        let bytes = dictionary.get(index)?;
+        self.value(bytes)
+    }
+    /// Valid values, one per dictionary index.
+    fn entries(&mut self, dictionary: &Dictionary, indices: &[u32]) -> Step {
+        for &index in indices {
+            self.entry(dictionary, index)?;
+        }
+        Ok(())
+    }
+    /// Slots with nulls (`levels`, 0 = null), the valid ones taken from `values` (back to back,
+    /// `width` bytes each).
+    /// Returns how many values were taken.
+    fn masked_plain(&mut self, levels: &[u32], values: &[u8], width: usize) -> Step<usize> {
+        let mut pos = 0;
+        for &level in levels {
+            if level == 0 {
+                self.null()?;
+            } else {
+                let value = values.get(pos..pos + width).ok_or_else(short_page)?;
+                self.value(value)?;
+                pos += width;
+            }
+        }
+        Ok(pos)
+    }
+    /// Slots with nulls (`levels`, 0 = null), the valid ones given by dictionary `indices`.
+    fn masked_entries(&mut self, levels: &[u32], dictionary: &Dictionary, indices: &[u32]) -> Step {
+        let mut next = indices.iter();
+        for &level in levels {
+            if level == 0 {
+                self.null()?;
+            } else {
+                let &index = next.next().ok_or_else(short_page)?;
+                self.entry(dictionary, index)?;
+            }
+        }
+        Ok(())
+    }
+    /// `count` valid fixed-width values, back to back.
+    fn plain_run(&mut self, bytes: &[u8], count: usize) -> Step {
+        let width = bytes.len() / count.max(1);
+        for value in bytes.chunks_exact(width.max(1)).take(count) {
+            self.value(value)?;
+        }
+        Ok(())
+    }
+}
+
+/// The next `out.len()` definition levels, or `None` where every slot is valid (no levels, or
+/// one run of valid levels covering them all).
+fn next_levels<'s>(defs: &mut Option<Hybrid<'_>>, out: &'s mut [u32]) -> Step<Option<&'s [u32]>> {
+    let Some(d) = defs else { return Ok(None) };
+    if d.skip_repeated(out.len(), 1)? {
+        return Ok(None);
+    }
+    d.read(out)?;
+    Ok(Some(out))
+}
+
+fn short_page() -> Halt {
+    corrupt("data page shorter than its values")
 }
 
 /// Slots decoded at a time (levels and indices go through small reused scratch arrays).
@@ -296,25 +412,40 @@ fn decode_page<S: Sink>(
     values: &[u8],
     n: usize,
     encoding: Encoding,
+    width: Option<usize>,
     dictionary: Option<&Dictionary>,
     sink: &mut S,
 ) -> Step {
     let mut defs = levels.map(|l| Hybrid::new(l, 1));
     let mut level_scratch = [0u32; CHUNK];
     let mut index_scratch = [0u32; CHUNK];
-    match encoding {
-        Encoding::PLAIN => {
+    match (encoding, width) {
+        (Encoding::PLAIN, Some(w)) => {
             let mut pos = 0;
             let mut left = n;
             while left > 0 {
                 let m = left.min(CHUNK);
-                let levels = match defs.as_mut() {
-                    Some(d) => {
-                        d.read(&mut level_scratch[..m])?;
-                        Some(&level_scratch[..m])
+                let levels = next_levels(&mut defs, &mut level_scratch[..m])?;
+                match levels.filter(|l| l.contains(&0)) {
+                    None => {
+                        let end = pos + m * w;
+                        sink.plain_run(values.get(pos..end).ok_or_else(short_page)?, m)?;
+                        pos = end;
                     }
-                    None => None,
-                };
+                    Some(levels) => {
+                        let rest = values.get(pos..).ok_or_else(short_page)?;
+                        pos += sink.masked_plain(levels, rest, w)?;
+                    }
+                }
+                left -= m;
+            }
+        }
+        (Encoding::PLAIN, None) => {
+            let mut pos = 0;
+            let mut left = n;
+            while left > 0 {
+                let m = left.min(CHUNK);
+                let levels = next_levels(&mut defs, &mut level_scratch[..m])?;
                 for i in 0..m {
                     if levels.is_some_and(|l| l[i] == 0) {
                         sink.null()?;
@@ -328,7 +459,7 @@ fn decode_page<S: Sink>(
                 left -= m;
             }
         }
-        Encoding::PLAIN_DICTIONARY | Encoding::RLE_DICTIONARY => {
+        (Encoding::PLAIN_DICTIONARY | Encoding::RLE_DICTIONARY, _) => {
             let dictionary = dictionary
                 .ok_or_else(|| corrupt("dictionary-encoded page without a dictionary"))?;
             let (&width, rest) = values
@@ -337,30 +468,24 @@ fn decode_page<S: Sink>(
             if width > 32 {
                 return Err(corrupt(format!("dictionary index width {width} > 32")));
             }
-            let mut indices = Hybrid::new(rest, width as u32);
+            let mut indices_reader = Hybrid::new(rest, width as u32);
             let mut left = n;
             while left > 0 {
                 let m = left.min(CHUNK);
-                match defs.as_mut() {
-                    Some(d) => {
-                        d.read(&mut level_scratch[..m])?;
-                        let valid = level_scratch[..m].iter().filter(|&&l| l != 0).count();
-                        indices.read(&mut index_scratch[..valid])?;
-                        let mut next = 0;
-                        for &level in &level_scratch[..m] {
-                            if level == 0 {
-                                sink.null()?;
-                            } else {
-                                sink.entry(dictionary, index_scratch[next])?;
-                                next += 1;
-                            }
+                match next_levels(&mut defs, &mut level_scratch[..m])? {
+                    Some(levels) => {
+                        let valid = levels.iter().filter(|&&l| l != 0).count();
+                        let indices = &mut index_scratch[..valid];
+                        indices_reader.read(indices)?;
+                        if valid == m {
+                            sink.entries(dictionary, indices)?;
+                        } else {
+                            sink.masked_entries(levels, dictionary, indices)?;
                         }
                     }
                     None => {
-                        indices.read(&mut index_scratch[..m])?;
-                        for &index in &index_scratch[..m] {
-                            sink.entry(dictionary, index)?;
-                        }
+                        indices_reader.read(&mut index_scratch[..m])?;
+                        sink.entries(dictionary, &index_scratch[..m])?;
                     }
                 }
                 left -= m;
@@ -456,6 +581,19 @@ impl<'a> Hybrid<'a> {
         ((word >> (bit % 8)) & mask) as u32
     }
 
+    /// Consume the next `n` values if they all lie in one run repeating `value` (the common
+    /// "no nulls here" case of definition levels, decided without writing them out).
+    fn skip_repeated(&mut self, n: usize, value: u32) -> Step<bool> {
+        if self.repeat_left == 0 && self.packed_left == 0 && self.pos < self.data.len() {
+            self.next_run()?;
+        }
+        if self.repeat_left >= n && self.repeat_value == value {
+            self.repeat_left -= n;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
     /// Fill `out` with the next values.
     fn read(&mut self, out: &mut [u32]) -> Step {
         let mut i = 0;
@@ -499,11 +637,6 @@ impl Sink for Count {
     #[inline]
     fn value(&mut self, bytes: &[u8]) -> Step {
         self.bytes += bytes.len();
-        Ok(())
-    }
-    #[inline]
-    fn entry(&mut self, dictionary: &Dictionary, index: u32) -> Step {
-        self.bytes += dictionary.get(index)?.len();
         Ok(())
     }
 }
@@ -551,20 +684,104 @@ impl<O: ArrowNativeType> Sink for Region<'_, O> {
     }
     #[inline]
     fn value(&mut self, bytes: &[u8]) -> Step {
-        let end = self.written + bytes.len();
         // More bytes than the footer promised: arrow-rs reads the column instead.
+        write_at(self.values, &mut self.written, bytes, || Halt::Fallback)?;
+        self.push_offset(true)
+    }
+}
+
+/// Copy `bytes` into `region` at `*at` and move `*at` past them; `overflow` when they do not fit.
+#[inline]
+fn write_at(
+    region: &mut [MaybeUninit<u8>],
+    at: &mut usize,
+    bytes: &[u8],
+    overflow: impl FnOnce() -> Halt,
+) -> Step {
+    let end = *at + bytes.len();
+    region
+        .get_mut(*at..end)
+        .ok_or_else(overflow)?
+        .write_copy_of_slice(bytes);
+    *at = end;
+    Ok(())
+}
+
+/// One row group's region of a fixed-width column's values.
+struct Fixed<'a> {
+    values: &'a mut [MaybeUninit<u8>],
+    written: usize,
+    width: usize,
+    validity: Option<BooleanBufferBuilder>,
+    nulls: usize,
+}
+
+impl Fixed<'_> {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) -> Step {
+        write_at(self.values, &mut self.written, bytes, || {
+            corrupt("a row group holds more values than rows")
+        })
+    }
+}
+
+impl Sink for Fixed<'_> {
+    #[inline]
+    fn null(&mut self) -> Step {
+        const ZERO: [u8; 16] = [0; 16];
+        self.nulls += 1;
+        if let Some(v) = self.validity.as_mut() {
+            v.append(false);
+        }
+        self.put(&ZERO[..self.width])
+    }
+    #[inline]
+    fn value(&mut self, bytes: &[u8]) -> Step {
+        if let Some(v) = self.validity.as_mut() {
+            v.append(true);
+        }
+        self.put(bytes)
+    }
+    fn plain_run(&mut self, bytes: &[u8], count: usize) -> Step {
+        if let Some(v) = self.validity.as_mut() {
+            v.append_n(count, true);
+        }
+        self.put(bytes)
+    }
+    fn entries(&mut self, dictionary: &Dictionary, indices: &[u32]) -> Step {
+        match self.width {
+            4 => self.gather::<4>(dictionary, indices),
+            8 => self.gather::<8>(dictionary, indices),
+            _ => Err(Halt::Fallback),
+        }
+    }
+}
+
+impl Fixed<'_> {
+    /// Copy the dictionary values of `indices` (`W` bytes each) into the region.
+    fn gather<const W: usize>(&mut self, dictionary: &Dictionary, indices: &[u32]) -> Step {
+        let end = self.written + indices.len() * W;
         let target = self
             .values
             .get_mut(self.written..end)
-            .ok_or(Halt::Fallback)?;
-        target.write_copy_of_slice(bytes);
+            .ok_or_else(|| corrupt("a row group holds more values than rows"))?;
+        let table = dictionary
+            .page
+            .get(..dictionary.len * W)
+            .filter(|_| dictionary.width == Some(W))
+            .ok_or_else(|| corrupt("dictionary of another width"))?;
+        let (table, _) = table.as_chunks::<W>();
+        for (slot, &index) in target.as_chunks_mut::<W>().0.iter_mut().zip(indices) {
+            let value = table
+                .get(index as usize)
+                .ok_or_else(|| dictionary.out_of_range(index))?;
+            slot.write_copy_of_slice(value);
+        }
         self.written = end;
-        self.push_offset(true)
-    }
-    #[inline]
-    fn entry(&mut self, dictionary: &Dictionary, index: u32) -> Step {
-        let bytes = dictionary.get(index)?;
-        self.value(bytes)
+        if let Some(v) = self.validity.as_mut() {
+            v.append_n(indices.len(), true);
+        }
+        Ok(())
     }
 }
 
@@ -600,8 +817,8 @@ impl<K: ArrowDictionaryKeyType> Sink for Codes<K> {
     fn dictionary(&mut self, dictionary: &Dictionary) -> Step {
         let mut mapping = std::mem::take(&mut self.mapping);
         mapping.clear();
-        for &(s, e) in &dictionary.ranges {
-            mapping.push(self.code_of(&dictionary.page[s..e])?);
+        for entry in dictionary.entries() {
+            mapping.push(self.code_of(entry)?);
         }
         self.mapping = mapping;
         Ok(())
@@ -647,7 +864,30 @@ pub fn read(
     data_type: &DataType,
     files: &Files<'_>,
 ) -> Result<Option<ArrayRef>> {
+    let descr = column
+        .meta
+        .file_metadata()
+        .schema_descr()
+        .column(column.leaf);
+    let physical = descr.physical_type();
     let result = match data_type {
+        _ if column.width.is_some() => match (physical, data_type) {
+            (PhysicalType::INT32, DataType::Int32 | DataType::UInt32 | DataType::Date32) => {
+                fixed::<i32>(column, files, data_type)
+            }
+            (PhysicalType::FLOAT, DataType::Float32) => fixed::<f32>(column, files, data_type),
+            (PhysicalType::INT64, DataType::Int64 | DataType::UInt64) => {
+                fixed::<i64>(column, files, data_type)
+            }
+            (PhysicalType::DOUBLE, DataType::Float64) => fixed::<f64>(column, files, data_type),
+            // Only where the file stores the unit asked for (no conversion of the values).
+            (PhysicalType::INT64, DataType::Timestamp(unit, _))
+                if stored_unit(descr.logical_type_ref()) == Some(*unit) =>
+            {
+                fixed::<i64>(column, files, data_type)
+            }
+            _ => Err(Halt::Fallback),
+        },
         DataType::Utf8 => strings::<GenericStringType<i32>>(column, files),
         DataType::LargeUtf8 => strings::<GenericStringType<i64>>(column, files),
         DataType::Binary => strings::<GenericBinaryType<i32>>(column, files),
@@ -668,6 +908,18 @@ pub fn read(
         Ok(array) => Ok(Some(array)),
         Err(Halt::Fallback) => Ok(None),
         Err(Halt::Failed(e)) => Err(e),
+    }
+}
+
+/// The unit of a Parquet TIMESTAMP logical type.
+fn stored_unit(logical: Option<&LogicalType>) -> Option<TimeUnit> {
+    match logical {
+        Some(LogicalType::Timestamp(t)) => Some(match t.unit {
+            ParquetTimeUnit::MILLIS => TimeUnit::Millisecond,
+            ParquetTimeUnit::MICROS => TimeUnit::Microsecond,
+            ParquetTimeUnit::NANOS => TimeUnit::Nanosecond,
+        }),
+        _ => None,
     }
 }
 
@@ -767,20 +1019,96 @@ where
         values.set_len(total);
         offsets.set_len(total_rows + 1);
     }
-    let null_count: usize = filled.iter().map(|(_, n)| n).sum();
-    let nulls = (null_count > 0).then(|| {
-        let mut all = BooleanBufferBuilder::new(total_rows);
-        for (validity, _) in filled {
+    let nulls = join_validity(filled, total_rows);
+    let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
+    let array = GenericByteArray::<T>::try_new(offsets, Buffer::from_vec(values), nulls)
+        .map_err(|e| corrupt(format!("invalid values: {e}")))?;
+    Ok(Arc::new(array))
+}
+
+/// The validity of the whole column from its row groups' (`None` when nothing is null).
+fn join_validity(
+    parts: Vec<(Option<BooleanBufferBuilder>, usize)>,
+    rows: usize,
+) -> Option<NullBuffer> {
+    let null_count: usize = parts.iter().map(|(_, n)| n).sum();
+    (null_count > 0).then(|| {
+        let mut all = BooleanBufferBuilder::new(rows);
+        for (validity, _) in parts {
             if let Some(mut v) = validity {
                 all.append_buffer(&v.finish());
             }
         }
         NullBuffer::new(all.finish())
-    });
-    let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
-    let array = GenericByteArray::<T>::try_new(offsets, Buffer::from_vec(values), nulls)
-        .map_err(|e| corrupt(format!("invalid values: {e}")))?;
-    Ok(Arc::new(array))
+    })
+}
+
+/// A fixed-width column (`T`'s bits are the Parquet values') decoded into one buffer of
+/// rows × width, each row group into its own region, in parallel; typed as `data_type`.
+fn fixed<T: ArrowNativeType>(
+    column: &Column<'_>,
+    files: &Files<'_>,
+    data_type: &DataType,
+) -> Step<ArrayRef> {
+    let width = std::mem::size_of::<T>();
+    if column.width != Some(width) {
+        return Err(Halt::Fallback);
+    }
+    let groups = column.row_groups;
+    let rows = groups
+        .iter()
+        .map(|&rg| column.group_rows(rg))
+        .collect::<Step<Vec<usize>>>()?;
+    let total_rows: usize = rows.iter().sum();
+    if total_rows != column.rows {
+        return Err(Halt::Fallback);
+    }
+    let mut values: Vec<T> = Vec::new();
+    values
+        .try_reserve_exact(total_rows)
+        .map_err(|_| Halt::Fallback)?;
+    let space = &mut values.spare_capacity_mut()[..total_rows];
+    // SAFETY: the same memory viewed as bytes: `MaybeUninit<u8>` has no alignment or validity
+    // requirement, and the length covers exactly the `total_rows` values of `T`.
+    let mut space: &mut [MaybeUninit<u8>] =
+        unsafe { std::slice::from_raw_parts_mut(space.as_mut_ptr().cast(), total_rows * width) };
+    let mut regions = Vec::with_capacity(groups.len());
+    for (&rg, &n) in groups.iter().zip(&rows) {
+        let (region, rest) = space.split_at_mut(n * width);
+        space = rest;
+        let sink = Fixed {
+            values: region,
+            written: 0,
+            width,
+            validity: (column.max_def > 0).then(|| BooleanBufferBuilder::new(n)),
+            nulls: 0,
+        };
+        regions.push((rg, sink));
+    }
+    let filled = parallel(regions, column.threads, |(rg, mut sink)| {
+        column.walk_group(&Arc::new((files.open)()?), rg, &mut sink)?;
+        if sink.written != sink.values.len() {
+            return Err(corrupt(format!(
+                "row group {rg} holds fewer values than its metadata promises"
+            )));
+        }
+        Ok((sink.validity, sink.nulls))
+    })?;
+    // SAFETY: every region was written completely (checked above: each of its bytes), and the
+    // regions tile the first `total_rows` values; any bit pattern is a valid `T` (a primitive
+    // integer or float).
+    unsafe { values.set_len(total_rows) };
+    let nulls = join_validity(filled, total_rows);
+    let data = arrow_data::ArrayData::try_new(
+        data_type.clone(),
+        total_rows,
+        nulls.map(|n| n.into_inner().into_inner()),
+        0,
+        vec![Buffer::from_vec(values)],
+        vec![],
+    )
+    .map_err(|e| corrupt(format!("invalid values: {e}")))?;
+    Ok(arrow_array::make_array(data))
 }
 
 /// `f` over `tasks` on up to `threads` threads; the results in the tasks' order, or the first
@@ -907,10 +1235,19 @@ mod tests {
     /// Write `array` with `props`, decode it here: (the array, whether the footer recorded the
     /// values' size, the column's maximum definition level). `None` when the column was left to arrow-rs.
     fn decode(array: ArrayRef, props: WriterProperties) -> Option<(ArrayRef, bool, i16)> {
+        let nullable = array.null_count() > 0;
+        decode_as(array, props, nullable)
+    }
+
+    fn decode_as(
+        array: ArrayRef,
+        props: WriterProperties,
+        nullable: bool,
+    ) -> Option<(ArrayRef, bool, i16)> {
         let schema = Arc::new(Schema::new(vec![Field::new(
             "v",
             array.data_type().clone(),
-            array.null_count() > 0,
+            nullable,
         )]));
         let batch = RecordBatch::try_new(schema.clone(), vec![array]).expect("batch");
         let mut file = Vec::new();
@@ -1022,6 +1359,60 @@ mod tests {
             assert_eq!(merged, first_seen);
             assert_eq!(out.keys().values().len(), values.len());
         }
+    }
+
+    #[test]
+    fn null_free_fixed_width_columns_decode_in_place() {
+        use arrow_array::{Float64Array, Int32Array, Int64Array, TimestampMillisecondArray};
+        let n = 20_000;
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(Int32Array::from_iter_values(
+                (0..n).map(|i| (i * 7919) % 500),
+            )),
+            Arc::new(Int64Array::from_iter_values((0..n as i64).map(|i| i * i))),
+            Arc::new(Float64Array::from_iter_values(
+                (0..n).map(|i| (i % 300) as f64 / 7.0),
+            )),
+            Arc::new(
+                TimestampMillisecondArray::from_iter_values((0..n as i64).map(|i| i * 1_000))
+                    .with_timezone("Europe/Berlin"),
+            ),
+        ];
+        let layouts = [
+            props().build(),
+            props().set_dictionary_enabled(false).build(),
+            props()
+                .set_encoding(Encoding::PLAIN)
+                .set_writer_version(WriterVersion::PARQUET_2_0)
+                .set_dictionary_page_size_limit(600)
+                .build(),
+        ];
+        for input in columns {
+            for (p, nullable) in layouts
+                .iter()
+                .flat_map(|p| [(p.clone(), false), (p.clone(), true)])
+            {
+                let (out, _, max_def) = decode_as(input.clone(), p, nullable).expect("handled");
+                assert_eq!(max_def, i16::from(nullable));
+                assert_eq!(out.as_ref(), input.as_ref());
+                let data = out.to_data();
+                assert_eq!(
+                    data.buffers()[0].capacity(),
+                    data.buffers()[0].len(),
+                    "exact"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn fixed_width_columns_with_nulls_or_converted_values_are_left_to_arrow_rs() {
+        use arrow_array::{Float64Array, Int16Array};
+        let with_nulls: ArrayRef = Arc::new(Float64Array::from(vec![Some(1.0), None, Some(3.0)]));
+        assert!(decode(with_nulls, props().build()).is_none());
+        // INT32 narrowed to int16 by arrow-rs: not the stored bits.
+        let narrowed: ArrayRef = Arc::new(Int16Array::from(vec![1i16, -2, 3]));
+        assert!(decode(narrowed, props().build()).is_none());
     }
 
     #[test]

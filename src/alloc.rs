@@ -1,0 +1,108 @@
+//! The memory allocator: mimalloc (the default `mimalloc` feature), tuned for decoding.
+//!
+//! Large fresh allocations through glibc made a 1-thread decode 1.7x slower than with mimalloc
+//! (shared/FACTS.md). Measured on benches/parquet_to_pandas.py (docs/parquet_benchmark.md):
+//! - no transparent huge pages: each 1.6 MB column of a 200-column file otherwise sits in a
+//!   2 MiB huge page, zeroed whole on first touch (30% of the decode time) and resident whole
+//!   (peak 1.14x the output instead of 1.02-1.06x);
+//! - a purge delay of 100 ms: a decode frees page buffers continually; returning them to the
+//!   OS at once (delay 0) made every new buffer fault in fresh zeroed pages (a 200-column read
+//!   2.5x slower), while mimalloc's default 1 s let the peak hold output and scratch together;
+//! - mimalloc purges only when it is next called, so an idle process would keep what it freed:
+//!   after every `COLLECT_AFTER` bytes freed in large blocks (a released table, a decode's
+//!   scratch) colbridge forces the purge, and memory goes back to the OS when Python lets go.
+
+#[cfg(feature = "mimalloc")]
+mod tuned {
+    use std::alloc::{GlobalAlloc, Layout};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use mimalloc::MiMalloc;
+
+    /// `mi_option_purge_delay` and `mi_option_allow_thp` in the mimalloc headers vendored by
+    /// libmimalloc-sys 0.1.49 (the crate exports no constants for them; unit tests check the
+    /// indices against their documented defaults).
+    const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+    const MI_OPTION_ALLOW_THP: libmimalloc_sys::mi_option_t = 43;
+
+    /// Milliseconds before freed memory goes back to the OS.
+    const PURGE_DELAY_MS: std::ffi::c_long = 100;
+
+    /// Blocks of at least this size count towards a forced purge.
+    const LARGE: usize = 4 << 20;
+    /// Bytes freed in large blocks between forced purges.
+    const COLLECT_AFTER: usize = 64 << 20;
+
+    static FREED: AtomicUsize = AtomicUsize::new(0);
+
+    pub struct Allocator;
+
+    // SAFETY: every call forwards to mimalloc's allocator with the same arguments; the only
+    // addition, `mi_collect`, runs after the block is freed and takes no pointer of ours.
+    unsafe impl GlobalAlloc for Allocator {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            // SAFETY: the caller's contract is passed on unchanged.
+            unsafe { MiMalloc.alloc(layout) }
+        }
+
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            // SAFETY: as above.
+            unsafe { MiMalloc.alloc_zeroed(layout) }
+        }
+
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            // SAFETY: as above.
+            unsafe { MiMalloc.realloc(ptr, layout, new_size) }
+        }
+
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: as above.
+            unsafe { MiMalloc.dealloc(ptr, layout) };
+            if layout.size() >= LARGE {
+                let freed = FREED.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+                if freed >= COLLECT_AFTER && FREED.swap(0, Ordering::Relaxed) >= COLLECT_AFTER {
+                    // SAFETY: a plain call into mimalloc, outside any of its own functions.
+                    unsafe { libmimalloc_sys::mi_collect(true) };
+                }
+            }
+        }
+    }
+
+    /// Set mimalloc's options; called once when the module is imported.
+    pub fn configure() {
+        // SAFETY: mi_option_set only stores an integer option; it is called during module
+        // init, before colbridge starts any thread of its own.
+        unsafe {
+            libmimalloc_sys::mi_option_set(MI_OPTION_ALLOW_THP, 0);
+            libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS);
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn option_indices_are_the_ones_with_the_documented_defaults() {
+            // SAFETY: reading an option is a plain load; tests never call `configure`.
+            let (purge, thp) = unsafe {
+                (
+                    libmimalloc_sys::mi_option_get(super::MI_OPTION_PURGE_DELAY),
+                    libmimalloc_sys::mi_option_get(super::MI_OPTION_ALLOW_THP),
+                )
+            };
+            // mimalloc v3's options.c: `{ 1000, ..., MI_OPTION_LEGACY(purge_delay, ...) }` and
+            // `{ MI_DEFAULT_ALLOW_THP, ..., MI_OPTION(allow_thp) }` (1 on Linux).
+            assert_eq!(purge, 1000, "mimalloc v3's purge_delay defaults to 1000 ms");
+            assert_eq!(thp, 1, "mimalloc v3's allow_thp defaults to 1 on Linux");
+        }
+    }
+}
+
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: tuned::Allocator = tuned::Allocator;
+
+#[cfg(feature = "mimalloc")]
+pub use tuned::configure;
+
+#[cfg(not(feature = "mimalloc"))]
+pub fn configure() {}
