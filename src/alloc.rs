@@ -2,12 +2,15 @@
 //!
 //! Large fresh allocations through glibc made a 1-thread decode 1.7x slower than with mimalloc
 //! (shared/FACTS.md). Measured on benches/parquet_to_pandas.py (docs/parquet_benchmark.md):
-//! - no transparent huge pages: each 1.6 MB column of a 200-column file otherwise sits in a
-//!   2 MiB huge page, zeroed whole on first touch (30% of the decode time) and resident whole
-//!   (peak 1.14x the output instead of 1.02-1.06x);
-//! - a purge delay of 100 ms: a decode frees page buffers continually; returning them to the
-//!   OS at once (delay 0) made every new buffer fault in fresh zeroed pages (a 200-column read
-//!   2.5x slower), while mimalloc's default 1 s let the peak hold output and scratch together;
+//! - no transparent huge pages for mimalloc's own memory: each 1.6 MB column of a 200-column
+//!   file otherwise sits in a 2 MiB huge page, zeroed whole on first touch (30% of the decode
+//!   time) and resident whole (peak 1.14x the output instead of 1.03x). The option must be set
+//!   before the first allocation reserves an arena (`configure` runs first in module init).
+//!   Large output buffers ask for huge pages themselves (`prefer_huge_pages`): they fill them;
+//! - a purge delay of 10 ms: a decode frees page buffers continually; returning them to the
+//!   OS at once (delay 0) made every new buffer fault in fresh zeroed pages (the 200-column read
+//!   0.26 s instead of 0.17-0.21 s), while mimalloc's default 1 s lets the peak hold output and
+//!   scratch together;
 //! - mimalloc purges only when it is next called, so an idle process would keep what it freed:
 //!   after every `COLLECT_AFTER` bytes freed in large blocks (a released table, a decode's
 //!   scratch) colbridge forces the purge, and memory goes back to the OS when Python lets go.
@@ -26,7 +29,7 @@ mod tuned {
     const MI_OPTION_ALLOW_THP: libmimalloc_sys::mi_option_t = 43;
 
     /// Milliseconds before freed memory goes back to the OS.
-    const PURGE_DELAY_MS: std::ffi::c_long = 100;
+    const PURGE_DELAY_MS: std::ffi::c_long = 10;
 
     /// Blocks of at least this size count towards a forced purge.
     const LARGE: usize = 4 << 20;
@@ -106,3 +109,32 @@ pub use tuned::configure;
 
 #[cfg(not(feature = "mimalloc"))]
 pub fn configure() {}
+
+/// Ask the kernel to back the whole 2 MiB pages inside `region` with transparent huge pages:
+/// a large output buffer then faults in 2 MiB at a time (measured: a 20 M-row numeric read
+/// 0.21 s → 0.10 s). Small buffers stay on ordinary pages (see the module notes).
+#[cfg(target_os = "linux")]
+pub fn prefer_huge_pages<T>(region: &mut [std::mem::MaybeUninit<T>]) {
+    const HUGE: usize = 2 << 20;
+    let bytes = std::mem::size_of_val(region);
+    if bytes < 4 * HUGE {
+        return;
+    }
+    let start = region.as_mut_ptr() as usize;
+    let first = start.next_multiple_of(HUGE);
+    let last = (start + bytes) / HUGE * HUGE;
+    if last > first {
+        // SAFETY: [first, last) lies inside `region`, memory this process owns; MADV_HUGEPAGE is
+        // advice about how to back it and never changes its contents. Failure is harmless.
+        unsafe {
+            libc::madvise(
+                first as *mut libc::c_void,
+                last - first,
+                libc::MADV_HUGEPAGE,
+            );
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn prefer_huge_pages<T>(_region: &mut [std::mem::MaybeUninit<T>]) {}

@@ -1,4 +1,5 @@
-//! Dictionary-encoded columns spanning several row groups.
+//! Dictionary-encoded columns spanning several row groups, where arrow-rs decodes them (a
+//! filtered read's row selection, unusual encodings; `pages` decodes the others itself).
 //!
 //! Decoded as one batch, arrow-rs re-interns every value when it meets the second row group's
 //! dictionary (slow, and several times the output in memory), and orders the dictionary by first

@@ -979,6 +979,8 @@ where
         .try_reserve_exact(total_rows + 1)
         .map_err(|_| Halt::Fallback)?;
 
+    crate::alloc::prefer_huge_pages(values.spare_capacity_mut());
+    crate::alloc::prefer_huge_pages(offsets.spare_capacity_mut());
     // Carve both buffers into one region per row group.
     let (first, mut offset_space) = offsets
         .spare_capacity_mut()
@@ -1068,6 +1070,7 @@ fn fixed<T: ArrowNativeType>(
         .try_reserve_exact(total_rows)
         .map_err(|_| Halt::Fallback)?;
     let space = &mut values.spare_capacity_mut()[..total_rows];
+    crate::alloc::prefer_huge_pages(space);
     // SAFETY: the same memory viewed as bytes: `MaybeUninit<u8>` has no alignment or validity
     // requirement, and the length covers exactly the `total_rows` values of `T`.
     let mut space: &mut [MaybeUninit<u8>] =
@@ -1171,8 +1174,10 @@ fn codes<K: ArrowDictionaryKeyType, V: ByteArrayType>(
     column: &Column<'_>,
     files: &Files<'_>,
 ) -> Step<ArrayRef> {
+    let mut codes = Vec::with_capacity(column.rows);
+    crate::alloc::prefer_huge_pages(codes.spare_capacity_mut());
     let mut sink = Codes::<K> {
-        codes: Vec::with_capacity(column.rows),
+        codes,
         validity: validity(column),
         nulls: 0,
         merged: Vec::new(),
