@@ -178,3 +178,26 @@ def test_numeric_columns_are_decoded_in_place(tmp_path):
         assert column.num_chunks == 1
         width = pa.array(column.chunk(0)).type.bit_width // 8
         assert column.nbytes == width * got.num_rows  # one exactly sized buffer, no validity
+
+
+@pytest.mark.parametrize("page_index", [False, True])
+def test_filtered_reads_decode_only_the_selected_rows(tmp_path, page_index):
+    n = 40_000
+    table = pa.table(
+        {
+            "k": pa.array(range(n), pa.int64()),
+            "s": pa.array(_values() + _values()[: n - N]),
+            "c": pa.array([f"c{i % 37}" for i in range(n)]).dictionary_encode(),
+            "f": pa.array([i / 7 for i in range(n)], pa.float64()),
+        }
+    )
+    path = tmp_path / "f.parquet"
+    pq.write_table(
+        table, path, row_group_size=15_000, data_page_size=2_048, write_page_index=page_index
+    )
+    filters = [[("k", ">=", 14_990), ("k", "<", 15_020)], [("k", "in", [3, 39_999])]]
+    got = pa.table(colbridge.read_parquet(path, filters=filters))
+    assert got.equals(pq.read_table(path, filters=filters))
+    frame = colbridge.read_pandas(path, filters=filters)
+    assert frame["k"].tolist() == [3, *range(14_990, 15_020), 39_999]
+    assert frame["c"].astype(object).tolist() == [f"c{k % 37}" for k in frame["k"]]

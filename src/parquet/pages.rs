@@ -13,8 +13,11 @@
 //!   as they are met (pyarrow's category order: the first row group's dictionary, then each new
 //!   value in the order it appears).
 //!
+//! A filtered read's row selection is applied as the slots go by (`Selected`): pages holding no
+//! selected row are skipped without being fetched, using the offset index where the file has one.
+//!
 //! Anything else (nested or repeated columns, DELTA or BYTE_STREAM_SPLIT encodings, types whose
-//! bits arrow-rs converts, a row selection) is left to arrow-rs (`read`, `strings`,
+//! bits arrow-rs converts, numeric columns with nulls) is left to arrow-rs (`read`, `strings`,
 //! `dictionary`): `read` here then answers `None`.
 
 use std::collections::HashMap;
@@ -30,6 +33,7 @@ use arrow_buffer::{
 };
 use arrow_schema::{DataType, TimeUnit};
 use bytes::Bytes;
+use parquet::arrow::arrow_reader::{RowSelection, RowSelector};
 use parquet::basic::{Encoding, LogicalType, TimeUnit as ParquetTimeUnit, Type as PhysicalType};
 use parquet::column::page::{Page, PageReader};
 use parquet::errors::ParquetError;
@@ -74,8 +78,10 @@ pub struct Column<'a> {
     pub max_def: i16,
     pub row_groups: &'a [usize],
     pub rows: usize,
-    /// Row groups decoded at once (string columns).
+    /// Row groups decoded at once.
     pub threads: usize,
+    /// Per row group (same order as `row_groups`): the runs of rows to keep, or `None` for all.
+    selections: Vec<Option<Vec<RowSelector>>>,
 }
 
 impl<'a> Column<'a> {
@@ -87,6 +93,7 @@ impl<'a> Column<'a> {
         row_groups: &'a [usize],
         rows: usize,
         threads: usize,
+        selection: Option<&RowSelection>,
     ) -> Option<Self> {
         let descr = meta.file_metadata().schema_descr();
         let mut leaves = (0..descr.num_columns()).filter(|&l| descr.get_column_root_idx(l) == root);
@@ -130,6 +137,13 @@ impl<'a> Column<'a> {
         if !encodings_ok || (width.is_some() && column.max_def_level() > 0 && !null_free()) {
             return None;
         }
+        // The selection spans the row groups in order: cut it at their boundaries.
+        let mut rest = selection.cloned();
+        let mut selections = Vec::with_capacity(row_groups.len());
+        for &rg in row_groups {
+            let n = usize::try_from(meta.row_group(rg).num_rows()).ok()?;
+            selections.push(rest.as_mut().map(|r| r.split_off(n).into()));
+        }
         Some(Column {
             meta,
             leaf,
@@ -138,6 +152,7 @@ impl<'a> Column<'a> {
             row_groups,
             rows,
             threads,
+            selections,
         })
     }
 
@@ -169,16 +184,69 @@ impl<'a> Column<'a> {
             .map_err(|_| corrupt(format!("row group {rg} has a negative row count")))
     }
 
+    /// The selection of row group `rg` (by its position in `row_groups`), if rows are filtered.
+    fn selection(&self, rg: usize) -> Option<&[RowSelector]> {
+        let k = self.row_groups.iter().position(|&g| g == rg)?;
+        self.selections.get(k)?.as_deref()
+    }
+
+    /// The rows of `rg` this read keeps.
+    fn kept_rows(&self, rg: usize) -> Step<usize> {
+        match self.selection(rg) {
+            Some(runs) => Ok(runs.iter().filter(|r| !r.skip).map(|r| r.row_count).sum()),
+            None => self.group_rows(rg),
+        }
+    }
+
     /// Feed every slot of row group `rg` to `sink`.
     fn walk_group<S: Sink>(&self, handle: &Arc<Handle>, rg: usize, sink: &mut S) -> Step {
+        match self.selection(rg) {
+            Some(runs) => {
+                let mut selected = Selected::new(runs, sink);
+                self.walk_pages(handle, rg, &mut selected)
+            }
+            None => self.walk_pages(handle, rg, sink),
+        }
+    }
+
+    /// Feed every slot of row group `rg` to `sink`; with a selection, data pages holding no
+    /// selected row are skipped unread (their bytes are never fetched).
+    fn walk_pages<S: Sink>(&self, handle: &Arc<Handle>, rg: usize, sink: &mut S) -> Step {
         {
             let group = self.meta.row_group(rg);
             let rows = self.group_rows(rg)?;
-            let mut pages =
-                SerializedPageReader::new(handle.clone(), group.column(self.leaf), rows, None)?;
+            let locations = self
+                .meta
+                .offset_index()
+                .and_then(|index| index.get(rg)?.get(self.leaf))
+                .map(|index| index.page_locations().clone());
+            let mut pages = SerializedPageReader::new(
+                handle.clone(),
+                group.column(self.leaf),
+                rows,
+                locations,
+            )?;
             let mut dictionary: Option<Dictionary> = None;
             let mut slots: usize = 0;
-            while let Some(page) = pages.get_next_page()? {
+            loop {
+                if let Some(n) = sink.skippable()? {
+                    match pages.peek_next_page()? {
+                        Some(m) if !m.is_dict => {
+                            let len = m.num_rows.or(m.num_levels).unwrap_or(usize::MAX);
+                            if len <= n {
+                                pages.skip_next_page()?;
+                                sink.skip(len)?;
+                                slots += len;
+                                continue;
+                            }
+                        }
+                        Some(_) => {}
+                        None => break,
+                    }
+                }
+                let Some(page) = pages.get_next_page()? else {
+                    break;
+                };
                 let (levels, values, n, encoding) = match &page {
                     Page::DictionaryPage {
                         buf,
@@ -342,6 +410,14 @@ trait Sink {
     fn entry(&mut self, dictionary: &Dictionary, index: u32) -> Step {
         let bytes = dictionary.get(index)?;
         self.value(bytes)
+    }
+    /// How many of the next slots are not wanted (a page this short may be skipped unread).
+    fn skippable(&mut self) -> Step<Option<usize>> {
+        Ok(None)
+    }
+    /// `n` slots of a page skipped unread.
+    fn skip(&mut self, _n: usize) -> Step {
+        Err(corrupt("a page was skipped where every row is wanted"))
     }
     /// Valid values, one per dictionary index.
     fn entries(&mut self, dictionary: &Dictionary, indices: &[u32]) -> Step {
@@ -619,6 +695,107 @@ impl<'a> Hybrid<'a> {
                 self.next_run()?;
             }
         }
+        Ok(())
+    }
+}
+
+/// Passes on to `inner` only the slots a row selection keeps.
+struct Selected<'r, 's, S> {
+    runs: std::slice::Iter<'r, RowSelector>,
+    /// Slots left in the current run, and whether they are kept.
+    left: usize,
+    keep: bool,
+    inner: &'s mut S,
+}
+
+impl<'r, 's, S: Sink> Selected<'r, 's, S> {
+    fn new(runs: &'r [RowSelector], inner: &'s mut S) -> Self {
+        Selected {
+            runs: runs.iter(),
+            left: 0,
+            keep: false,
+            inner,
+        }
+    }
+
+    /// The next run with slots in it: (slots, kept); past the selection's end nothing is kept.
+    fn run(&mut self) -> (usize, bool) {
+        while self.left == 0 {
+            match self.runs.next() {
+                Some(r) => (self.left, self.keep) = (r.row_count, !r.skip),
+                None => return (usize::MAX, false),
+            }
+        }
+        (self.left, self.keep)
+    }
+
+    /// Consume one slot: whether it is kept.
+    #[inline]
+    fn take(&mut self) -> bool {
+        let (_, keep) = self.run();
+        self.left = self.left.saturating_sub(1);
+        keep
+    }
+
+    /// Split `count` slots into runs: `f(start, len, kept)` for each.
+    fn split(&mut self, count: usize, mut f: impl FnMut(&mut S, usize, usize) -> Step) -> Step {
+        let mut start = 0;
+        while start < count {
+            let (left, keep) = self.run();
+            let n = left.min(count - start);
+            if keep {
+                f(self.inner, start, n)?;
+            }
+            self.left = self.left.saturating_sub(n);
+            start += n;
+        }
+        Ok(())
+    }
+}
+
+impl<S: Sink> Sink for Selected<'_, '_, S> {
+    fn dictionary(&mut self, dictionary: &Dictionary) -> Step {
+        self.inner.dictionary(dictionary)
+    }
+    fn null(&mut self) -> Step {
+        if self.take() {
+            self.inner.null()?;
+        }
+        Ok(())
+    }
+    fn value(&mut self, bytes: &[u8]) -> Step {
+        if self.take() {
+            self.inner.value(bytes)?;
+        }
+        Ok(())
+    }
+    fn entry(&mut self, dictionary: &Dictionary, index: u32) -> Step {
+        if self.take() {
+            self.inner.entry(dictionary, index)?;
+        }
+        Ok(())
+    }
+    fn entries(&mut self, dictionary: &Dictionary, indices: &[u32]) -> Step {
+        self.split(indices.len(), |inner, start, n| {
+            inner.entries(dictionary, &indices[start..start + n])
+        })
+    }
+    fn plain_run(&mut self, bytes: &[u8], count: usize) -> Step {
+        let width = bytes.len() / count.max(1);
+        self.split(count, |inner, start, n| {
+            inner.plain_run(&bytes[start * width..(start + n) * width], n)
+        })
+    }
+    fn skippable(&mut self) -> Step<Option<usize>> {
+        let (left, keep) = self.run();
+        Ok((!keep).then_some(left))
+    }
+    fn skip(&mut self, n: usize) -> Step {
+        let (left, keep) = self.run();
+        if keep || n > left {
+            return Err(corrupt("skipped a page holding selected rows"));
+        }
+        self.left -= n;
         Ok(())
     }
 }
@@ -948,9 +1125,10 @@ where
     let groups = column.row_groups;
     let rows = groups
         .iter()
-        .map(|&rg| column.group_rows(rg))
+        .map(|&rg| column.kept_rows(rg))
         .collect::<Step<Vec<usize>>>()?;
-    let sizes = match column.recorded_bytes() {
+    let filtered = column.selections.iter().any(Option::is_some);
+    let sizes = match column.recorded_bytes().filter(|_| !filtered) {
         Some(sizes) => sizes,
         None => {
             (files.again)();
@@ -1059,7 +1237,7 @@ fn fixed<T: ArrowNativeType>(
     let groups = column.row_groups;
     let rows = groups
         .iter()
-        .map(|&rg| column.group_rows(rg))
+        .map(|&rg| column.kept_rows(rg))
         .collect::<Step<Vec<usize>>>()?;
     let total_rows: usize = rows.iter().sum();
     if total_rows != column.rows {
@@ -1249,6 +1427,15 @@ mod tests {
         props: WriterProperties,
         nullable: bool,
     ) -> Option<(ArrayRef, bool, i16)> {
+        decode_selected(array, props, nullable, None)
+    }
+
+    fn decode_selected(
+        array: ArrayRef,
+        props: WriterProperties,
+        nullable: bool,
+        selection: Option<&RowSelection>,
+    ) -> Option<(ArrayRef, bool, i16)> {
         let schema = Arc::new(Schema::new(vec![Field::new(
             "v",
             array.data_type().clone(),
@@ -1262,7 +1449,8 @@ mod tests {
         let source = Source::Memory(Bytes::from(file));
         let meta = load_metadata(&source).expect("metadata");
         let rgs: Vec<usize> = (0..meta.metadata().num_row_groups()).collect();
-        let column = Column::plan(meta.metadata(), 0, &rgs, batch.num_rows(), 2)?;
+        let rows = selection.map_or(batch.num_rows(), |s| s.row_count());
+        let column = Column::plan(meta.metadata(), 0, &rgs, rows, 2, selection)?;
         let recorded = column.recorded_bytes().is_some();
         let dt = meta.schema().field(0).data_type().clone();
         let files = Files {
@@ -1418,6 +1606,50 @@ mod tests {
         // INT32 narrowed to int16 by arrow-rs: not the stored bits.
         let narrowed: ArrayRef = Arc::new(Int16Array::from(vec![1i16, -2, 3]));
         assert!(decode(narrowed, props().build()).is_none());
+    }
+
+    #[test]
+    fn row_selections_keep_exactly_the_selected_rows() {
+        use arrow_array::{BooleanArray, Float64Array};
+        let n = 20_000;
+        // Runs that start and end inside pages, skip whole pages and cross row groups.
+        let selectors = vec![
+            RowSelector::skip(3),
+            RowSelector::select(1_200),
+            RowSelector::skip(6_000),
+            RowSelector::select(1),
+            RowSelector::skip(1_500),
+            RowSelector::select(2_796),
+            RowSelector::skip(8_500),
+        ];
+        let selection = RowSelection::from(selectors.clone());
+        let mask: BooleanArray = selectors
+            .iter()
+            .flat_map(|s| std::iter::repeat_n(Some(!s.skip), s.row_count))
+            .collect();
+        let strings: ArrayRef = Arc::new(StringArray::from(strings(n)));
+        let dict: DictionaryArray<Int32Type> = strings.as_string::<i32>().iter().collect();
+        let numbers: ArrayRef = Arc::new(Float64Array::from_iter_values(
+            (0..n).map(|i| i as f64 / 3.0),
+        ));
+        for input in [strings, Arc::new(dict) as ArrayRef, numbers] {
+            let want = arrow_select::filter::filter(input.as_ref(), &mask).expect("filter");
+            for p in [
+                props().build(),
+                props().set_dictionary_enabled(false).build(),
+            ] {
+                let nullable = input.null_count() > 0;
+                let (out, _, _) =
+                    decode_selected(input.clone(), p, nullable, Some(&selection)).expect("handled");
+                if let DataType::Dictionary(..) = out.data_type() {
+                    let got = arrow_cast::cast(&out, &DataType::Utf8).expect("cast");
+                    let want = arrow_cast::cast(&want, &DataType::Utf8).expect("cast");
+                    assert_eq!(got.as_ref(), want.as_ref());
+                } else {
+                    assert_eq!(out.as_ref(), want.as_ref());
+                }
+            }
+        }
     }
 
     #[test]

@@ -275,10 +275,12 @@ impl Job<'_> {
         .map_err(context(what))
     }
 
-    /// Decode one top-level column in one batch. Dictionary columns are decoded per row group
-    /// in batches of `DICTIONARY_BATCH` rows (arrow-rs' dictionary decoding slows down several
+    /// Decode one top-level column into one array. Flat columns `pages` handles are decoded
+    /// there, page by page, into their final buffers. Otherwise arrow-rs decodes: in one batch,
+    /// strings in batches assembled exactly (`strings`), dictionary columns per row group in
+    /// batches of `DICTIONARY_BATCH` rows (arrow-rs' dictionary decoding slows down several
     /// times with batches of a whole row group: 25-45 ms against 4 ms per million rows,
-    /// measured) and merged into one exactly sized array (see `dictionary`).
+    /// measured) merged into one exactly sized array (`dictionary`).
     fn decode_column(
         &self,
         root: usize,
@@ -288,28 +290,27 @@ impl Job<'_> {
         what: &str,
     ) -> Result<ArrayRef> {
         let field = self.meta.schema().field(root);
-        if selection.is_none() {
-            let plan = pages::Column::plan(self.meta.metadata(), root, rgs, rows, self.threads);
-            if let Some(column) = plan {
-                let files = pages::Files {
-                    open: &|| self.source.open_with(Some(self.progress.clone())),
-                    again: &|| {
-                        let bytes = chunk_bytes(self.meta, &[root], rgs);
-                        self.progress.total.fetch_add(bytes, Ordering::Relaxed);
-                    },
-                };
-                let wanted = match field.data_type() {
-                    DataType::Utf8 if self.large_strings => &DataType::LargeUtf8,
-                    other => other,
-                };
-                let decoded = guarded(what, || pages::read(&column, wanted, &files))
-                    .map_err(context(what))?;
-                if let Some(array) = decoded {
-                    if array.len() != rows {
-                        return Err(short_read(array.len(), rows, what));
-                    }
-                    return Ok(array);
+        let meta = self.meta.metadata();
+        let plan = pages::Column::plan(meta, root, rgs, rows, self.threads, selection.as_ref());
+        if let Some(column) = plan {
+            let files = pages::Files {
+                open: &|| self.source.open_with(Some(self.progress.clone())),
+                again: &|| {
+                    let bytes = chunk_bytes(self.meta, &[root], rgs);
+                    self.progress.total.fetch_add(bytes, Ordering::Relaxed);
+                },
+            };
+            let wanted = match field.data_type() {
+                DataType::Utf8 if self.large_strings => &DataType::LargeUtf8,
+                other => other,
+            };
+            let decoded =
+                guarded(what, || pages::read(&column, wanted, &files)).map_err(context(what))?;
+            if let Some(array) = decoded {
+                if array.len() != rows {
+                    return Err(short_read(array.len(), rows, what));
                 }
+                return Ok(array);
             }
         }
         if strings::supported(field.data_type()) {
