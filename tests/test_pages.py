@@ -201,3 +201,24 @@ def test_filtered_reads_decode_only_the_selected_rows(tmp_path, page_index):
     frame = colbridge.read_pandas(path, filters=filters)
     assert frame["k"].tolist() == [3, *range(14_990, 15_020), 39_999]
     assert frame["c"].astype(object).tolist() == [f"c{k % 37}" for k in frame["k"]]
+
+
+@pytest.mark.parametrize("encoding", ["DELTA_BYTE_ARRAY", "DELTA_LENGTH_BYTE_ARRAY"])
+@pytest.mark.parametrize("version", ["1.0", "2.0"])
+def test_delta_encoded_strings_read_back_exactly(tmp_path, encoding, version):
+    table = pa.table({"s": pa.array(_values()), "b": pa.array(_values(), pa.binary())})
+    path = tmp_path / "d.parquet"
+    pq.write_table(
+        table,
+        path,
+        use_dictionary=False,
+        column_encoding={"s": encoding, "b": encoding},
+        data_page_version=version,
+        row_group_size=11_000,
+        data_page_size=4_096,
+    )
+    assert pq.ParquetFile(path).metadata.row_group(0).column(0).encodings[-1] == encoding
+    got = colbridge.read_parquet(path)
+    assert pa.table(got).equals(pq.read_table(path))
+    want = _expected_nbytes(pa.array(got.column("s").chunk(0)))
+    assert want <= got.column("s").nbytes < want + 64

@@ -121,7 +121,11 @@ impl<'a> Column<'a> {
                     | Encoding::PLAIN_DICTIONARY
                     | Encoding::RLE_DICTIONARY
                     | Encoding::RLE
-            )
+            ) || (width.is_none()
+                && matches!(
+                    e,
+                    Encoding::DELTA_LENGTH_BYTE_ARRAY | Encoding::DELTA_BYTE_ARRAY
+                ))
         };
         let encodings_ok = row_groups.iter().all(|&rg| {
             rg < meta.num_row_groups() && meta.row_group(rg).column(leaf).encodings().all(handled)
@@ -517,23 +521,16 @@ fn decode_page<S: Sink>(
             }
         }
         (Encoding::PLAIN, None) => {
-            let mut pos = 0;
-            let mut left = n;
-            while left > 0 {
-                let m = left.min(CHUNK);
-                let levels = next_levels(&mut defs, &mut level_scratch[..m])?;
-                for i in 0..m {
-                    if levels.is_some_and(|l| l[i] == 0) {
-                        sink.null()?;
-                        continue;
-                    }
-                    let (start, end) = plain_value(values, pos)
-                        .ok_or_else(|| corrupt("data page ends inside a value"))?;
-                    sink.value(&values[start..end])?;
-                    pos = end;
-                }
-                left -= m;
-            }
+            let mut strings = PlainStrings {
+                data: values,
+                pos: 0,
+            };
+            byte_slots(&mut defs, &mut level_scratch, n, &mut strings, sink)?;
+        }
+        (Encoding::DELTA_LENGTH_BYTE_ARRAY | Encoding::DELTA_BYTE_ARRAY, None) => {
+            let incremental = encoding == Encoding::DELTA_BYTE_ARRAY;
+            let mut strings = DeltaStrings::new(values, n, incremental)?;
+            byte_slots(&mut defs, &mut level_scratch, n, &mut strings, sink)?;
         }
         (Encoding::PLAIN_DICTIONARY | Encoding::RLE_DICTIONARY, _) => {
             let dictionary = dictionary
@@ -570,6 +567,196 @@ fn decode_page<S: Sink>(
         _ => return Err(Halt::Fallback),
     }
     Ok(())
+}
+
+/// Byte-array values of a page, one after the other.
+trait ByteValues {
+    fn next_value(&mut self) -> Step<&[u8]>;
+}
+
+/// `n` slots of a byte-array page: nulls where the levels say so, else the next value.
+fn byte_slots<S: Sink>(
+    defs: &mut Option<Hybrid<'_>>,
+    level_scratch: &mut [u32; CHUNK],
+    n: usize,
+    values: &mut impl ByteValues,
+    sink: &mut S,
+) -> Step {
+    let mut left = n;
+    while left > 0 {
+        let m = left.min(CHUNK);
+        let levels = next_levels(defs, &mut level_scratch[..m])?;
+        for i in 0..m {
+            if levels.is_some_and(|l| l[i] == 0) {
+                sink.null()?;
+            } else {
+                sink.value(values.next_value()?)?;
+            }
+        }
+        left -= m;
+    }
+    Ok(())
+}
+
+/// The values of a PLAIN byte-array page: each a 4-byte length, then its bytes.
+struct PlainStrings<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl ByteValues for PlainStrings<'_> {
+    #[inline]
+    fn next_value(&mut self) -> Step<&[u8]> {
+        let (start, end) = plain_value(self.data, self.pos)
+            .ok_or_else(|| corrupt("data page ends inside a value"))?;
+        self.pos = end;
+        Ok(&self.data[start..end])
+    }
+}
+
+/// The values of a DELTA_LENGTH_BYTE_ARRAY page (delta-packed lengths, then the bytes) or a
+/// DELTA_BYTE_ARRAY page (delta-packed prefix and suffix lengths, then the suffixes; each value
+/// is a prefix of the previous one followed by its suffix).
+struct DeltaStrings<'a> {
+    prefixes: Option<Vec<i64>>,
+    lengths: Vec<i64>,
+    data: &'a [u8],
+    pos: usize,
+    next: usize,
+    previous: Vec<u8>,
+}
+
+impl<'a> DeltaStrings<'a> {
+    fn new(page: &'a [u8], limit: usize, incremental: bool) -> Step<Self> {
+        let (first, used) = delta_binary_packed(page, limit)?;
+        let (prefixes, lengths, start) = if incremental {
+            let (suffixes, more) = delta_binary_packed(&page[used..], limit)?;
+            if suffixes.len() != first.len() {
+                return Err(corrupt(
+                    "DELTA_BYTE_ARRAY page with unequal prefix and suffix counts",
+                ));
+            }
+            (Some(first), suffixes, used + more)
+        } else {
+            (None, first, used)
+        };
+        Ok(DeltaStrings {
+            prefixes,
+            lengths,
+            data: &page[start..],
+            pos: 0,
+            next: 0,
+            previous: Vec::new(),
+        })
+    }
+}
+
+impl ByteValues for DeltaStrings<'_> {
+    fn next_value(&mut self) -> Step<&[u8]> {
+        let i = self.next;
+        let length = *self.lengths.get(i).ok_or_else(short_page)?;
+        let length = usize::try_from(length).map_err(|_| corrupt("negative value length"))?;
+        let end = self
+            .pos
+            .checked_add(length)
+            .filter(|&e| e <= self.data.len());
+        let bytes = &self.data[self.pos..end.ok_or_else(short_page)?];
+        self.pos += length;
+        self.next += 1;
+        let Some(prefixes) = &self.prefixes else {
+            return Ok(bytes);
+        };
+        let prefix = usize::try_from(prefixes[i])
+            .ok()
+            .filter(|&p| p <= self.previous.len())
+            .ok_or_else(|| corrupt("DELTA_BYTE_ARRAY prefix longer than the previous value"))?;
+        self.previous.truncate(prefix);
+        self.previous.extend_from_slice(bytes);
+        Ok(&self.previous)
+    }
+}
+
+/// Parquet's DELTA_BINARY_PACKED integers (at most `limit` of them): the values and the bytes
+/// they took.
+fn delta_binary_packed(data: &[u8], limit: usize) -> Step<(Vec<i64>, usize)> {
+    let mut pos = 0;
+    let uleb = |pos: &mut usize| -> Step<u64> {
+        let mut value: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let byte = *data.get(*pos).ok_or_else(short_page)?;
+            *pos += 1;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(corrupt("DELTA_BINARY_PACKED header longer than 64 bits"))
+    };
+    let zigzag = |n: u64| ((n >> 1) as i64) ^ -((n & 1) as i64);
+    let block = usize::try_from(uleb(&mut pos)?).map_err(|_| short_page())?;
+    let minis = usize::try_from(uleb(&mut pos)?).map_err(|_| short_page())?;
+    let total = usize::try_from(uleb(&mut pos)?).map_err(|_| short_page())?;
+    let first = zigzag(uleb(&mut pos)?);
+    if minis == 0 || block == 0 || block % minis != 0 || (block / minis) % 8 != 0 {
+        return Err(corrupt("invalid DELTA_BINARY_PACKED block layout"));
+    }
+    if total > limit {
+        return Err(corrupt(
+            "DELTA_BINARY_PACKED page claims more values than the page holds",
+        ));
+    }
+    let per_mini = block / minis;
+    let mut out = Vec::with_capacity(total);
+    if total == 0 {
+        return Ok((out, pos));
+    }
+    out.push(first);
+    let mut last = first;
+    while out.len() < total {
+        let min_delta = zigzag(uleb(&mut pos)?);
+        let widths = data.get(pos..pos + minis).ok_or_else(short_page)?;
+        pos += minis;
+        for &width in widths {
+            if out.len() >= total {
+                break;
+            }
+            let width = usize::from(width);
+            if width > 64 {
+                return Err(corrupt("DELTA_BINARY_PACKED bit width above 64"));
+            }
+            let bytes = per_mini * width / 8;
+            let packed = data.get(pos..pos + bytes).ok_or_else(short_page)?;
+            for j in 0..per_mini {
+                if out.len() >= total {
+                    break;
+                }
+                let delta = unpack_wide(packed, j * width, width);
+                last = last.wrapping_add(min_delta).wrapping_add(delta as i64);
+                out.push(last);
+            }
+            pos += bytes;
+        }
+    }
+    Ok((out, pos))
+}
+
+/// The `width`-bit value (LSB first) starting at bit `bit` of `data`; `width` ≤ 64.
+fn unpack_wide(data: &[u8], bit: usize, width: usize) -> u64 {
+    if width == 0 {
+        return 0;
+    }
+    let byte = bit / 8;
+    let mut word = [0u8; 16];
+    let tail = data.get(byte..).unwrap_or(&[]);
+    let n = tail.len().min(16);
+    word[..n].copy_from_slice(&tail[..n]);
+    let value = u128::from_le_bytes(word) >> (bit % 8);
+    let mask = if width == 64 {
+        u64::MAX
+    } else {
+        (1u64 << width) - 1
+    };
+    (value as u64) & mask
 }
 
 /// Parquet's RLE / bit-packed hybrid encoding (definition levels, dictionary indices).
@@ -1653,12 +1840,25 @@ mod tests {
     }
 
     #[test]
-    fn delta_encodings_are_left_to_arrow_rs() {
-        let input: ArrayRef = Arc::new(StringArray::from(strings(1_000)));
+    fn delta_string_encodings_decode_here_and_delta_integers_go_to_arrow_rs() {
+        use arrow_array::Int64Array;
+        let input: ArrayRef = Arc::new(StringArray::from(strings(5_000)));
+        for encoding in [
+            Encoding::DELTA_BYTE_ARRAY,
+            Encoding::DELTA_LENGTH_BYTE_ARRAY,
+        ] {
+            let p = props()
+                .set_dictionary_enabled(false)
+                .set_encoding(encoding)
+                .build();
+            let (out, _, _) = decode(input.clone(), p).expect("handled");
+            assert_eq!(out.as_ref(), input.as_ref(), "{encoding}");
+        }
+        let ints: ArrayRef = Arc::new(Int64Array::from_iter_values(0..1_000));
         let p = props()
             .set_dictionary_enabled(false)
-            .set_encoding(Encoding::DELTA_BYTE_ARRAY)
+            .set_encoding(Encoding::DELTA_BINARY_PACKED)
             .build();
-        assert!(decode(input, p).is_none());
+        assert!(decode(ints, p).is_none());
     }
 }
