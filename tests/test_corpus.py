@@ -52,11 +52,6 @@ KNOWN: dict[tuple[str, str], str] = {
         "legacy repeated group without LIST annotation: arrow-rs decodes 0 of 6 rows, so "
         "colbridge refuses with ParquetError instead of returning incomplete data"
     ),
-    ("parquet-testing", "data/int96_from_spark.parquet"): (
-        "row 5 (year 290000) overflows int64 nanoseconds and its Julian day has the top bit "
-        "set: arrow-rs reads the day as signed i32, pyarrow as unsigned u32, so the wrapped "
-        "values differ; the meaningful rows are checked by test_int96_meaningful_rows"
-    ),
 }
 
 
@@ -125,13 +120,15 @@ def test_encrypted_files_fail_cleanly_from_memory() -> None:
             colbridge.ParquetFile(path).read()
 
 
-def test_int96_meaningful_rows() -> None:
-    """int96_from_spark: rows 0, 1, 3, 4 fit int64 nanoseconds and equal pyarrow's."""
+def test_int96_reads_as_pyarrow_does() -> None:
+    """int96_from_spark: every row equals pyarrow's, row 5 too (year 290000 overflows int64
+    nanoseconds; its Julian day has the top bit set, read unsigned as pyarrow does, where
+    arrow-rs reads it signed), and nulls stay nulls."""
     import pyarrow.parquet as pq
 
     path = CORPUS / "parquet-testing" / "data" / "int96_from_spark.parquet"
     got = pa.table(colbridge.read_parquet(path))
     want = pq.read_table(path)
     assert got.schema.types == want.schema.types
-    keep = [0, 1, 3, 4]
-    assert got.take(keep).equals(want.take(keep))
+    assert got.equals(want)
+    assert got.column(0).null_count == 1

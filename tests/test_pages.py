@@ -222,3 +222,20 @@ def test_delta_encoded_strings_read_back_exactly(tmp_path, encoding, version):
     assert pa.table(got).equals(pq.read_table(path))
     want = _expected_nbytes(pa.array(got.column("s").chunk(0)))
     assert want <= got.column("s").nbytes < want + 64
+
+
+def test_int96_timestamps_read_as_pyarrow_reads_them(tmp_path):
+    n = 20_000
+    ts = pa.array(
+        [None if i % 11 == 0 else i * 86_400_000_000_007 for i in range(-n // 2, n // 2)],
+        pa.timestamp("ns"),
+    )
+    path = tmp_path / "int96.parquet"
+    pq.write_table(
+        pa.table({"t": ts}), path, use_deprecated_int96_timestamps=True, row_group_size=7_000
+    )
+    assert pq.ParquetFile(path).metadata.row_group(0).column(0).physical_type == "INT96"
+    got = pa.table(colbridge.read_parquet(path))
+    assert got.equals(pq.read_table(path))
+    frame = colbridge.read_pandas(path)
+    pd.testing.assert_series_equal(frame["t"], pd.read_parquet(path)["t"])

@@ -1,6 +1,7 @@
 //! Flat columns decoded page by page straight into exactly sized output buffers, each value
 //! written once: strings and binaries (read plain or as Arrow dictionaries) and fixed-width
-//! numbers (INT32, INT64, FLOAT, DOUBLE read as the Arrow type with the same bits).
+//! numbers (INT32, INT64, FLOAT, DOUBLE read as the Arrow type with the same bits; INT96
+//! timestamps converted to nanoseconds as pyarrow converts them).
 //!
 //! The parquet crate reads the pages (headers, decompression); the levels and the values in
 //! the PLAIN and dictionary encodings are decoded here, into buffers allocated once at their
@@ -106,6 +107,7 @@ impl<'a> Column<'a> {
             PhysicalType::BYTE_ARRAY => None,
             PhysicalType::INT32 | PhysicalType::FLOAT => Some(4),
             PhysicalType::INT64 | PhysicalType::DOUBLE => Some(8),
+            PhysicalType::INT96 => Some(INT96),
             _ => return None,
         };
         if column.max_rep_level() != 0
@@ -114,18 +116,23 @@ impl<'a> Column<'a> {
         {
             return None;
         }
+        // BIT_PACKED is listed by old writers for levels a flat column does not have, or has
+        // RLE-encoded; each data page's level encoding is checked as it is read.
+        #[allow(deprecated)]
         let handled = |e: Encoding| {
-            matches!(
-                e,
-                Encoding::PLAIN
-                    | Encoding::PLAIN_DICTIONARY
-                    | Encoding::RLE_DICTIONARY
-                    | Encoding::RLE
-            ) || (width.is_none()
-                && matches!(
+            e == Encoding::BIT_PACKED
+                || matches!(
                     e,
-                    Encoding::DELTA_LENGTH_BYTE_ARRAY | Encoding::DELTA_BYTE_ARRAY
-                ))
+                    Encoding::PLAIN
+                        | Encoding::PLAIN_DICTIONARY
+                        | Encoding::RLE_DICTIONARY
+                        | Encoding::RLE
+                )
+                || (width.is_none()
+                    && matches!(
+                        e,
+                        Encoding::DELTA_LENGTH_BYTE_ARRAY | Encoding::DELTA_BYTE_ARRAY
+                    ))
         };
         let encodings_ok = row_groups.iter().all(|&rg| {
             rg < meta.num_row_groups() && meta.row_group(rg).column(leaf).encodings().all(handled)
@@ -138,7 +145,9 @@ impl<'a> Column<'a> {
                 chunk.statistics().and_then(|s| s.null_count_opt()) == Some(0)
             })
         };
-        if !encodings_ok || (width.is_some() && column.max_def_level() > 0 && !null_free()) {
+        // INT96 is decoded here with or without nulls: arrow-rs reads its day as signed.
+        let numeric = width.is_some_and(|w| w != INT96);
+        if !encodings_ok || (numeric && column.max_def_level() > 0 && !null_free()) {
             return None;
         }
         // The selection spans the row groups in order: cut it at their boundaries.
@@ -1071,11 +1080,34 @@ fn write_at(
     Ok(())
 }
 
+/// Bytes of an INT96 value: nanoseconds of the day (8, little-endian), then the Julian day (4).
+const INT96: usize = 12;
+
+/// Julian day number of 1970-01-01.
+const JULIAN_UNIX_EPOCH: i64 = 2_440_588;
+
+/// An INT96 timestamp as nanoseconds since the epoch, computed as pyarrow does: the Julian day
+/// unsigned, the arithmetic wrapping (so out-of-range values wrap the same way).
+fn int96_nanos(bytes: &[u8]) -> Step<i64> {
+    let bytes: &[u8; INT96] = bytes.try_into().map_err(|_| short_page())?;
+    let nanos = i64::from_le_bytes([
+        bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+    ]);
+    let day = i64::from(u32::from_le_bytes([
+        bytes[8], bytes[9], bytes[10], bytes[11],
+    ]));
+    Ok((day - JULIAN_UNIX_EPOCH)
+        .wrapping_mul(86_400_000_000_000)
+        .wrapping_add(nanos))
+}
+
 /// One row group's region of a fixed-width column's values.
 struct Fixed<'a> {
     values: &'a mut [MaybeUninit<u8>],
     written: usize,
     width: usize,
+    /// Values are 12-byte INT96 timestamps, written as i64 nanoseconds.
+    int96: bool,
     validity: Option<BooleanBufferBuilder>,
     nulls: usize,
 }
@@ -1104,15 +1136,30 @@ impl Sink for Fixed<'_> {
         if let Some(v) = self.validity.as_mut() {
             v.append(true);
         }
+        if self.int96 {
+            return self.put(&int96_nanos(bytes)?.to_le_bytes());
+        }
         self.put(bytes)
     }
     fn plain_run(&mut self, bytes: &[u8], count: usize) -> Step {
+        if self.int96 {
+            for value in bytes.chunks_exact(INT96).take(count) {
+                self.value(value)?;
+            }
+            return Ok(());
+        }
         if let Some(v) = self.validity.as_mut() {
             v.append_n(count, true);
         }
         self.put(bytes)
     }
     fn entries(&mut self, dictionary: &Dictionary, indices: &[u32]) -> Step {
+        if self.int96 {
+            for &index in indices {
+                self.entry(dictionary, index)?;
+            }
+            return Ok(());
+        }
         match self.width {
             4 => self.gather::<4>(dictionary, indices),
             8 => self.gather::<8>(dictionary, indices),
@@ -1244,6 +1291,9 @@ pub fn read(
                 fixed::<i64>(column, files, data_type)
             }
             (PhysicalType::DOUBLE, DataType::Float64) => fixed::<f64>(column, files, data_type),
+            (PhysicalType::INT96, DataType::Timestamp(TimeUnit::Nanosecond, _)) => {
+                fixed::<i64>(column, files, data_type)
+            }
             // Only where the file stores the unit asked for (no conversion of the values).
             (PhysicalType::INT64, DataType::Timestamp(unit, _))
                 if stored_unit(descr.logical_type_ref()) == Some(*unit) =>
@@ -1418,7 +1468,8 @@ fn fixed<T: ArrowNativeType>(
     data_type: &DataType,
 ) -> Step<ArrayRef> {
     let width = std::mem::size_of::<T>();
-    if column.width != Some(width) {
+    let int96 = column.width == Some(INT96) && width == 8;
+    if column.width != Some(width) && !int96 {
         return Err(Halt::Fallback);
     }
     let groups = column.row_groups;
@@ -1448,6 +1499,7 @@ fn fixed<T: ArrowNativeType>(
             values: region,
             written: 0,
             width,
+            int96,
             validity: (column.max_def > 0).then(|| BooleanBufferBuilder::new(n)),
             nulls: 0,
         };
