@@ -18,7 +18,7 @@
 //! selected row are skipped without being fetched, using the offset index where the file has one.
 //!
 //! Anything else (nested or repeated columns, DELTA or BYTE_STREAM_SPLIT encodings, types whose
-//! bits arrow-rs converts, numeric columns with nulls) is left to arrow-rs (`read`, `strings`,
+//! bits arrow-rs converts) is left to arrow-rs (`read`, `strings`,
 //! `dictionary`): `read` here then answers `None`.
 
 use std::collections::HashMap;
@@ -137,17 +137,7 @@ impl<'a> Column<'a> {
         let encodings_ok = row_groups.iter().all(|&rg| {
             rg < meta.num_row_groups() && meta.row_group(rg).column(leaf).encodings().all(handled)
         });
-        // Fixed-width columns with nulls decode faster in arrow-rs (levels straight into a
-        // bitmap, values moved into place in runs): only null-free ones are decoded here.
-        let null_free = || {
-            row_groups.iter().all(|&rg| {
-                let chunk = meta.row_group(rg).column(leaf);
-                chunk.statistics().and_then(|s| s.null_count_opt()) == Some(0)
-            })
-        };
-        // INT96 is decoded here with or without nulls: arrow-rs reads its day as signed.
-        let numeric = width.is_some_and(|w| w != INT96);
-        if !encodings_ok || (numeric && column.max_def_level() > 0 && !null_free()) {
+        if !encodings_ok {
             return None;
         }
         // The selection spans the row groups in order: cut it at their boundaries.
@@ -442,18 +432,11 @@ trait Sink {
     /// Slots with nulls (`levels`, 0 = null), the valid ones taken from `values` (back to back,
     /// `width` bytes each).
     /// Returns how many values were taken.
-    fn masked_plain(&mut self, levels: &[u32], values: &[u8], width: usize) -> Step<usize> {
-        let mut pos = 0;
-        for &level in levels {
-            if level == 0 {
-                self.null()?;
-            } else {
-                let value = values.get(pos..pos + width).ok_or_else(short_page)?;
-                self.value(value)?;
-                pos += width;
-            }
-        }
-        Ok(pos)
+    fn masked_plain(&mut self, levels: &[u32], values: &[u8], width: usize) -> Step<usize>
+    where
+        Self: Sized,
+    {
+        masked_plain_each(self, levels, values, width)
     }
     /// Slots with nulls (`levels`, 0 = null), the valid ones given by dictionary `indices`.
     fn masked_entries(&mut self, levels: &[u32], dictionary: &Dictionary, indices: &[u32]) -> Step {
@@ -487,6 +470,26 @@ fn next_levels<'s>(defs: &mut Option<Hybrid<'_>>, out: &'s mut [u32]) -> Step<Op
     }
     d.read(out)?;
     Ok(Some(out))
+}
+
+/// `Sink::masked_plain` slot by slot: a null where the level is 0, else the next value.
+fn masked_plain_each<S: Sink>(
+    sink: &mut S,
+    levels: &[u32],
+    values: &[u8],
+    width: usize,
+) -> Step<usize> {
+    let mut pos = 0;
+    for &level in levels {
+        if level == 0 {
+            sink.null()?;
+        } else {
+            let value = values.get(pos..pos + width).ok_or_else(short_page)?;
+            sink.value(value)?;
+            pos += width;
+        }
+    }
+    Ok(pos)
 }
 
 fn short_page() -> Halt {
@@ -878,7 +881,21 @@ impl<'a> Hybrid<'a> {
             } else if self.packed_left > 0 {
                 let k = self.packed_left.min(out.len() - i);
                 let width = self.width as usize;
-                for slot in &mut out[i..i + k] {
+                let mut done = 0;
+                if width == 1 && self.packed_bit.is_multiple_of(8) {
+                    // Definition levels: a byte holds 8 of them.
+                    let bytes = self.data.get(self.packed_bit / 8..).unwrap_or(&[]);
+                    let full = (k / 8).min(bytes.len());
+                    for (eight, &byte) in out[i..i + full * 8].chunks_exact_mut(8).zip(bytes) {
+                        for (bit, slot) in eight.iter_mut().enumerate() {
+                            *slot = u32::from((byte >> bit) & 1);
+                        }
+                    }
+                    self.packed_bit += full * 8;
+                    done = full * 8;
+                }
+                let slots = out[i + done..i + k].iter_mut();
+                for slot in slots {
                     *slot = self.unpack(self.packed_bit);
                     self.packed_bit += width;
                 }
@@ -1153,6 +1170,14 @@ impl Sink for Fixed<'_> {
         }
         self.put(bytes)
     }
+    fn masked_plain(&mut self, levels: &[u32], values: &[u8], width: usize) -> Step<usize> {
+        match (self.int96, width) {
+            (false, 4) => self.scatter::<4>(levels, values),
+            (false, 8) => self.scatter::<8>(levels, values),
+            // Slot by slot (INT96 converts each value).
+            _ => masked_plain_each(self, levels, values, width),
+        }
+    }
     fn entries(&mut self, dictionary: &Dictionary, indices: &[u32]) -> Step {
         if self.int96 {
             for &index in indices {
@@ -1169,6 +1194,41 @@ impl Sink for Fixed<'_> {
 }
 
 impl Fixed<'_> {
+    /// One slot per level: the next `W`-byte value where the level is 1, zeros (a null) where
+    /// it is 0; validity appended 64 slots at a time. Returns the bytes of `values` taken.
+    fn scatter<const W: usize>(&mut self, levels: &[u32], values: &[u8]) -> Step<usize> {
+        let end = self.written + levels.len() * W;
+        let target = self
+            .values
+            .get_mut(self.written..end)
+            .ok_or_else(|| corrupt("a row group holds more values than rows"))?;
+        let valid = levels.iter().filter(|&&l| l != 0).count();
+        let source = values
+            .get(..valid * W)
+            .ok_or_else(short_page)?
+            .as_chunks::<W>()
+            .0;
+        let mut next = source.iter();
+        for (slot, &level) in target.as_chunks_mut::<W>().0.iter_mut().zip(levels) {
+            match level {
+                0 => slot.write_copy_of_slice(&[0u8; W]),
+                _ => slot.write_copy_of_slice(next.next().ok_or_else(short_page)?),
+            };
+        }
+        if let Some(v) = self.validity.as_mut() {
+            for word in levels.chunks(64) {
+                let bits = word
+                    .iter()
+                    .enumerate()
+                    .fold(0u64, |acc, (i, &l)| acc | (u64::from(l != 0) << i));
+                v.append_packed_range(0..word.len(), &bits.to_le_bytes());
+            }
+        }
+        self.nulls += levels.len() - valid;
+        self.written = end;
+        Ok(valid * W)
+    }
+
     /// Copy the dictionary values of `indices` (`W` bytes each) into the region.
     fn gather<const W: usize>(&mut self, dictionary: &Dictionary, indices: &[u32]) -> Step {
         let end = self.written + indices.len() * W;
@@ -1794,7 +1854,7 @@ mod tests {
     }
 
     #[test]
-    fn null_free_fixed_width_columns_decode_in_place() {
+    fn fixed_width_columns_decode_in_place() {
         use arrow_array::{Float64Array, Int32Array, Int64Array, TimestampMillisecondArray};
         let n = 20_000;
         let columns: Vec<ArrayRef> = vec![
@@ -1838,10 +1898,18 @@ mod tests {
     }
 
     #[test]
-    fn fixed_width_columns_with_nulls_or_converted_values_are_left_to_arrow_rs() {
+    fn fixed_width_nulls_decode_here_and_converted_values_go_to_arrow_rs() {
         use arrow_array::{Float64Array, Int16Array};
-        let with_nulls: ArrayRef = Arc::new(Float64Array::from(vec![Some(1.0), None, Some(3.0)]));
-        assert!(decode(with_nulls, props().build()).is_none());
+        let values = (0..5_000).map(|i| (i % 9 != 4).then_some(f64::from(i) / 4.0));
+        let with_nulls: ArrayRef = Arc::new(values.collect::<Float64Array>());
+        for p in [
+            props().build(),
+            props().set_dictionary_enabled(false).build(),
+        ] {
+            let (out, _, max_def) = decode(with_nulls.clone(), p).expect("handled");
+            assert_eq!(max_def, 1);
+            assert_eq!(out.as_ref(), with_nulls.as_ref());
+        }
         // INT32 narrowed to int16 by arrow-rs: not the stored bits.
         let narrowed: ArrayRef = Arc::new(Int16Array::from(vec![1i16, -2, 3]));
         assert!(decode(narrowed, props().build()).is_none());
