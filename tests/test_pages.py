@@ -86,15 +86,22 @@ def test_categoricals_across_row_groups_match_pandas(tmp_path, overflow):
     pd.testing.assert_series_equal(got["c"].astype(object), want["c"].astype(object))
 
 
+@pytest.mark.parametrize("column", ["strings", "floats with nulls", "int96"])
 @pytest.mark.parametrize("use_dictionary", [True, False])
-def test_corrupted_pages_fail_cleanly(tmp_path, use_dictionary):
+def test_corrupted_pages_fail_cleanly(tmp_path, use_dictionary, column):
+    values = {
+        "strings": pa.array(_values()[:3_000]),
+        "floats with nulls": pa.array([None if i % 7 == 0 else i % 50 / 4 for i in range(3_000)]),
+        "int96": pa.array([i % 40 * 10**15 for i in range(3_000)], pa.timestamp("ns")),
+    }[column]
     path = tmp_path / "good.parquet"
     pq.write_table(
-        pa.table({"s": _values()[:3_000]}),
+        pa.table({"v": values}),
         path,
         compression="none",
         use_dictionary=use_dictionary,
         data_page_size=2_048,
+        use_deprecated_int96_timestamps=column == "int96",
     )
     good = path.read_bytes()
     meta = pq.ParquetFile(path).metadata.row_group(0).column(0)

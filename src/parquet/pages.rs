@@ -72,15 +72,15 @@ fn corrupt(what: impl Into<String>) -> Halt {
 
 /// The column (its single leaf) to decode.
 pub struct Column<'a> {
-    pub meta: &'a ParquetMetaData,
-    pub leaf: usize,
+    meta: &'a ParquetMetaData,
+    leaf: usize,
     /// Bytes per value of a fixed-width physical type; `None` for BYTE_ARRAY.
-    pub width: Option<usize>,
-    pub max_def: i16,
-    pub row_groups: &'a [usize],
-    pub rows: usize,
+    width: Option<usize>,
+    max_def: i16,
+    row_groups: &'a [usize],
+    rows: usize,
     /// Row groups decoded at once.
-    pub threads: usize,
+    threads: usize,
     /// Per row group (same order as `row_groups`): the runs of rows to keep, or `None` for all.
     selections: Vec<Option<Vec<RowSelector>>>,
 }
@@ -215,106 +215,100 @@ impl<'a> Column<'a> {
     /// Feed every slot of row group `rg` to `sink`; with a selection, data pages holding no
     /// selected row are skipped unread (their bytes are never fetched).
     fn walk_pages<S: Sink>(&self, handle: &Arc<Handle>, rg: usize, sink: &mut S) -> Step {
-        {
-            let group = self.meta.row_group(rg);
-            let rows = self.group_rows(rg)?;
-            let locations = self
-                .meta
-                .offset_index()
-                .and_then(|index| index.get(rg)?.get(self.leaf))
-                .map(|index| index.page_locations().clone());
-            let mut pages = SerializedPageReader::new(
-                handle.clone(),
-                group.column(self.leaf),
-                rows,
-                locations,
-            )?;
-            let mut dictionary: Option<Dictionary> = None;
-            let mut slots: usize = 0;
-            loop {
-                if let Some(n) = sink.skippable()? {
-                    match pages.peek_next_page()? {
-                        Some(m) if !m.is_dict => {
-                            let len = m.num_rows.or(m.num_levels).unwrap_or(usize::MAX);
-                            if len <= n {
-                                pages.skip_next_page()?;
-                                sink.skip(len)?;
-                                slots += len;
-                                continue;
-                            }
+        let group = self.meta.row_group(rg);
+        let rows = self.group_rows(rg)?;
+        let locations = self
+            .meta
+            .offset_index()
+            .and_then(|index| index.get(rg)?.get(self.leaf))
+            .map(|index| index.page_locations().clone());
+        let mut pages =
+            SerializedPageReader::new(handle.clone(), group.column(self.leaf), rows, locations)?;
+        let mut dictionary: Option<Dictionary> = None;
+        let mut slots: usize = 0;
+        loop {
+            if let Some(n) = sink.skippable()? {
+                match pages.peek_next_page()? {
+                    Some(m) if !m.is_dict => {
+                        let len = m.num_rows.or(m.num_levels).unwrap_or(usize::MAX);
+                        if len <= n {
+                            pages.skip_next_page()?;
+                            sink.skip(len)?;
+                            slots += len;
+                            continue;
                         }
-                        Some(_) => {}
-                        None => break,
                     }
+                    Some(_) => {}
+                    None => break,
                 }
-                let Some(page) = pages.get_next_page()? else {
-                    break;
-                };
-                let (levels, values, n, encoding) = match &page {
-                    Page::DictionaryPage {
-                        buf,
-                        num_values,
-                        encoding,
-                        ..
-                    } => {
-                        if !matches!(encoding, Encoding::PLAIN | Encoding::PLAIN_DICTIONARY) {
+            }
+            let Some(page) = pages.get_next_page()? else {
+                break;
+            };
+            let (levels, values, n, encoding) = match &page {
+                Page::DictionaryPage {
+                    buf,
+                    num_values,
+                    encoding,
+                    ..
+                } => {
+                    if !matches!(encoding, Encoding::PLAIN | Encoding::PLAIN_DICTIONARY) {
+                        return Err(Halt::Fallback);
+                    }
+                    let d = Dictionary::parse(buf.clone(), *num_values as usize, self.width)?;
+                    sink.dictionary(&d)?;
+                    dictionary = Some(d);
+                    continue;
+                }
+                Page::DataPage {
+                    buf,
+                    num_values,
+                    encoding,
+                    def_level_encoding,
+                    ..
+                } => {
+                    if self.max_def == 0 {
+                        (None, &buf[..], *num_values, *encoding)
+                    } else {
+                        if *def_level_encoding != Encoding::RLE {
                             return Err(Halt::Fallback);
                         }
-                        let d = Dictionary::parse(buf.clone(), *num_values as usize, self.width)?;
-                        sink.dictionary(&d)?;
-                        dictionary = Some(d);
-                        continue;
-                    }
-                    Page::DataPage {
-                        buf,
-                        num_values,
-                        encoding,
-                        def_level_encoding,
-                        ..
-                    } => {
-                        if self.max_def == 0 {
-                            (None, &buf[..], *num_values, *encoding)
-                        } else {
-                            if *def_level_encoding != Encoding::RLE {
-                                return Err(Halt::Fallback);
-                            }
-                            let len = read_u32(buf, 0)
-                                .ok_or_else(|| corrupt("data page too short for its levels"))?
-                                as usize;
-                            let end = len
-                                .checked_add(4)
-                                .filter(|&e| e <= buf.len())
-                                .ok_or_else(|| corrupt("definition levels overrun the page"))?;
-                            (Some(&buf[4..end]), &buf[end..], *num_values, *encoding)
-                        }
-                    }
-                    Page::DataPageV2 {
-                        buf,
-                        num_values,
-                        encoding,
-                        def_levels_byte_len,
-                        rep_levels_byte_len,
-                        ..
-                    } => {
-                        let rep = *rep_levels_byte_len as usize;
-                        let end = rep
-                            .checked_add(*def_levels_byte_len as usize)
+                        let len = read_u32(buf, 0)
+                            .ok_or_else(|| corrupt("data page too short for its levels"))?
+                            as usize;
+                        let end = len
+                            .checked_add(4)
                             .filter(|&e| e <= buf.len())
-                            .ok_or_else(|| corrupt("levels overrun the page"))?;
-                        let levels = (self.max_def > 0).then(|| &buf[rep..end]);
-                        (levels, &buf[end..], *num_values, *encoding)
+                            .ok_or_else(|| corrupt("definition levels overrun the page"))?;
+                        (Some(&buf[4..end]), &buf[end..], *num_values, *encoding)
                     }
-                };
-                let n = n as usize;
-                let dictionary = dictionary.as_ref();
-                decode_page(levels, values, n, encoding, self.width, dictionary, sink)?;
-                slots += n;
-            }
-            if slots != rows {
-                return Err(corrupt(format!(
-                    "row group {rg} holds {slots} values where its metadata promises {rows} rows"
-                )));
-            }
+                }
+                Page::DataPageV2 {
+                    buf,
+                    num_values,
+                    encoding,
+                    def_levels_byte_len,
+                    rep_levels_byte_len,
+                    ..
+                } => {
+                    let rep = *rep_levels_byte_len as usize;
+                    let end = rep
+                        .checked_add(*def_levels_byte_len as usize)
+                        .filter(|&e| e <= buf.len())
+                        .ok_or_else(|| corrupt("levels overrun the page"))?;
+                    let levels = (self.max_def > 0).then(|| &buf[rep..end]);
+                    (levels, &buf[end..], *num_values, *encoding)
+                }
+            };
+            let n = n as usize;
+            let dictionary = dictionary.as_ref();
+            decode_page(levels, values, n, encoding, self.width, dictionary, sink)?;
+            slots += n;
+        }
+        if slots != rows {
+            return Err(corrupt(format!(
+                "row group {rg} holds {slots} values where its metadata promises {rows} rows"
+            )));
         }
         Ok(())
     }
@@ -432,10 +426,7 @@ trait Sink {
     /// Slots with nulls (`levels`, 0 = null), the valid ones taken from `values` (back to back,
     /// `width` bytes each).
     /// Returns how many values were taken.
-    fn masked_plain(&mut self, levels: &[u32], values: &[u8], width: usize) -> Step<usize>
-    where
-        Self: Sized,
-    {
+    fn masked_plain(&mut self, levels: &[u32], values: &[u8], width: usize) -> Step<usize> {
         masked_plain_each(self, levels, values, width)
     }
     /// Slots with nulls (`levels`, 0 = null), the valid ones given by dictionary `indices`.
@@ -473,7 +464,7 @@ fn next_levels<'s>(defs: &mut Option<Hybrid<'_>>, out: &'s mut [u32]) -> Step<Op
 }
 
 /// `Sink::masked_plain` slot by slot: a null where the level is 0, else the next value.
-fn masked_plain_each<S: Sink>(
+fn masked_plain_each<S: Sink + ?Sized>(
     sink: &mut S,
     levels: &[u32],
     values: &[u8],
@@ -950,7 +941,8 @@ impl<'r, 's, S: Sink> Selected<'r, 's, S> {
         keep
     }
 
-    /// Split `count` slots into runs: `f(start, len, kept)` for each.
+    /// Split `count` slots at the selection's run boundaries: `f(inner, start, len)` for each
+    /// kept run.
     fn split(&mut self, count: usize, mut f: impl FnMut(&mut S, usize, usize) -> Step) -> Step {
         let mut start = 0;
         while start < count {
@@ -1913,6 +1905,60 @@ mod tests {
         // INT32 narrowed to int16 by arrow-rs: not the stored bits.
         let narrowed: ArrayRef = Arc::new(Int16Array::from(vec![1i16, -2, 3]));
         assert!(decode(narrowed, props().build()).is_none());
+    }
+
+    #[test]
+    fn a_footer_misstating_the_strings_size_sends_the_column_to_arrow_rs() {
+        use parquet::file::metadata::ParquetMetaData;
+        let input: ArrayRef = Arc::new(StringArray::from(strings(20_000)));
+        let schema = Arc::new(Schema::new(vec![Field::new("v", DataType::Utf8, true)]));
+        let batch = RecordBatch::try_new(schema.clone(), vec![input]).expect("batch");
+        let mut file = Vec::new();
+        let mut writer =
+            ArrowWriter::try_new(&mut file, schema, Some(props().build())).expect("writer");
+        writer.write(&batch).expect("write");
+        writer.close().expect("close");
+        let source = Source::Memory(Bytes::from(file));
+        let meta = load_metadata(&source).expect("metadata");
+        let files = Files {
+            open: &|| source.open(),
+            again: &|| (),
+        };
+        // Too small (the values overflow their region), too large (the region is left partly
+        // unwritten), absurd (the reservation is refused instead of aborting the process).
+        let lies: [&dyn Fn(i64) -> i64; 3] = [&|n| n - 1, &|n| n + 1, &|_| i64::MAX / 2];
+        for lie in lies {
+            let mut builder = meta.metadata().as_ref().clone().into_builder();
+            let groups: Vec<_> = meta
+                .metadata()
+                .row_groups()
+                .iter()
+                .map(|g| {
+                    let chunk = g.column(0).clone();
+                    let told = chunk.unencoded_byte_array_data_bytes().map(lie);
+                    let chunk = chunk
+                        .into_builder()
+                        .set_unencoded_byte_array_data_bytes(told)
+                        .build()
+                        .expect("chunk");
+                    g.clone()
+                        .into_builder()
+                        .set_column_metadata(vec![chunk])
+                        .build()
+                        .expect("row group")
+                })
+                .collect();
+            builder = builder.set_row_groups(groups);
+            let lying: ParquetMetaData = builder.build();
+            let rgs: Vec<usize> = (0..lying.num_row_groups()).collect();
+            let column = Column::plan(&lying, 0, &rgs, 20_000, 2, None).expect("planned");
+            assert!(column.recorded_bytes().is_some());
+            let out = read(&column, &DataType::Utf8, &files).expect("no error");
+            assert!(
+                out.is_none(),
+                "left to arrow-rs, never written from a wrong size"
+            );
+        }
     }
 
     #[test]
