@@ -1,11 +1,11 @@
 //! Parquet: reading (metadata → plan → parallel decode), file inspection, batch streaming and
 //! writing. Python entry points live here; the layers are in the submodules.
 
+pub mod decode;
 pub mod dictionary;
 pub mod filter;
 pub mod hint;
 pub mod inspect;
-pub mod pages;
 pub mod progress;
 pub mod read;
 pub mod source;

@@ -16,9 +16,9 @@ use parquet::arrow::arrow_reader::{
 use parquet::arrow::ProjectionMask;
 
 use crate::error::{panic_message, Error, Result};
+use crate::parquet::decode;
 use crate::parquet::dictionary;
 use crate::parquet::filter::Filter;
-use crate::parquet::pages;
 use crate::parquet::progress::Progress;
 use crate::parquet::source::{Handle, Source};
 use crate::parquet::strings;
@@ -291,9 +291,9 @@ impl Job<'_> {
     ) -> Result<ArrayRef> {
         let field = self.meta.schema().field(root);
         let meta = self.meta.metadata();
-        let plan = pages::Column::plan(meta, root, rgs, rows, self.threads, selection.as_ref());
+        let plan = decode::Column::plan(meta, root, rgs, rows, self.threads, selection.as_ref());
         if let Some(column) = plan {
-            let files = pages::Files {
+            let files = decode::Files {
                 open: &|| self.source.open_with(Some(self.progress.clone())),
                 again: &|| {
                     let bytes = chunk_bytes(self.meta, &[root], rgs);
@@ -305,7 +305,7 @@ impl Job<'_> {
                 other => other,
             };
             let decoded =
-                guarded(what, || pages::read(&column, wanted, &files)).map_err(context(what))?;
+                guarded(what, || decode::read(&column, wanted, &files)).map_err(context(what))?;
             if let Some(array) = decoded {
                 if array.len() != rows {
                     return Err(short_read(array.len(), rows, what));

@@ -33,42 +33,25 @@ use arrow_buffer::{
     ArrowNativeType, BooleanBufferBuilder, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer,
 };
 use arrow_schema::{DataType, TimeUnit};
-use bytes::Bytes;
 use parquet::arrow::arrow_reader::{RowSelection, RowSelector};
 use parquet::basic::{Encoding, LogicalType, TimeUnit as ParquetTimeUnit, Type as PhysicalType};
 use parquet::column::page::{Page, PageReader};
-use parquet::errors::ParquetError;
 use parquet::file::metadata::ParquetMetaData;
 use parquet::file::serialized_reader::SerializedPageReader;
 
-use crate::error::{panic_message, Error, Result};
+use crate::error::{panic_message, Result};
 use crate::parquet::dictionary::{dispatch, ByteDictionary};
 use crate::parquet::source::Handle;
 
-/// Why a decode stopped early.
-enum Halt {
-    /// Something this module does not decode: the caller falls back to arrow-rs.
-    Fallback,
-    Failed(Error),
-}
+mod encoding;
+mod halt;
 
-impl From<Error> for Halt {
-    fn from(e: Error) -> Self {
-        Halt::Failed(e)
-    }
-}
-
-impl From<ParquetError> for Halt {
-    fn from(e: ParquetError) -> Self {
-        Halt::Failed(e.into())
-    }
-}
-
-type Step<T = ()> = std::result::Result<T, Halt>;
-
-fn corrupt(what: impl Into<String>) -> Halt {
-    Halt::Failed(Error::Parquet(what.into()))
-}
+use self::encoding::delta::DeltaStrings;
+use self::encoding::dictionary::Dictionary;
+use self::encoding::hybrid::Hybrid;
+use self::encoding::plain::{read_u32, PlainStrings};
+use self::encoding::ByteValues;
+use self::halt::{corrupt, short_page, Halt, Step};
 
 /// The column (its single leaf) to decode.
 pub struct Column<'a> {
@@ -314,88 +297,6 @@ impl<'a> Column<'a> {
     }
 }
 
-/// A dictionary page: its values as ranges of the decompressed page.
-struct Dictionary {
-    page: Bytes,
-    /// Byte-array entries (empty for fixed-width values, found by position).
-    ranges: Vec<(usize, usize)>,
-    width: Option<usize>,
-    len: usize,
-}
-
-impl Dictionary {
-    fn parse(page: Bytes, n: usize, width: Option<usize>) -> Step<Self> {
-        if let Some(w) = width {
-            if n.checked_mul(w).is_none_or(|len| len > page.len()) {
-                return Err(corrupt("dictionary page shorter than its values"));
-            }
-            return Ok(Dictionary {
-                page,
-                ranges: Vec::new(),
-                width,
-                len: n,
-            });
-        }
-        // Each entry takes at least its 4-byte length: a lying count cannot allocate more.
-        let mut ranges = Vec::with_capacity(n.min(page.len() / 4));
-        let mut pos = 0;
-        for _ in 0..n {
-            let (start, end) = plain_value(&page, pos)
-                .ok_or_else(|| corrupt("dictionary page ends inside a value"))?;
-            ranges.push((start, end));
-            pos = end;
-        }
-        Ok(Dictionary {
-            page,
-            ranges,
-            width: None,
-            len: n,
-        })
-    }
-
-    fn out_of_range(&self, index: u32) -> Halt {
-        corrupt(format!(
-            "dictionary index {index} out of range (the dictionary has {} values)",
-            self.len
-        ))
-    }
-
-    #[inline]
-    fn get(&self, index: u32) -> Step<&[u8]> {
-        let i = index as usize;
-        if i >= self.len {
-            return Err(self.out_of_range(index));
-        }
-        Ok(match self.width {
-            Some(w) => &self.page[i * w..i * w + w],
-            None => {
-                let (s, e) = self.ranges[i];
-                &self.page[s..e]
-            }
-        })
-    }
-
-    /// The entries, as byte slices, for the codes sink.
-    fn entries(&self) -> impl Iterator<Item = &[u8]> {
-        (0..self.len as u32).filter_map(|i| self.get(i).ok())
-    }
-}
-
-#[inline]
-fn read_u32(data: &[u8], pos: usize) -> Option<u32> {
-    let b = data.get(pos..pos.checked_add(4)?)?;
-    Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-}
-
-/// The byte range of the PLAIN value (4-byte length, then the bytes) starting at `pos`.
-#[inline]
-fn plain_value(data: &[u8], pos: usize) -> Option<(usize, usize)> {
-    let len = read_u32(data, pos)? as usize;
-    let start = pos + 4;
-    let end = start.checked_add(len).filter(|&e| e <= data.len())?;
-    Some((start, end))
-}
-
 /// Where the slots of the data pages go.
 trait Sink {
     /// A new dictionary page (the next row group's).
@@ -483,10 +384,6 @@ fn masked_plain_each<S: Sink + ?Sized>(
     Ok(pos)
 }
 
-fn short_page() -> Halt {
-    corrupt("data page shorter than its values")
-}
-
 /// Slots decoded at a time (levels and indices go through small reused scratch arrays).
 const CHUNK: usize = 4096;
 
@@ -572,11 +469,6 @@ fn decode_page<S: Sink>(
     Ok(())
 }
 
-/// Byte-array values of a page, one after the other.
-trait ByteValues {
-    fn next_value(&mut self) -> Step<&[u8]>;
-}
-
 /// `n` slots of a byte-array page: nulls where the levels say so, else the next value.
 fn byte_slots<S: Sink>(
     defs: &mut Option<Hybrid<'_>>,
@@ -599,308 +491,6 @@ fn byte_slots<S: Sink>(
         left -= m;
     }
     Ok(())
-}
-
-/// The values of a PLAIN byte-array page: each a 4-byte length, then its bytes.
-struct PlainStrings<'a> {
-    data: &'a [u8],
-    pos: usize,
-}
-
-impl ByteValues for PlainStrings<'_> {
-    #[inline]
-    fn next_value(&mut self) -> Step<&[u8]> {
-        let (start, end) = plain_value(self.data, self.pos)
-            .ok_or_else(|| corrupt("data page ends inside a value"))?;
-        self.pos = end;
-        Ok(&self.data[start..end])
-    }
-}
-
-/// The values of a DELTA_LENGTH_BYTE_ARRAY page (delta-packed lengths, then the bytes) or a
-/// DELTA_BYTE_ARRAY page (delta-packed prefix and suffix lengths, then the suffixes; each value
-/// is a prefix of the previous one followed by its suffix).
-struct DeltaStrings<'a> {
-    prefixes: Option<Vec<i64>>,
-    lengths: Vec<i64>,
-    data: &'a [u8],
-    pos: usize,
-    next: usize,
-    previous: Vec<u8>,
-}
-
-impl<'a> DeltaStrings<'a> {
-    fn new(page: &'a [u8], limit: usize, incremental: bool) -> Step<Self> {
-        let (first, used) = delta_binary_packed(page, limit)?;
-        let (prefixes, lengths, start) = if incremental {
-            let (suffixes, more) = delta_binary_packed(&page[used..], limit)?;
-            if suffixes.len() != first.len() {
-                return Err(corrupt(
-                    "DELTA_BYTE_ARRAY page with unequal prefix and suffix counts",
-                ));
-            }
-            (Some(first), suffixes, used + more)
-        } else {
-            (None, first, used)
-        };
-        Ok(DeltaStrings {
-            prefixes,
-            lengths,
-            data: &page[start..],
-            pos: 0,
-            next: 0,
-            previous: Vec::new(),
-        })
-    }
-}
-
-impl ByteValues for DeltaStrings<'_> {
-    fn next_value(&mut self) -> Step<&[u8]> {
-        let i = self.next;
-        let length = *self.lengths.get(i).ok_or_else(short_page)?;
-        let length = usize::try_from(length).map_err(|_| corrupt("negative value length"))?;
-        let end = self
-            .pos
-            .checked_add(length)
-            .filter(|&e| e <= self.data.len());
-        let bytes = &self.data[self.pos..end.ok_or_else(short_page)?];
-        self.pos += length;
-        self.next += 1;
-        let Some(prefixes) = &self.prefixes else {
-            return Ok(bytes);
-        };
-        let prefix = usize::try_from(prefixes[i])
-            .ok()
-            .filter(|&p| p <= self.previous.len())
-            .ok_or_else(|| corrupt("DELTA_BYTE_ARRAY prefix longer than the previous value"))?;
-        self.previous.truncate(prefix);
-        self.previous.extend_from_slice(bytes);
-        Ok(&self.previous)
-    }
-}
-
-/// Parquet's DELTA_BINARY_PACKED integers (at most `limit` of them): the values and the bytes
-/// they took.
-fn delta_binary_packed(data: &[u8], limit: usize) -> Step<(Vec<i64>, usize)> {
-    let mut pos = 0;
-    let uleb = |pos: &mut usize| -> Step<u64> {
-        let mut value: u64 = 0;
-        for shift in (0..64).step_by(7) {
-            let byte = *data.get(*pos).ok_or_else(short_page)?;
-            *pos += 1;
-            value |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Ok(value);
-            }
-        }
-        Err(corrupt("DELTA_BINARY_PACKED header longer than 64 bits"))
-    };
-    let zigzag = |n: u64| ((n >> 1) as i64) ^ -((n & 1) as i64);
-    let block = usize::try_from(uleb(&mut pos)?).map_err(|_| short_page())?;
-    let minis = usize::try_from(uleb(&mut pos)?).map_err(|_| short_page())?;
-    let total = usize::try_from(uleb(&mut pos)?).map_err(|_| short_page())?;
-    let first = zigzag(uleb(&mut pos)?);
-    if minis == 0 || block == 0 || block % minis != 0 || (block / minis) % 8 != 0 {
-        return Err(corrupt("invalid DELTA_BINARY_PACKED block layout"));
-    }
-    if total > limit {
-        return Err(corrupt(
-            "DELTA_BINARY_PACKED page claims more values than the page holds",
-        ));
-    }
-    let per_mini = block / minis;
-    let mut out = Vec::with_capacity(total);
-    if total == 0 {
-        return Ok((out, pos));
-    }
-    out.push(first);
-    let mut last = first;
-    while out.len() < total {
-        let min_delta = zigzag(uleb(&mut pos)?);
-        let widths = data.get(pos..pos + minis).ok_or_else(short_page)?;
-        pos += minis;
-        for &width in widths {
-            if out.len() >= total {
-                break;
-            }
-            let width = usize::from(width);
-            if width > 64 {
-                return Err(corrupt("DELTA_BINARY_PACKED bit width above 64"));
-            }
-            let bytes = per_mini * width / 8;
-            let packed = data.get(pos..pos + bytes).ok_or_else(short_page)?;
-            for j in 0..per_mini {
-                if out.len() >= total {
-                    break;
-                }
-                let delta = unpack_wide(packed, j * width, width);
-                last = last.wrapping_add(min_delta).wrapping_add(delta as i64);
-                out.push(last);
-            }
-            pos += bytes;
-        }
-    }
-    Ok((out, pos))
-}
-
-/// The `width`-bit value (LSB first) starting at bit `bit` of `data`; `width` ≤ 64.
-fn unpack_wide(data: &[u8], bit: usize, width: usize) -> u64 {
-    if width == 0 {
-        return 0;
-    }
-    let byte = bit / 8;
-    let mut word = [0u8; 16];
-    let tail = data.get(byte..).unwrap_or(&[]);
-    let n = tail.len().min(16);
-    word[..n].copy_from_slice(&tail[..n]);
-    let value = u128::from_le_bytes(word) >> (bit % 8);
-    let mask = if width == 64 {
-        u64::MAX
-    } else {
-        (1u64 << width) - 1
-    };
-    (value as u64) & mask
-}
-
-/// Parquet's RLE / bit-packed hybrid encoding (definition levels, dictionary indices).
-struct Hybrid<'a> {
-    data: &'a [u8],
-    pos: usize,
-    width: u32,
-    repeat_left: usize,
-    repeat_value: u32,
-    packed_left: usize,
-    packed_bit: usize,
-}
-
-impl<'a> Hybrid<'a> {
-    fn new(data: &'a [u8], width: u32) -> Self {
-        Hybrid {
-            data,
-            pos: 0,
-            width,
-            repeat_left: 0,
-            repeat_value: 0,
-            packed_left: 0,
-            packed_bit: 0,
-        }
-    }
-
-    fn uleb128(&mut self) -> Step<u64> {
-        let mut value: u64 = 0;
-        for shift in (0..64).step_by(7) {
-            let byte = *self
-                .data
-                .get(self.pos)
-                .ok_or_else(|| corrupt("run header past the end of the page"))?;
-            self.pos += 1;
-            value |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Ok(value);
-            }
-        }
-        Err(corrupt("run header longer than 64 bits"))
-    }
-
-    fn next_run(&mut self) -> Step {
-        let header = self.uleb128()?;
-        let count = usize::try_from(header >> 1).map_err(|_| corrupt("run too long"))?;
-        if header & 1 == 1 {
-            // `count` groups of 8 values, `width` bytes per group; a last run may be cut short.
-            let bytes = count.saturating_mul(self.width as usize);
-            let available = (self.data.len() - self.pos).min(bytes);
-            self.packed_left = if self.width == 0 {
-                count.saturating_mul(8)
-            } else {
-                (available * 8 / self.width as usize).min(count.saturating_mul(8))
-            };
-            self.packed_bit = self.pos * 8;
-            self.pos += available;
-        } else {
-            let bytes = self.width.div_ceil(8) as usize;
-            let raw = self
-                .data
-                .get(self.pos..self.pos + bytes)
-                .ok_or_else(|| corrupt("repeated value past the end of the page"))?;
-            let mut value = [0u8; 4];
-            value[..bytes].copy_from_slice(raw);
-            self.pos += bytes;
-            self.repeat_value = u32::from_le_bytes(value);
-            self.repeat_left = count;
-        }
-        Ok(())
-    }
-
-    #[inline]
-    fn unpack(&self, bit: usize) -> u32 {
-        let byte = bit / 8;
-        let word = match self.data.get(byte..byte + 8) {
-            Some(b) => u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
-            None => {
-                let mut padded = [0u8; 8];
-                let tail = self.data.get(byte..).unwrap_or(&[]);
-                padded[..tail.len()].copy_from_slice(tail);
-                u64::from_le_bytes(padded)
-            }
-        };
-        let mask = (1u64 << self.width) - 1;
-        ((word >> (bit % 8)) & mask) as u32
-    }
-
-    /// Consume the next `n` values if they all lie in one run repeating `value` (the common
-    /// "no nulls here" case of definition levels, decided without writing them out).
-    fn skip_repeated(&mut self, n: usize, value: u32) -> Step<bool> {
-        if self.repeat_left == 0 && self.packed_left == 0 && self.pos < self.data.len() {
-            self.next_run()?;
-        }
-        if self.repeat_left >= n && self.repeat_value == value {
-            self.repeat_left -= n;
-            return Ok(true);
-        }
-        Ok(false)
-    }
-
-    /// Fill `out` with the next values.
-    fn read(&mut self, out: &mut [u32]) -> Step {
-        let mut i = 0;
-        while i < out.len() {
-            if self.repeat_left > 0 {
-                let k = self.repeat_left.min(out.len() - i);
-                out[i..i + k].fill(self.repeat_value);
-                self.repeat_left -= k;
-                i += k;
-            } else if self.packed_left > 0 {
-                let k = self.packed_left.min(out.len() - i);
-                let width = self.width as usize;
-                let mut done = 0;
-                if width == 1 && self.packed_bit.is_multiple_of(8) {
-                    // Definition levels: a byte holds 8 of them.
-                    let bytes = self.data.get(self.packed_bit / 8..).unwrap_or(&[]);
-                    let full = (k / 8).min(bytes.len());
-                    for (eight, &byte) in out[i..i + full * 8].chunks_exact_mut(8).zip(bytes) {
-                        for (bit, slot) in eight.iter_mut().enumerate() {
-                            *slot = u32::from((byte >> bit) & 1);
-                        }
-                    }
-                    self.packed_bit += full * 8;
-                    done = full * 8;
-                }
-                let slots = out[i + done..i + k].iter_mut();
-                for slot in slots {
-                    *slot = self.unpack(self.packed_bit);
-                    self.packed_bit += width;
-                }
-                self.packed_left -= k;
-                i += k;
-            } else {
-                if self.pos >= self.data.len() {
-                    return Err(corrupt("fewer levels or indices than values in a page"));
-                }
-                self.next_run()?;
-            }
-        }
-        Ok(())
-    }
 }
 
 /// Passes on to `inner` only the slots a row selection keeps.
@@ -1689,22 +1279,9 @@ mod tests {
     use arrow_array::cast::AsArray;
     use arrow_array::{Array, BinaryArray, RecordBatch, StringArray};
     use arrow_schema::{Field, Schema};
+    use bytes::Bytes;
     use parquet::arrow::ArrowWriter;
     use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
-
-    #[test]
-    fn hybrid_decodes_repeated_and_bit_packed_runs() {
-        // A run of 5 × 3 (width 2), then one bit-packed group of 8 values 0..=3,0..=3.
-        let mut data = vec![5 << 1, 3];
-        data.push((1 << 1) | 1);
-        data.extend_from_slice(&[0b11_10_01_00, 0b11_10_01_00]);
-        let mut h = Hybrid::new(&data, 2);
-        let mut out = [0u32; 13];
-        assert!(h.read(&mut out).is_ok());
-        assert_eq!(out, [3, 3, 3, 3, 3, 0, 1, 2, 3, 0, 1, 2, 3]);
-        let mut more = [0u32; 1];
-        assert!(matches!(h.read(&mut more), Err(Halt::Failed(_))));
-    }
 
     /// Write `array` with `props`, decode it here: (the array, whether the footer recorded the
     /// values' size, the column's maximum definition level). `None` when the column was left to arrow-rs.
