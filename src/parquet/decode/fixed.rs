@@ -1,0 +1,319 @@
+//! Fixed-width columns (INT32, INT64, FLOAT, DOUBLE read as the Arrow type with the same bits;
+//! INT96 timestamps converted to nanoseconds as pyarrow converts them) decoded into one buffer
+//! of rows × width, each row group into its own region of it, row groups in parallel.
+
+use std::mem::MaybeUninit;
+use std::sync::Arc;
+
+use arrow_array::ArrayRef;
+use arrow_buffer::{ArrowNativeType, BooleanBufferBuilder, Buffer};
+use arrow_schema::DataType;
+
+use crate::parquet::decode::column::{Column, Files};
+use crate::parquet::decode::encoding::dictionary::Dictionary;
+use crate::parquet::decode::halt::{corrupt, short_page, Halt, Step};
+use crate::parquet::decode::parallel;
+use crate::parquet::decode::sink::{join_validity, masked_plain_each, write_at, Sink};
+
+/// Bytes of an INT96 value: nanoseconds of the day (8, little-endian), then the Julian day (4).
+pub(super) const INT96: usize = 12;
+
+/// Julian day number of 1970-01-01.
+const JULIAN_UNIX_EPOCH: i64 = 2_440_588;
+
+/// An INT96 timestamp as nanoseconds since the epoch, computed as pyarrow does: the Julian day
+/// unsigned, the arithmetic wrapping (so out-of-range values wrap the same way).
+fn int96_nanos(bytes: &[u8]) -> Step<i64> {
+    let bytes: &[u8; INT96] = bytes.try_into().map_err(|_| short_page())?;
+    let nanos = i64::from_le_bytes([
+        bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+    ]);
+    let day = i64::from(u32::from_le_bytes([
+        bytes[8], bytes[9], bytes[10], bytes[11],
+    ]));
+    Ok((day - JULIAN_UNIX_EPOCH)
+        .wrapping_mul(86_400_000_000_000)
+        .wrapping_add(nanos))
+}
+
+/// One row group's region of a fixed-width column's values.
+struct Fixed<'a> {
+    values: &'a mut [MaybeUninit<u8>],
+    written: usize,
+    width: usize,
+    /// Values are 12-byte INT96 timestamps, written as i64 nanoseconds.
+    int96: bool,
+    validity: Option<BooleanBufferBuilder>,
+    nulls: usize,
+}
+
+impl Fixed<'_> {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) -> Step {
+        write_at(self.values, &mut self.written, bytes, || {
+            corrupt("a row group holds more values than rows")
+        })
+    }
+}
+
+impl Sink for Fixed<'_> {
+    #[inline]
+    fn null(&mut self) -> Step {
+        const ZERO: [u8; 16] = [0; 16];
+        self.nulls += 1;
+        if let Some(v) = self.validity.as_mut() {
+            v.append(false);
+        }
+        self.put(&ZERO[..self.width])
+    }
+    #[inline]
+    fn value(&mut self, bytes: &[u8]) -> Step {
+        if let Some(v) = self.validity.as_mut() {
+            v.append(true);
+        }
+        if self.int96 {
+            return self.put(&int96_nanos(bytes)?.to_le_bytes());
+        }
+        self.put(bytes)
+    }
+    fn plain_run(&mut self, bytes: &[u8], count: usize) -> Step {
+        if self.int96 {
+            for value in bytes.chunks_exact(INT96).take(count) {
+                self.value(value)?;
+            }
+            return Ok(());
+        }
+        if let Some(v) = self.validity.as_mut() {
+            v.append_n(count, true);
+        }
+        self.put(bytes)
+    }
+    fn masked_plain(&mut self, levels: &[u32], values: &[u8], width: usize) -> Step<usize> {
+        match (self.int96, width) {
+            (false, 4) => self.scatter::<4>(levels, values),
+            (false, 8) => self.scatter::<8>(levels, values),
+            // Slot by slot (INT96 converts each value).
+            _ => masked_plain_each(self, levels, values, width),
+        }
+    }
+    fn entries(&mut self, dictionary: &Dictionary, indices: &[u32]) -> Step {
+        if self.int96 {
+            for &index in indices {
+                self.entry(dictionary, index)?;
+            }
+            return Ok(());
+        }
+        match self.width {
+            4 => self.gather::<4>(dictionary, indices),
+            8 => self.gather::<8>(dictionary, indices),
+            _ => Err(Halt::Fallback),
+        }
+    }
+}
+
+impl Fixed<'_> {
+    /// One slot per level: the next `W`-byte value where the level is 1, zeros (a null) where
+    /// it is 0; validity appended 64 slots at a time. Returns the bytes of `values` taken.
+    fn scatter<const W: usize>(&mut self, levels: &[u32], values: &[u8]) -> Step<usize> {
+        let end = self.written + levels.len() * W;
+        let target = self
+            .values
+            .get_mut(self.written..end)
+            .ok_or_else(|| corrupt("a row group holds more values than rows"))?;
+        let valid = levels.iter().filter(|&&l| l != 0).count();
+        let source = values
+            .get(..valid * W)
+            .ok_or_else(short_page)?
+            .as_chunks::<W>()
+            .0;
+        let mut next = source.iter();
+        for (slot, &level) in target.as_chunks_mut::<W>().0.iter_mut().zip(levels) {
+            match level {
+                0 => slot.write_copy_of_slice(&[0u8; W]),
+                _ => slot.write_copy_of_slice(next.next().ok_or_else(short_page)?),
+            };
+        }
+        if let Some(v) = self.validity.as_mut() {
+            for word in levels.chunks(64) {
+                let bits = word
+                    .iter()
+                    .enumerate()
+                    .fold(0u64, |acc, (i, &l)| acc | (u64::from(l != 0) << i));
+                v.append_packed_range(0..word.len(), &bits.to_le_bytes());
+            }
+        }
+        self.nulls += levels.len() - valid;
+        self.written = end;
+        Ok(valid * W)
+    }
+
+    /// Copy the dictionary values of `indices` (`W` bytes each) into the region.
+    fn gather<const W: usize>(&mut self, dictionary: &Dictionary, indices: &[u32]) -> Step {
+        let end = self.written + indices.len() * W;
+        let target = self
+            .values
+            .get_mut(self.written..end)
+            .ok_or_else(|| corrupt("a row group holds more values than rows"))?;
+        let table = dictionary
+            .page
+            .get(..dictionary.len * W)
+            .filter(|_| dictionary.width == Some(W))
+            .ok_or_else(|| corrupt("dictionary of another width"))?;
+        let (table, _) = table.as_chunks::<W>();
+        for (slot, &index) in target.as_chunks_mut::<W>().0.iter_mut().zip(indices) {
+            let value = table
+                .get(index as usize)
+                .ok_or_else(|| dictionary.out_of_range(index))?;
+            slot.write_copy_of_slice(value);
+        }
+        self.written = end;
+        if let Some(v) = self.validity.as_mut() {
+            v.append_n(indices.len(), true);
+        }
+        Ok(())
+    }
+}
+
+/// A fixed-width column (`T`'s bits are the Parquet values') decoded into one buffer of
+/// rows × width, each row group into its own region, in parallel; typed as `data_type`.
+pub(super) fn read<T: ArrowNativeType>(
+    column: &Column<'_>,
+    files: &Files<'_>,
+    data_type: &DataType,
+) -> Step<ArrayRef> {
+    let width = std::mem::size_of::<T>();
+    let int96 = column.width == Some(INT96) && width == 8;
+    if column.width != Some(width) && !int96 {
+        return Err(Halt::Fallback);
+    }
+    let groups = column.row_groups;
+    let rows = groups
+        .iter()
+        .map(|&rg| column.kept_rows(rg))
+        .collect::<Step<Vec<usize>>>()?;
+    let total_rows: usize = rows.iter().sum();
+    if total_rows != column.rows {
+        return Err(Halt::Fallback);
+    }
+    let mut values: Vec<T> = Vec::new();
+    values
+        .try_reserve_exact(total_rows)
+        .map_err(|_| Halt::Fallback)?;
+    let space = &mut values.spare_capacity_mut()[..total_rows];
+    crate::alloc::prefer_huge_pages(space);
+    // SAFETY: the same memory viewed as bytes: `MaybeUninit<u8>` has no alignment or validity
+    // requirement, and the length covers exactly the `total_rows` values of `T`.
+    let mut space: &mut [MaybeUninit<u8>] =
+        unsafe { std::slice::from_raw_parts_mut(space.as_mut_ptr().cast(), total_rows * width) };
+    let mut regions = Vec::with_capacity(groups.len());
+    for (&rg, &n) in groups.iter().zip(&rows) {
+        let (region, rest) = space.split_at_mut(n * width);
+        space = rest;
+        let sink = Fixed {
+            values: region,
+            written: 0,
+            width,
+            int96,
+            validity: (column.max_def > 0).then(|| BooleanBufferBuilder::new(n)),
+            nulls: 0,
+        };
+        regions.push((rg, sink));
+    }
+    let filled = parallel(regions, column.threads, |(rg, mut sink)| {
+        column.walk_group(&Arc::new((files.open)()?), rg, &mut sink)?;
+        if sink.written != sink.values.len() {
+            return Err(corrupt(format!(
+                "row group {rg} holds fewer values than its metadata promises"
+            )));
+        }
+        Ok((sink.validity, sink.nulls))
+    })?;
+    // SAFETY: every region was written completely (checked above: each of its bytes), and the
+    // regions tile the first `total_rows` values; any bit pattern is a valid `T` (a primitive
+    // integer or float).
+    unsafe { values.set_len(total_rows) };
+    let nulls = join_validity(filled, total_rows);
+    let data = arrow_data::ArrayData::try_new(
+        data_type.clone(),
+        total_rows,
+        nulls.map(|n| n.into_inner().into_inner()),
+        0,
+        vec![Buffer::from_vec(values)],
+        vec![],
+    )
+    .map_err(|e| corrupt(format!("invalid values: {e}")))?;
+    Ok(arrow_array::make_array(data))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow_array::{Array, ArrayRef};
+    use parquet::basic::Encoding;
+    use parquet::file::properties::WriterVersion;
+
+    use crate::parquet::decode::testing::{decode, decode_as, props};
+
+    #[test]
+    fn fixed_width_columns_decode_in_place() {
+        use arrow_array::{Float64Array, Int32Array, Int64Array, TimestampMillisecondArray};
+        let n = 20_000;
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(Int32Array::from_iter_values(
+                (0..n).map(|i| (i * 7919) % 500),
+            )),
+            Arc::new(Int64Array::from_iter_values((0..n as i64).map(|i| i * i))),
+            Arc::new(Float64Array::from_iter_values(
+                (0..n).map(|i| (i % 300) as f64 / 7.0),
+            )),
+            Arc::new(
+                TimestampMillisecondArray::from_iter_values((0..n as i64).map(|i| i * 1_000))
+                    .with_timezone("Europe/Berlin"),
+            ),
+        ];
+        let layouts = [
+            props().build(),
+            props().set_dictionary_enabled(false).build(),
+            props()
+                .set_encoding(Encoding::PLAIN)
+                .set_writer_version(WriterVersion::PARQUET_2_0)
+                .set_dictionary_page_size_limit(600)
+                .build(),
+        ];
+        for input in columns {
+            for (p, nullable) in layouts
+                .iter()
+                .flat_map(|p| [(p.clone(), false), (p.clone(), true)])
+            {
+                let (out, _, max_def) = decode_as(input.clone(), p, nullable).expect("handled");
+                assert_eq!(max_def, i16::from(nullable));
+                assert_eq!(out.as_ref(), input.as_ref());
+                let data = out.to_data();
+                assert_eq!(
+                    data.buffers()[0].capacity(),
+                    data.buffers()[0].len(),
+                    "exact"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn fixed_width_nulls_decode_here_and_converted_values_go_to_arrow_rs() {
+        use arrow_array::{Float64Array, Int16Array};
+        let values = (0..5_000).map(|i| (i % 9 != 4).then_some(f64::from(i) / 4.0));
+        let with_nulls: ArrayRef = Arc::new(values.collect::<Float64Array>());
+        for p in [
+            props().build(),
+            props().set_dictionary_enabled(false).build(),
+        ] {
+            let (out, _, max_def) = decode(with_nulls.clone(), p).expect("handled");
+            assert_eq!(max_def, 1);
+            assert_eq!(out.as_ref(), with_nulls.as_ref());
+        }
+        // INT32 narrowed to int16 by arrow-rs: not the stored bits.
+        let narrowed: ArrayRef = Arc::new(Int16Array::from(vec![1i16, -2, 3]));
+        assert!(decode(narrowed, props().build()).is_none());
+    }
+}
