@@ -9,7 +9,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use pyo3::IntoPyObjectExt;
 
-use crate::parquet::read::{self, resolve_columns, resolve_row_groups};
+use crate::parquet::metadata;
+use crate::parquet::read::{resolve_columns, resolve_row_groups};
 use crate::parquet::source::Source;
 use crate::parquet::stream::PyBatchReader;
 use crate::table::PyTable;
@@ -122,7 +123,7 @@ impl PyParquetFile {
         let source = Source::from_py(source)?;
         let meta = {
             let s = source.clone();
-            py.detach(move || read::load_metadata(&s))?
+            py.detach(move || metadata::load_metadata(&s))?
         };
         Ok(Self { source, meta })
     }

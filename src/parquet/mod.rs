@@ -4,8 +4,9 @@
 pub mod decode;
 pub mod dictionary;
 pub mod filter;
-pub mod hint;
 pub mod inspect;
+pub mod metadata;
+pub mod parallel;
 pub mod progress;
 pub mod read;
 pub mod source;
@@ -58,7 +59,7 @@ pub fn read_with(
 ) -> PyResult<Decoded> {
     let meta = {
         let source = source.clone();
-        py.detach(move || read::load_metadata(&source))?
+        py.detach(move || metadata::load_metadata(&source))?
     };
     options.filter = match filters {
         Some(f) if !f.is_none() => Some(Filter::from_py(f, meta.schema())?),

@@ -1,153 +1,25 @@
 //! Parallel, one-copy Parquet decoding: metadata → plan (columns, row groups, filter) → one
 //! reader per column on its own file handle, each producing a single contiguous array.
-//!
-//! Every call into the parquet crate runs under `catch_unwind`: some malformed pages make it
-//! panic, and a panic must reach Python as a `ParquetError`, never as a crash.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arrow_array::{ArrayRef, RecordBatch, RecordBatchReader};
-use arrow_schema::{ArrowError, DataType, Field, FieldRef, SchemaRef};
+use arrow_schema::{ArrowError, DataType, SchemaRef};
 use parquet::arrow::arrow_reader::{
-    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder, RowSelection,
+    ArrowReaderMetadata, ParquetRecordBatchReaderBuilder, RowSelection,
 };
 use parquet::arrow::ProjectionMask;
 
-use crate::error::{panic_message, Error, Result};
+use crate::error::{Error, Result};
 use crate::parquet::decode;
 use crate::parquet::dictionary;
 use crate::parquet::filter::Filter;
+use crate::parquet::metadata::{check_rows, expected_rows, short_read};
+use crate::parquet::parallel::{context, guarded};
 use crate::parquet::progress::Progress;
 use crate::parquet::source::{Handle, Source};
 use crate::parquet::strings;
-
-/// Run `f`, turning a panic inside the parquet crate into a `ParquetError`.
-pub fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    match catch_unwind(AssertUnwindSafe(f)) {
-        Ok(r) => r,
-        Err(payload) => Err(Error::Parquet(format!(
-            "{what}: the Parquet decoder failed on malformed data ({})",
-            panic_message(payload.as_ref())
-        ))),
-    }
-}
-
-fn context(what: &str) -> impl Fn(Error) -> Error + '_ {
-    move |e| match e {
-        Error::Parquet(m) => Error::Parquet(format!("{what}: {m}")),
-        Error::Arrow(m) => Error::Parquet(format!("{what}: {m}")),
-        other => other,
-    }
-}
-
-/// Footer metadata (with the page index where present) and the Arrow schema.
-pub fn load_metadata(source: &Source) -> Result<ArrowReaderMetadata> {
-    let what = source.describe();
-    guarded(&what, || {
-        let handle = source.open()?;
-        let options = ArrowReaderOptions::new()
-            .with_page_index_policy(parquet::file::metadata::PageIndexPolicy::Optional);
-        let meta = ArrowReaderMetadata::load(&handle, options.clone())
-            .or_else(|_| ArrowReaderMetadata::load(&handle, ArrowReaderOptions::new()))?;
-        // Ask arrow-rs for pyarrow's types where it can decode them (see `adjust_field`).
-        let schema = meta.schema();
-        let hints = meta
-            .metadata()
-            .file_metadata()
-            .key_value_metadata()
-            .and_then(|kv| kv.iter().find(|e| e.key == "ARROW:schema"))
-            .and_then(|e| e.value.as_deref())
-            .and_then(crate::parquet::hint::decode_arrow_schema);
-        let wanted: Vec<FieldRef> = schema
-            .fields()
-            .iter()
-            .map(|f| {
-                adjust_field(
-                    f,
-                    hints
-                        .as_ref()
-                        .and_then(|h| h.field_with_name(f.name()).ok()),
-                )
-            })
-            .collect();
-        if wanted.iter().zip(schema.fields()).all(|(a, b)| a == b) {
-            return Ok(meta);
-        }
-        let adjusted = Arc::new(arrow_schema::Schema::new_with_metadata(
-            wanted,
-            schema.metadata().clone(),
-        ));
-        Ok(
-            ArrowReaderMetadata::try_new(meta.metadata().clone(), options.with_schema(adjusted))
-                .unwrap_or(meta),
-        )
-    })
-    .map_err(|e| match e {
-        Error::Parquet(m) | Error::Arrow(m) => {
-            Error::Parquet(format!("{what}: not a readable Parquet file: {m}"))
-        }
-        other => other,
-    })
-}
-
-/// The type pyarrow gives a field, where arrow-rs can decode it so:
-/// - dictionary-encoded strings/binary: pyarrow decodes `dictionary<string>`, arrow-rs keeps
-///   `dictionary<large_string>`;
-/// - a timestamp whose unit was coerced on write (seconds stored as milliseconds): arrow-rs
-///   reports `tz=UTC`, pyarrow keeps the time zone of the embedded Arrow schema (`hint`).
-fn adjust_field(field: &FieldRef, hint: Option<&Field>) -> FieldRef {
-    let child_hint = |name: &str| match hint.map(|h| h.data_type()) {
-        Some(DataType::Struct(fields)) => {
-            fields.iter().find(|c| c.name() == name).map(|c| c.as_ref())
-        }
-        _ => None,
-    };
-    let list_hint = || match hint.map(|h| h.data_type()) {
-        Some(DataType::List(c) | DataType::LargeList(c)) => Some(c.as_ref()),
-        _ => None,
-    };
-    let adjusted = match field.data_type() {
-        DataType::Dictionary(k, v)
-            if **v == DataType::LargeUtf8 || **v == DataType::LargeBinary =>
-        {
-            let small = if **v == DataType::LargeUtf8 {
-                DataType::Utf8
-            } else {
-                DataType::Binary
-            };
-            Some(DataType::Dictionary(k.clone(), Box::new(small)))
-        }
-        DataType::Timestamp(unit, Some(tz)) => match hint.map(|h| h.data_type()) {
-            Some(DataType::Timestamp(_, Some(want))) if want != tz => {
-                Some(DataType::Timestamp(*unit, Some(want.clone())))
-            }
-            _ => None,
-        },
-        DataType::Struct(children) => {
-            let new: Vec<FieldRef> = children
-                .iter()
-                .map(|c| adjust_field(c, child_hint(c.name())))
-                .collect();
-            (new.iter().zip(children.iter()).any(|(a, b)| a != b))
-                .then(|| DataType::Struct(new.into()))
-        }
-        DataType::List(child) => {
-            let new = adjust_field(child, list_hint());
-            (new != *child).then_some(DataType::List(new))
-        }
-        DataType::LargeList(child) => {
-            let new = adjust_field(child, list_hint());
-            (new != *child).then_some(DataType::LargeList(new))
-        }
-        _ => None,
-    };
-    match adjusted {
-        Some(dt) => Arc::new(field.as_ref().clone().with_data_type(dt)),
-        None => field.clone(),
-    }
-}
 
 /// What to read.
 #[derive(Debug, Clone, Default)]
@@ -199,19 +71,6 @@ pub fn resolve_row_groups(
             Ok(rgs.clone())
         }
     }
-}
-
-fn expected_rows(meta: &ArrowReaderMetadata, rgs: &[usize]) -> Result<usize> {
-    let mut total: usize = 0;
-    for &i in rgs {
-        let n = meta.metadata().row_group(i).num_rows();
-        let n = usize::try_from(n)
-            .map_err(|_| Error::Parquet(format!("row group {i} has a negative row count ({n})")))?;
-        total = total
-            .checked_add(n)
-            .ok_or_else(|| Error::Parquet("row counts overflow".into()))?;
-    }
-    Ok(total)
 }
 
 /// What every decoder of one read shares: the file, its metadata, and the progress counter.
@@ -533,19 +392,3 @@ const STRING_BATCH: usize = 1024 * 1024;
 
 /// Rows per batch when decoding dictionary columns.
 const DICTIONARY_BATCH: usize = 64 * 1024;
-
-fn short_read(decoded: usize, expected: usize, what: &str) -> Error {
-    Error::Parquet(format!(
-        "{what}: decoded {decoded} rows but the file's metadata promises {expected}; refusing to \
-         return incomplete data"
-    ))
-}
-
-/// arrow-rs can silently return fewer rows than the metadata promises (e.g. for repeated
-/// fields without a LIST annotation); refuse rather than lose data.
-fn check_rows(batch: &RecordBatch, expected: usize, what: &str) -> Result<()> {
-    if batch.num_rows() != expected {
-        return Err(short_read(batch.num_rows(), expected, what));
-    }
-    Ok(())
-}

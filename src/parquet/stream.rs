@@ -13,7 +13,7 @@ use parquet::arrow::ProjectionMask;
 use pyo3::prelude::*;
 
 use crate::error::{panic_message, Error, Result};
-use crate::parquet::read::guarded;
+use crate::parquet::parallel::guarded;
 use crate::parquet::source::Source;
 use crate::table::PyTable;
 

@@ -168,7 +168,7 @@ mod tests {
     use crate::parquet::decode::column::{Column, Files};
     use crate::parquet::decode::read;
     use crate::parquet::decode::testing::{decode, props, strings};
-    use crate::parquet::read::load_metadata;
+    use crate::parquet::metadata::load_metadata;
     use crate::parquet::source::Source;
 
     #[test]

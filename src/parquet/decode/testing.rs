@@ -11,7 +11,7 @@ use parquet::file::properties::WriterProperties;
 
 use crate::parquet::decode::column::{Column, Files};
 use crate::parquet::decode::read;
-use crate::parquet::read::load_metadata;
+use crate::parquet::metadata::load_metadata;
 use crate::parquet::source::Source;
 
 /// Write `array` with `props`, decode it here: (the array, whether the footer recorded the

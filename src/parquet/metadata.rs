@@ -1,0 +1,203 @@
+//! The footer: metadata (with the page index where present) and the Arrow schema, with the
+//! types pyarrow gives where arrow-rs can decode them so.
+//!
+//! Arrow writers embed their schema in the footer (`ARROW:schema`: base64 of an Arrow IPC
+//! message holding a `Schema`), decoded here with arrow-ipc. arrow-rs applies it as a hint, but
+//! drops a timestamp's time zone when the stored unit differs from the hinted one (seconds stored
+//! as milliseconds, `coerce_timestamps`) and reports `UTC`; pyarrow keeps the stored zone.
+//! `adjust_field` uses this schema to do the same.
+
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
+use arrow_schema::{DataType, Field, FieldRef, Schema};
+use base64::Engine;
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
+
+use crate::error::{Error, Result};
+use crate::parquet::parallel::guarded;
+use crate::parquet::source::Source;
+
+/// Footer metadata (with the page index where present) and the Arrow schema.
+pub fn load_metadata(source: &Source) -> Result<ArrowReaderMetadata> {
+    let what = source.describe();
+    guarded(&what, || {
+        let handle = source.open()?;
+        let options = ArrowReaderOptions::new()
+            .with_page_index_policy(parquet::file::metadata::PageIndexPolicy::Optional);
+        let meta = ArrowReaderMetadata::load(&handle, options.clone())
+            .or_else(|_| ArrowReaderMetadata::load(&handle, ArrowReaderOptions::new()))?;
+        // Ask arrow-rs for pyarrow's types where it can decode them (see `adjust_field`).
+        let schema = meta.schema();
+        let hints = meta
+            .metadata()
+            .file_metadata()
+            .key_value_metadata()
+            .and_then(|kv| kv.iter().find(|e| e.key == "ARROW:schema"))
+            .and_then(|e| e.value.as_deref())
+            .and_then(decode_arrow_schema);
+        let wanted: Vec<FieldRef> = schema
+            .fields()
+            .iter()
+            .map(|f| {
+                adjust_field(
+                    f,
+                    hints
+                        .as_ref()
+                        .and_then(|h| h.field_with_name(f.name()).ok()),
+                )
+            })
+            .collect();
+        if wanted.iter().zip(schema.fields()).all(|(a, b)| a == b) {
+            return Ok(meta);
+        }
+        let adjusted = Arc::new(arrow_schema::Schema::new_with_metadata(
+            wanted,
+            schema.metadata().clone(),
+        ));
+        Ok(
+            ArrowReaderMetadata::try_new(meta.metadata().clone(), options.with_schema(adjusted))
+                .unwrap_or(meta),
+        )
+    })
+    .map_err(|e| match e {
+        Error::Parquet(m) | Error::Arrow(m) => {
+            Error::Parquet(format!("{what}: not a readable Parquet file: {m}"))
+        }
+        other => other,
+    })
+}
+
+/// The type pyarrow gives a field, where arrow-rs can decode it so:
+/// - dictionary-encoded strings/binary: pyarrow decodes `dictionary<string>`, arrow-rs keeps
+///   `dictionary<large_string>`;
+/// - a timestamp whose unit was coerced on write (seconds stored as milliseconds): arrow-rs
+///   reports `tz=UTC`, pyarrow keeps the time zone of the embedded Arrow schema (`hint`).
+fn adjust_field(field: &FieldRef, hint: Option<&Field>) -> FieldRef {
+    let child_hint = |name: &str| match hint.map(|h| h.data_type()) {
+        Some(DataType::Struct(fields)) => {
+            fields.iter().find(|c| c.name() == name).map(|c| c.as_ref())
+        }
+        _ => None,
+    };
+    let list_hint = || match hint.map(|h| h.data_type()) {
+        Some(DataType::List(c) | DataType::LargeList(c)) => Some(c.as_ref()),
+        _ => None,
+    };
+    let adjusted = match field.data_type() {
+        DataType::Dictionary(k, v)
+            if **v == DataType::LargeUtf8 || **v == DataType::LargeBinary =>
+        {
+            let small = if **v == DataType::LargeUtf8 {
+                DataType::Utf8
+            } else {
+                DataType::Binary
+            };
+            Some(DataType::Dictionary(k.clone(), Box::new(small)))
+        }
+        DataType::Timestamp(unit, Some(tz)) => match hint.map(|h| h.data_type()) {
+            Some(DataType::Timestamp(_, Some(want))) if want != tz => {
+                Some(DataType::Timestamp(*unit, Some(want.clone())))
+            }
+            _ => None,
+        },
+        DataType::Struct(children) => {
+            let new: Vec<FieldRef> = children
+                .iter()
+                .map(|c| adjust_field(c, child_hint(c.name())))
+                .collect();
+            (new.iter().zip(children.iter()).any(|(a, b)| a != b))
+                .then(|| DataType::Struct(new.into()))
+        }
+        DataType::List(child) => {
+            let new = adjust_field(child, list_hint());
+            (new != *child).then_some(DataType::List(new))
+        }
+        DataType::LargeList(child) => {
+            let new = adjust_field(child, list_hint());
+            (new != *child).then_some(DataType::LargeList(new))
+        }
+        _ => None,
+    };
+    match adjusted {
+        Some(dt) => Arc::new(field.as_ref().clone().with_data_type(dt)),
+        None => field.clone(),
+    }
+}
+
+/// The embedded schema, or `None` when it is absent or unreadable (the hint is then not applied).
+fn decode_arrow_schema(encoded: &str) -> Option<Schema> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(encoded.trim()))
+        .ok()?;
+    // arrow-ipc parses untrusted flatbuffers with verification; a panic is still caught by the
+    // caller's guard, but keep this path panic-free too.
+    std::panic::catch_unwind(|| arrow_ipc::convert::try_schema_from_ipc_buffer(&bytes).ok())
+        .ok()
+        .flatten()
+}
+
+pub fn expected_rows(meta: &ArrowReaderMetadata, rgs: &[usize]) -> Result<usize> {
+    let mut total: usize = 0;
+    for &i in rgs {
+        let n = meta.metadata().row_group(i).num_rows();
+        let n = usize::try_from(n)
+            .map_err(|_| Error::Parquet(format!("row group {i} has a negative row count ({n})")))?;
+        total = total
+            .checked_add(n)
+            .ok_or_else(|| Error::Parquet("row counts overflow".into()))?;
+    }
+    Ok(total)
+}
+
+pub fn short_read(decoded: usize, expected: usize, what: &str) -> Error {
+    Error::Parquet(format!(
+        "{what}: decoded {decoded} rows but the file's metadata promises {expected}; refusing to \
+         return incomplete data"
+    ))
+}
+
+/// arrow-rs can silently return fewer rows than the metadata promises (e.g. for repeated
+/// fields without a LIST annotation); refuse rather than lose data.
+pub fn check_rows(batch: &RecordBatch, expected: usize, what: &str) -> Result<()> {
+    if batch.num_rows() != expected {
+        return Err(short_read(batch.num_rows(), expected, what));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_schema::{DataType, Field, TimeUnit};
+    use base64::Engine;
+
+    #[test]
+    fn reads_back_an_embedded_schema_with_its_time_zone() {
+        let schema = Schema::new(vec![Field::new(
+            "t",
+            DataType::Timestamp(TimeUnit::Second, Some("Asia/Tokyo".into())),
+            true,
+        )]);
+        let data_gen = arrow_ipc::writer::IpcDataGenerator::default();
+        let mut tracker = arrow_ipc::writer::DictionaryTracker::new(true);
+        let encoded = data_gen.schema_to_bytes_with_dictionary_tracker(
+            &schema,
+            &mut tracker,
+            &arrow_ipc::writer::IpcWriteOptions::default(),
+        );
+        let mut framed = vec![0xff, 0xff, 0xff, 0xff];
+        framed.extend_from_slice(&(encoded.ipc_message.len() as i32).to_le_bytes());
+        framed.extend_from_slice(&encoded.ipc_message);
+        let text = base64::engine::general_purpose::STANDARD.encode(framed);
+        assert_eq!(decode_arrow_schema(&text), Some(schema));
+    }
+
+    #[test]
+    fn garbage_is_none_not_a_panic() {
+        assert_eq!(decode_arrow_schema("not base64 at all!"), None);
+        assert_eq!(decode_arrow_schema("AAAA"), None);
+        assert_eq!(decode_arrow_schema(""), None);
+    }
+}
