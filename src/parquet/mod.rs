@@ -1,8 +1,9 @@
 //! Parquet: reading (metadata → plan → parallel decode), file inspection, batch streaming and
 //! writing. Python entry points live here; the layers are in the submodules.
 
+pub mod arrow_rs;
+pub mod byte_dictionary;
 pub mod decode;
-pub mod dictionary;
 pub mod filter;
 pub mod inspect;
 pub mod metadata;
@@ -11,7 +12,6 @@ pub mod progress;
 pub mod read;
 pub mod source;
 pub mod stream;
-pub mod strings;
 pub mod write;
 
 use std::sync::atomic::Ordering;

@@ -4,22 +4,18 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use arrow_array::{ArrayRef, RecordBatch, RecordBatchReader};
-use arrow_schema::{ArrowError, DataType, SchemaRef};
-use parquet::arrow::arrow_reader::{
-    ArrowReaderMetadata, ParquetRecordBatchReaderBuilder, RowSelection,
-};
-use parquet::arrow::ProjectionMask;
+use arrow_array::ArrayRef;
+use arrow_schema::{DataType, SchemaRef};
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, RowSelection};
 
 use crate::error::{Error, Result};
+use crate::parquet::arrow_rs;
 use crate::parquet::decode;
-use crate::parquet::dictionary;
 use crate::parquet::filter::Filter;
 use crate::parquet::metadata::{check_rows, expected_rows, short_read};
 use crate::parquet::parallel::{context, guarded};
 use crate::parquet::progress::Progress;
-use crate::parquet::source::{Handle, Source};
-use crate::parquet::strings;
+use crate::parquet::source::Source;
 
 /// What to read.
 #[derive(Debug, Clone, Default)]
@@ -84,54 +80,13 @@ struct Job<'a> {
 }
 
 impl Job<'_> {
-    /// Decode one projection (one column, or the filter's columns) into a single batch.
-    /// Decode one projection (one column, or the filter's columns) into a single batch.
-    fn decode(
-        &self,
-        roots: Vec<usize>,
-        rgs: &[usize],
-        selection: Option<RowSelection>,
-        rows: usize,
-        what: &str,
-    ) -> Result<RecordBatch> {
-        let (schema, batches) = self.decode_batches(roots, rgs, selection, rows, what)?;
-        match batches.len() {
-            1 => batches
-                .into_iter()
-                .next()
-                .ok_or_else(|| Error::Parquet("no batch".into())),
-            0 => Ok(RecordBatch::new_empty(schema)),
-            _ => Ok(arrow_select::concat::concat_batches(&schema, &batches)?),
+    /// arrow-rs' reader over the same file.
+    fn arrow_rs(&self) -> arrow_rs::Decoder<'_> {
+        arrow_rs::Decoder {
+            source: self.source,
+            meta: self.meta,
+            progress: self.progress,
         }
-    }
-
-    /// Decode a projection in batches of `batch_size` rows.
-    fn decode_batches(
-        &self,
-        roots: Vec<usize>,
-        rgs: &[usize],
-        selection: Option<RowSelection>,
-        batch_size: usize,
-        what: &str,
-    ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-        guarded(what, || {
-            let handle: Handle = self.source.open_with(Some(self.progress.clone()))?;
-            let schema_descr = self.meta.metadata().file_metadata().schema_descr();
-            let mask = ProjectionMask::roots(schema_descr, roots);
-            let mut builder =
-                ParquetRecordBatchReaderBuilder::new_with_metadata(handle, self.meta.clone())
-                    .with_projection(mask)
-                    .with_row_groups(rgs.to_vec())
-                    .with_batch_size(batch_size.clamp(1, 1 << 30));
-            if let Some(sel) = selection {
-                builder = builder.with_row_selection(sel);
-            }
-            let reader = builder.build()?;
-            let schema = reader.schema();
-            let batches = reader.collect::<std::result::Result<Vec<_>, ArrowError>>()?;
-            Ok((schema, batches))
-        })
-        .map_err(context(what))
     }
 
     /// Decode one top-level column into one array. Flat columns `pages` handles are decoded
@@ -172,61 +127,8 @@ impl Job<'_> {
                 return Ok(array);
             }
         }
-        if strings::supported(field.data_type()) {
-            let (_, batches) =
-                self.decode_batches(vec![root], rgs, selection.clone(), STRING_BATCH, what)?;
-            let decoded: usize = batches.iter().map(|b| b.num_rows()).sum();
-            if decoded != rows {
-                return Err(short_read(decoded, rows, what));
-            }
-            if batches.len() > 1 {
-                let pieces = batches
-                    .into_iter()
-                    .filter_map(|b| b.columns().first().cloned())
-                    .collect();
-                return strings::assemble(pieces);
-            }
-            if let Some(column) = batches.first().and_then(|b| b.columns().first()) {
-                return Ok(column.clone());
-            }
-        }
-        if dictionary::supported(field.data_type()) {
-            let mut remaining = selection.clone();
-            let mut pieces = Vec::with_capacity(rgs.len());
-            for &rg in rgs {
-                let rg_rows = expected_rows(self.meta, &[rg])?;
-                let (part, part_rows) = match remaining.as_mut() {
-                    Some(sel) => {
-                        let part = sel.split_off(rg_rows);
-                        let n = part.row_count();
-                        (Some(part), n)
-                    }
-                    None => (None, rg_rows),
-                };
-                if part_rows == 0 {
-                    continue;
-                }
-                let (_, batches) =
-                    self.decode_batches(vec![root], &[rg], part, DICTIONARY_BATCH, what)?;
-                let decoded: usize = batches.iter().map(|b| b.num_rows()).sum();
-                if decoded != part_rows {
-                    return Err(short_read(decoded, part_rows, what));
-                }
-                pieces.extend(batches.iter().filter_map(|b| b.columns().first().cloned()));
-            }
-            if !pieces.is_empty() {
-                if let Some(merged) = dictionary::merge(&pieces)? {
-                    return Ok(merged);
-                }
-            }
-        }
-        let batch = self.decode(vec![root], rgs, selection.clone(), rows, what)?;
-        check_rows(&batch, rows, what)?;
-        batch
-            .columns()
-            .first()
-            .cloned()
-            .ok_or_else(|| Error::Parquet(format!("{what}: no column decoded")))
+        self.arrow_rs()
+            .decode_column(root, rgs, selection, rows, what)
     }
 }
 
@@ -296,7 +198,9 @@ fn read_columns(
         // the rows of the remaining pages and chained onto that page selection.
         let pages = filter.prune_pages(&rgs, &schema, meta.parquet_schema(), meta.metadata())?;
         let candidate_rows = pages.as_ref().map_or(rows, |p| p.row_count());
-        let batch = job.decode(filter_roots, &rgs, pages.clone(), candidate_rows, &what)?;
+        let batch =
+            job.arrow_rs()
+                .decode(filter_roots, &rgs, pages.clone(), candidate_rows, &what)?;
         check_rows(&batch, candidate_rows, &what)?;
         let mask = filter.evaluate(&batch)?;
         rows = mask.true_count();
@@ -385,10 +289,3 @@ fn read_columns(
         num_rows: rows,
     })
 }
-
-/// Rows per batch when decoding string and binary columns (a few batches per column: the
-/// growth of one batch is bounded, and fewer batches measured faster than 64 Ki ones).
-const STRING_BATCH: usize = 1024 * 1024;
-
-/// Rows per batch when decoding dictionary columns.
-const DICTIONARY_BATCH: usize = 64 * 1024;

@@ -42,7 +42,7 @@ use arrow_schema::{DataType, TimeUnit};
 use parquet::basic::{LogicalType, TimeUnit as ParquetTimeUnit, Type as PhysicalType};
 
 use crate::error::{panic_message, Result};
-use crate::parquet::dictionary::{dispatch, ByteDictionary};
+use crate::parquet::byte_dictionary::{dispatch, ByteDictionary};
 
 pub use self::column::{Column, Files};
 use self::halt::{corrupt, Halt, Step};
