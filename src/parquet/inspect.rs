@@ -10,7 +10,7 @@ use pyo3::types::{PyBytes, PyDict, PyList};
 use pyo3::IntoPyObjectExt;
 
 use crate::parquet::metadata;
-use crate::parquet::read::{resolve_columns, resolve_row_groups};
+use crate::parquet::plan::{resolve_columns, resolve_row_groups};
 use crate::parquet::source::Source;
 use crate::parquet::stream::PyBatchReader;
 use crate::table::PyTable;

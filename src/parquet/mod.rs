@@ -8,6 +8,7 @@ pub mod filter;
 pub mod inspect;
 pub mod metadata;
 pub mod parallel;
+pub mod plan;
 pub mod progress;
 pub mod read;
 pub mod source;

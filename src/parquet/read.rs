@@ -12,8 +12,9 @@ use crate::error::{Error, Result};
 use crate::parquet::arrow_rs;
 use crate::parquet::decode;
 use crate::parquet::filter::Filter;
-use crate::parquet::metadata::{check_rows, expected_rows, short_read};
+use crate::parquet::metadata::short_read;
 use crate::parquet::parallel::{context, guarded};
+use crate::parquet::plan::{chunk_bytes, Plan};
 use crate::parquet::progress::Progress;
 use crate::parquet::source::Source;
 
@@ -34,39 +35,6 @@ pub struct Decoded {
     pub schema: SchemaRef,
     pub columns: Vec<ArrayRef>,
     pub num_rows: usize,
-}
-
-/// The top-level column indices to read, in the order asked for.
-pub fn resolve_columns(schema: &SchemaRef, columns: &Option<Vec<String>>) -> Result<Vec<usize>> {
-    match columns {
-        None => Ok((0..schema.fields().len()).collect()),
-        Some(names) => names
-            .iter()
-            .map(|n| {
-                schema
-                    .index_of(n)
-                    .map_err(|_| Error::InvalidInput(format!("no column named '{n}' in the file")))
-            })
-            .collect(),
-    }
-}
-
-pub fn resolve_row_groups(
-    meta: &ArrowReaderMetadata,
-    row_groups: &Option<Vec<usize>>,
-) -> Result<Vec<usize>> {
-    let n = meta.metadata().num_row_groups();
-    match row_groups {
-        None => Ok((0..n).collect()),
-        Some(rgs) => {
-            if let Some(bad) = rgs.iter().find(|&&i| i >= n) {
-                return Err(Error::InvalidInput(format!(
-                    "row group {bad} out of range: the file has {n}"
-                )));
-            }
-            Ok(rgs.clone())
-        }
-    }
 }
 
 /// What every decoder of one read shares: the file, its metadata, and the progress counter.
@@ -145,23 +113,6 @@ pub fn read(
     result
 }
 
-/// Compressed bytes of the column chunks of `roots` in `rgs`: what a read will fetch.
-fn chunk_bytes(meta: &ArrowReaderMetadata, roots: &[usize], rgs: &[usize]) -> u64 {
-    let descr = meta.metadata().file_metadata().schema_descr();
-    rgs.iter()
-        .map(|&rg| {
-            meta.metadata()
-                .row_group(rg)
-                .columns()
-                .iter()
-                .enumerate()
-                .filter(|(leaf, _)| roots.contains(&descr.get_column_root_idx(*leaf)))
-                .map(|(_, c)| c.compressed_size().max(0) as u64)
-                .sum::<u64>()
-        })
-        .sum()
-}
-
 fn read_columns(
     source: &Source,
     meta: &ArrowReaderMetadata,
@@ -181,35 +132,17 @@ fn read_columns(
     };
     let file = source.describe();
     let schema = meta.schema().clone();
-    let indices = resolve_columns(&schema, &options.columns)?;
-    let mut rgs = resolve_row_groups(meta, &options.row_groups)?;
-
-    let mut selection = None;
-    let mut rows = expected_rows(meta, &rgs)?;
-    if let Some(filter) = options.filter.as_ref().filter(|f| !f.is_empty()) {
-        rgs = filter.prune_row_groups(&rgs, &schema, meta.parquet_schema(), meta.metadata())?;
-        rows = expected_rows(meta, &rgs)?;
-        let filter_roots = resolve_columns(&schema, &Some(filter.columns()))?;
-        progress
-            .total
-            .fetch_add(chunk_bytes(meta, &filter_roots, &rgs), Ordering::Relaxed);
-        let what = format!("{file} (filter columns)");
-        // Pages ruled out by the page index are never decoded; the exact mask is computed over
-        // the rows of the remaining pages and chained onto that page selection.
-        let pages = filter.prune_pages(&rgs, &schema, meta.parquet_schema(), meta.metadata())?;
-        let candidate_rows = pages.as_ref().map_or(rows, |p| p.row_count());
-        let batch =
-            job.arrow_rs()
-                .decode(filter_roots, &rgs, pages.clone(), candidate_rows, &what)?;
-        check_rows(&batch, candidate_rows, &what)?;
-        let mask = filter.evaluate(&batch)?;
-        rows = mask.true_count();
-        let exact = RowSelection::from_filters(&[mask]);
-        selection = Some(match pages {
-            Some(pages) => pages.and_then(&exact),
-            None => exact,
-        });
-    }
+    let Plan {
+        roots: indices,
+        rgs,
+        rows,
+        selection,
+    } = Plan::new(
+        job.arrow_rs(),
+        &options.columns,
+        &options.row_groups,
+        options.filter.as_ref(),
+    )?;
 
     progress
         .total
