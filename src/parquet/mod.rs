@@ -4,8 +4,8 @@
 pub mod arrow_rs;
 pub mod byte_dictionary;
 pub mod decode;
+pub mod file;
 pub mod filter;
-pub mod inspect;
 pub mod metadata;
 pub mod parallel;
 pub mod plan;
@@ -176,7 +176,7 @@ fn read_parquet(
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(read_parquet, m)?)?;
     m.add_function(wrap_pyfunction!(write::write_parquet, m)?)?;
-    m.add_class::<inspect::PyParquetFile>()?;
+    m.add_class::<file::PyParquetFile>()?;
     m.add_class::<stream::PyBatchReader>()?;
     Ok(())
 }
