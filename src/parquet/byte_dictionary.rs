@@ -5,7 +5,7 @@ use arrow_array::types::*;
 use arrow_schema::DataType;
 
 /// Code generic over a dictionary's key type `K` and byte value type `V`.
-pub trait ByteDictionary {
+pub(crate) trait ByteDictionary {
     type Out;
     fn visit<K: ArrowDictionaryKeyType, V: ByteArrayType>(self) -> Self::Out
     where
@@ -14,7 +14,11 @@ pub trait ByteDictionary {
 
 /// Run `visitor` with the Arrow types of `dictionary<key, value>`; `None` unless the key is an
 /// integer and the value a string or binary type.
-pub fn dispatch<T: ByteDictionary>(key: &DataType, value: &DataType, visitor: T) -> Option<T::Out> {
+pub(crate) fn dispatch<T: ByteDictionary>(
+    key: &DataType,
+    value: &DataType,
+    visitor: T,
+) -> Option<T::Out> {
     macro_rules! by_value {
         ($k:ty) => {
             match value {

@@ -23,7 +23,7 @@ use crate::types::PySchema;
 ///     >>> pf.num_rows, pf.metadata["num_row_groups"]
 ///     (1000, 1)
 #[pyclass(name = "ParquetFile", module = "colbridge", frozen)]
-pub struct PyParquetFile {
+pub(crate) struct PyParquetFile {
     source: Source,
     meta: ArrowReaderMetadata,
 }

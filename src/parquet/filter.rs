@@ -16,7 +16,7 @@ use crate::array::from_py;
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
+pub(crate) enum Op {
     Eq,
     Ne,
     Lt,
@@ -53,17 +53,17 @@ impl Op {
 
 /// One `(column, op, value)` term, with its literal(s) converted to the column's type.
 #[derive(Debug, Clone)]
-pub struct Term {
-    pub column: String,
-    pub op: Op,
+pub(crate) struct Term {
+    pub(crate) column: String,
+    pub(crate) op: Op,
     /// The literal values (one for comparisons, any number for `in`), of the column's type.
-    pub literals: Option<ArrayRef>,
+    pub(crate) literals: Option<ArrayRef>,
 }
 
 /// An OR of ANDs of terms.
 #[derive(Debug, Clone)]
-pub struct Filter {
-    pub disjuncts: Vec<Vec<Term>>,
+pub(crate) struct Filter {
+    pub(crate) disjuncts: Vec<Vec<Term>>,
 }
 
 fn value_type(dt: &DataType) -> &DataType {
@@ -125,7 +125,7 @@ fn parse_term(obj: &Bound<'_, PyAny>, schema: &Schema) -> Result<Term> {
 
 impl Filter {
     /// Parse DNF filters against the file's Arrow schema (GIL held: literals are Python objects).
-    pub fn from_py(obj: &Bound<'_, PyAny>, schema: &Schema) -> Result<Self> {
+    pub(crate) fn from_py(obj: &Bound<'_, PyAny>, schema: &Schema) -> Result<Self> {
         let outer: Vec<Bound<'_, PyAny>> =
             obj.try_iter().and_then(|it| it.collect()).map_err(|_| {
                 Error::InvalidInput(
@@ -156,12 +156,12 @@ impl Filter {
         Ok(Filter { disjuncts })
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.disjuncts.is_empty()
     }
 
     /// Names of the columns the filter reads.
-    pub fn columns(&self) -> Vec<String> {
+    pub(crate) fn columns(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for t in self.disjuncts.iter().flatten() {
             if !out.contains(&t.column) {
@@ -172,7 +172,7 @@ impl Filter {
     }
 
     /// The row groups (among `candidates`) whose statistics do not rule the filter out.
-    pub fn prune_row_groups(
+    pub(crate) fn prune_row_groups(
         &self,
         candidates: &[usize],
         arrow_schema: &Schema,
@@ -205,7 +205,7 @@ impl Filter {
     /// A row selection over the rows of `rgs` that skips the pages whose statistics (from
     /// the page index, where the file has one) rule the filter out; `None` when nothing can be
     /// skipped.
-    pub fn prune_pages(
+    pub(crate) fn prune_pages(
         &self,
         rgs: &[usize],
         arrow_schema: &Schema,
@@ -242,7 +242,7 @@ impl Filter {
     }
 
     /// The exact row mask over a batch holding (at least) the filter's columns.
-    pub fn evaluate(&self, batch: &RecordBatch) -> Result<BooleanArray> {
+    pub(crate) fn evaluate(&self, batch: &RecordBatch) -> Result<BooleanArray> {
         let n = batch.num_rows();
         let mut any = BooleanArray::from(vec![false; n]);
         for conj in &self.disjuncts {

@@ -19,7 +19,7 @@ use crate::parquet::parallel::guarded;
 use crate::parquet::source::Source;
 
 /// Footer metadata (with the page index where present) and the Arrow schema.
-pub fn load_metadata(source: &Source) -> Result<ArrowReaderMetadata> {
+pub(crate) fn load_metadata(source: &Source) -> Result<ArrowReaderMetadata> {
     let what = source.describe();
     guarded(&what, || {
         let handle = source.open()?;
@@ -138,7 +138,7 @@ fn decode_arrow_schema(encoded: &str) -> Option<Schema> {
         .flatten()
 }
 
-pub fn expected_rows(meta: &ArrowReaderMetadata, rgs: &[usize]) -> Result<usize> {
+pub(crate) fn expected_rows(meta: &ArrowReaderMetadata, rgs: &[usize]) -> Result<usize> {
     let mut total: usize = 0;
     for &i in rgs {
         let n = meta.metadata().row_group(i).num_rows();
@@ -151,7 +151,7 @@ pub fn expected_rows(meta: &ArrowReaderMetadata, rgs: &[usize]) -> Result<usize>
     Ok(total)
 }
 
-pub fn short_read(decoded: usize, expected: usize, what: &str) -> Error {
+pub(crate) fn short_read(decoded: usize, expected: usize, what: &str) -> Error {
     Error::Parquet(format!(
         "{what}: decoded {decoded} rows but the file's metadata promises {expected}; refusing to \
          return incomplete data"
@@ -160,7 +160,7 @@ pub fn short_read(decoded: usize, expected: usize, what: &str) -> Error {
 
 /// arrow-rs can silently return fewer rows than the metadata promises (e.g. for repeated
 /// fields without a LIST annotation); refuse rather than lose data.
-pub fn check_rows(batch: &RecordBatch, expected: usize, what: &str) -> Result<()> {
+pub(crate) fn check_rows(batch: &RecordBatch, expected: usize, what: &str) -> Result<()> {
     if batch.num_rows() != expected {
         return Err(short_read(batch.num_rows(), expected, what));
     }

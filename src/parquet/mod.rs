@@ -1,19 +1,19 @@
 //! Parquet: reading (metadata → plan → parallel decode), file inspection, batch streaming and
 //! writing. Python entry points live here; the layers are in the submodules.
 
-pub mod arrow_rs;
-pub mod byte_dictionary;
-pub mod decode;
-pub mod file;
-pub mod filter;
-pub mod metadata;
-pub mod parallel;
-pub mod plan;
-pub mod progress;
-pub mod read;
-pub mod source;
-pub mod stream;
-pub mod write;
+mod arrow_rs;
+mod byte_dictionary;
+mod decode;
+mod file;
+mod filter;
+mod metadata;
+mod parallel;
+mod plan;
+mod progress;
+mod read;
+mod source;
+mod stream;
+mod write;
 
 use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc, Mutex};
@@ -51,7 +51,7 @@ fn into_table(decoded: Decoded, batch_size: Option<usize>) -> crate::error::Resu
 }
 
 /// Read `source` as `options` ask, with the filter given as its Python DNF form.
-pub fn read_with(
+pub(crate) fn read_with(
     py: Python<'_>,
     source: Source,
     mut options: ReadOptions,
@@ -173,7 +173,7 @@ fn read_parquet(
     Ok(into_table(decoded, batch_size)?)
 }
 
-pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(read_parquet, m)?)?;
     m.add_function(wrap_pyfunction!(write::write_parquet, m)?)?;
     m.add_class::<file::PyParquetFile>()?;

@@ -6,7 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use crate::error::{panic_message, Error, Result};
 
 /// Run `f`, turning a panic inside the parquet crate into a `ParquetError`.
-pub fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+pub(crate) fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => r,
         Err(payload) => Err(Error::Parquet(format!(
@@ -16,7 +16,7 @@ pub fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
     }
 }
 
-pub fn context(what: &str) -> impl Fn(Error) -> Error + '_ {
+pub(crate) fn context(what: &str) -> impl Fn(Error) -> Error + '_ {
     move |e| match e {
         Error::Parquet(m) => Error::Parquet(format!("{what}: {m}")),
         Error::Arrow(m) => Error::Parquet(format!("{what}: {m}")),

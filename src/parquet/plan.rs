@@ -12,7 +12,10 @@ use crate::parquet::filter::Filter;
 use crate::parquet::metadata::{check_rows, expected_rows};
 
 /// The top-level column indices to read, in the order asked for.
-pub fn resolve_columns(schema: &SchemaRef, columns: &Option<Vec<String>>) -> Result<Vec<usize>> {
+pub(crate) fn resolve_columns(
+    schema: &SchemaRef,
+    columns: &Option<Vec<String>>,
+) -> Result<Vec<usize>> {
     match columns {
         None => Ok((0..schema.fields().len()).collect()),
         Some(names) => names
@@ -26,7 +29,7 @@ pub fn resolve_columns(schema: &SchemaRef, columns: &Option<Vec<String>>) -> Res
     }
 }
 
-pub fn resolve_row_groups(
+pub(crate) fn resolve_row_groups(
     meta: &ArrowReaderMetadata,
     row_groups: &Option<Vec<usize>>,
 ) -> Result<Vec<usize>> {
@@ -45,7 +48,7 @@ pub fn resolve_row_groups(
 }
 
 /// Compressed bytes of the column chunks of `roots` in `rgs`: what a read will fetch.
-pub fn chunk_bytes(meta: &ArrowReaderMetadata, roots: &[usize], rgs: &[usize]) -> u64 {
+pub(crate) fn chunk_bytes(meta: &ArrowReaderMetadata, roots: &[usize], rgs: &[usize]) -> u64 {
     let descr = meta.metadata().file_metadata().schema_descr();
     rgs.iter()
         .map(|&rg| {
@@ -62,21 +65,21 @@ pub fn chunk_bytes(meta: &ArrowReaderMetadata, roots: &[usize], rgs: &[usize]) -
 }
 
 /// The plan of a read.
-pub struct Plan {
+pub(crate) struct Plan {
     /// The top-level columns, in the order asked for.
-    pub roots: Vec<usize>,
+    pub(crate) roots: Vec<usize>,
     /// The row groups to decode (a filter prunes those whose statistics rule it out).
-    pub rgs: Vec<usize>,
+    pub(crate) rgs: Vec<usize>,
     /// The rows the read returns.
-    pub rows: usize,
+    pub(crate) rows: usize,
     /// With a filter: the rows of `rgs` it keeps.
-    pub selection: Option<RowSelection>,
+    pub(crate) selection: Option<RowSelection>,
 }
 
 impl Plan {
     /// The columns and row groups asked for; with a filter, its columns are decoded (by arrow-rs)
     /// to find the rows it keeps.
-    pub fn new(
+    pub(crate) fn new(
         arrow_rs: arrow_rs::Decoder<'_>,
         columns: &Option<Vec<String>>,
         row_groups: &Option<Vec<usize>>,

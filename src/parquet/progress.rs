@@ -6,25 +6,25 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 #[derive(Debug, Default)]
-pub struct Progress {
+pub(crate) struct Progress {
     /// Bytes of column chunks fetched so far.
-    pub done: AtomicU64,
+    pub(crate) done: AtomicU64,
     /// Bytes of column chunks the read will fetch (compressed sizes from the footer).
-    pub total: AtomicU64,
+    pub(crate) total: AtomicU64,
     /// Set to stop the read.
-    pub cancel: AtomicBool,
+    pub(crate) cancel: AtomicBool,
 }
 
 impl Progress {
-    pub fn cancelled(&self) -> bool {
+    pub(crate) fn cancelled(&self) -> bool {
         self.cancel.load(Ordering::Relaxed)
     }
 
-    pub fn add(&self, bytes: u64) {
+    pub(crate) fn add(&self, bytes: u64) {
         self.done.fetch_add(bytes, Ordering::Relaxed);
     }
 
-    pub fn snapshot(&self) -> (u64, u64) {
+    pub(crate) fn snapshot(&self) -> (u64, u64) {
         (
             self.done.load(Ordering::Relaxed),
             self.total.load(Ordering::Relaxed),

@@ -20,21 +20,21 @@ use crate::parquet::source::Source;
 
 /// What to read.
 #[derive(Debug, Clone, Default)]
-pub struct ReadOptions {
-    pub columns: Option<Vec<String>>,
-    pub row_groups: Option<Vec<usize>>,
-    pub filter: Option<Filter>,
-    pub use_threads: bool,
+pub(crate) struct ReadOptions {
+    pub(crate) columns: Option<Vec<String>>,
+    pub(crate) row_groups: Option<Vec<usize>>,
+    pub(crate) filter: Option<Filter>,
+    pub(crate) use_threads: bool,
     /// Decode `string` columns as `large_string` (64-bit offsets) where colbridge decodes them
     /// itself (`byte_array`).
-    pub large_strings: bool,
+    pub(crate) large_strings: bool,
 }
 
 /// A decoded table: schema and one contiguous array per column.
-pub struct Decoded {
-    pub schema: SchemaRef,
-    pub columns: Vec<ArrayRef>,
-    pub num_rows: usize,
+pub(crate) struct Decoded {
+    pub(crate) schema: SchemaRef,
+    pub(crate) columns: Vec<ArrayRef>,
+    pub(crate) num_rows: usize,
 }
 
 /// What every decoder of one read shares: the file, its metadata, and the progress counter.
@@ -100,7 +100,7 @@ impl Job<'_> {
     }
 }
 
-pub fn read(
+pub(crate) fn read(
     source: &Source,
     meta: &ArrowReaderMetadata,
     options: &ReadOptions,

@@ -16,13 +16,13 @@ use crate::error::{Error, Result};
 use crate::parquet::progress::Progress;
 
 #[derive(Clone, Debug)]
-pub enum Source {
+pub(crate) enum Source {
     Path(PathBuf),
     Memory(Bytes),
 }
 
 /// One independent reader over a `Source`, optionally reporting to a `Progress`.
-pub struct Handle {
+pub(crate) struct Handle {
     kind: HandleKind,
     progress: Option<Arc<Progress>>,
 }
@@ -34,7 +34,7 @@ enum HandleKind {
 
 impl Source {
     /// A path (`str`/`os.PathLike`), bytes or a buffer-protocol object, or a binary file object.
-    pub fn from_py(obj: &Bound<'_, PyAny>) -> PyResult<Self> {
+    pub(crate) fn from_py(obj: &Bound<'_, PyAny>) -> PyResult<Self> {
         if let Ok(b) = obj.cast::<PyBytes>() {
             return Ok(Source::Memory(Bytes::copy_from_slice(b.as_bytes())));
         }
@@ -68,13 +68,13 @@ impl Source {
         .into())
     }
 
-    pub fn open(&self) -> Result<Handle> {
+    pub(crate) fn open(&self) -> Result<Handle> {
         self.open_with(None)
     }
 
     /// A handle that counts the bytes it fetches into `progress` and fails its next fetch once
     /// the read is cancelled.
-    pub fn open_with(&self, progress: Option<Arc<Progress>>) -> Result<Handle> {
+    pub(crate) fn open_with(&self, progress: Option<Arc<Progress>>) -> Result<Handle> {
         let kind = match self {
             Source::Path(p) => File::open(p).map(HandleKind::File).map_err(|e| {
                 Error::Io(std::io::Error::new(
@@ -87,17 +87,10 @@ impl Source {
         Ok(Handle { kind, progress })
     }
 
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Source::Path(p) => p.display().to_string(),
             Source::Memory(b) => format!("<{} bytes in memory>", b.len()),
-        }
-    }
-
-    pub fn len(&self) -> Result<u64> {
-        match self {
-            Source::Path(p) => Ok(std::fs::metadata(p)?.len()),
-            Source::Memory(b) => Ok(b.len() as u64),
         }
     }
 }
@@ -121,7 +114,7 @@ impl Handle {
 }
 
 /// The message of the error a cancelled fetch returns.
-pub const CANCELLED: &str = "read cancelled";
+pub(crate) const CANCELLED: &str = "read cancelled";
 
 impl ChunkReader for Handle {
     type T = Box<dyn std::io::Read + Send>;

@@ -18,7 +18,7 @@ use crate::parquet::source::Source;
 use crate::table::PyTable;
 
 /// A `ParquetRecordBatchReader` whose every step is panic-guarded.
-pub struct GuardedReader {
+pub(crate) struct GuardedReader {
     inner: Option<ParquetRecordBatchReader>,
     schema: SchemaRef,
 }
@@ -54,13 +54,13 @@ impl RecordBatchReader for GuardedReader {
 ///     >>> reader = colbridge.ParquetFile("data.parquet").iter_batches(batch_size=1000)
 ///     >>> import polars as pl; pl.DataFrame(reader)  # streamed, batch by batch
 #[pyclass(name = "BatchReader", module = "colbridge")]
-pub struct PyBatchReader {
+pub(crate) struct PyBatchReader {
     reader: Mutex<Option<GuardedReader>>,
     schema: SchemaRef,
 }
 
 impl PyBatchReader {
-    pub fn open(
+    pub(crate) fn open(
         source: &Source,
         meta: &ArrowReaderMetadata,
         roots: Vec<usize>,

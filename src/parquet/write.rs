@@ -49,7 +49,7 @@ fn parse_compression(name: Option<&str>, level: Option<i32>) -> Result<Compressi
 /// Write `table` to `where` (a path or a binary file object).
 #[pyfunction]
 #[pyo3(signature = (table, r#where, compression = Some("zstd".to_string()), compression_level = None, row_group_size = None, write_statistics = true))]
-pub fn write_parquet(
+pub(crate) fn write_parquet(
     py: Python<'_>,
     table: &Bound<'_, PyTable>,
     r#where: &Bound<'_, PyAny>,

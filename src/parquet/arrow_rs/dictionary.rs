@@ -21,13 +21,13 @@ use crate::error::{Error, Result};
 use crate::parquet::byte_dictionary::{dispatch, ByteDictionary};
 
 /// Whether `merge` handles this type (dictionaries of strings or binaries).
-pub fn supported(dt: &DataType) -> bool {
+pub(crate) fn supported(dt: &DataType) -> bool {
     matches!(dt, DataType::Dictionary(_, v) if matches!(**v, DataType::Utf8 | DataType::LargeUtf8 | DataType::Binary | DataType::LargeBinary))
 }
 
 /// One dictionary array from per-row-group pieces of the same dictionary type; `None` when the
 /// merged dictionary would not fit the key type (the caller then decodes the column whole).
-pub fn merge(pieces: &[ArrayRef]) -> Result<Option<ArrayRef>> {
+pub(crate) fn merge(pieces: &[ArrayRef]) -> Result<Option<ArrayRef>> {
     let Some(first) = pieces.first() else {
         return Ok(None);
     };

@@ -1,8 +1,8 @@
 //! Columns arrow-rs decodes (nested, repeated, encodings colbridge's decoder does not handle),
 //! assembled exactly.
 
-pub mod dictionary;
-pub mod strings;
+mod dictionary;
+mod strings;
 
 use std::sync::Arc;
 
@@ -21,16 +21,16 @@ use crate::parquet::source::{Handle, Source};
 
 /// arrow-rs' Parquet reader over one file, each call on a file handle of its own.
 #[derive(Clone, Copy)]
-pub struct Decoder<'a> {
-    pub source: &'a Source,
-    pub meta: &'a ArrowReaderMetadata,
-    pub progress: &'a Arc<Progress>,
+pub(crate) struct Decoder<'a> {
+    pub(crate) source: &'a Source,
+    pub(crate) meta: &'a ArrowReaderMetadata,
+    pub(crate) progress: &'a Arc<Progress>,
 }
 
 impl Decoder<'_> {
     /// Decode one projection (one column, or the filter's columns) into a single batch.
     /// Decode one projection (one column, or the filter's columns) into a single batch.
-    pub fn decode(
+    pub(crate) fn decode(
         &self,
         roots: Vec<usize>,
         rgs: &[usize],
@@ -50,7 +50,7 @@ impl Decoder<'_> {
     }
 
     /// Decode a projection in batches of `batch_size` rows.
-    pub fn decode_batches(
+    pub(crate) fn decode_batches(
         &self,
         roots: Vec<usize>,
         rgs: &[usize],
@@ -84,7 +84,7 @@ impl Decoder<'_> {
     /// batches of `DICTIONARY_BATCH` rows (arrow-rs' dictionary decoding slows down several
     /// times with batches of a whole row group: 25-45 ms against 4 ms per million rows,
     /// measured) merged into one exactly sized array (`dictionary`).
-    pub fn decode_column(
+    pub(crate) fn decode_column(
         &self,
         root: usize,
         rgs: &[usize],

@@ -20,7 +20,7 @@ use arrow_schema::DataType;
 use crate::error::{Error, Result};
 
 /// Whether `assemble` handles this type.
-pub fn supported(dt: &DataType) -> bool {
+pub(crate) fn supported(dt: &DataType) -> bool {
     matches!(
         dt,
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Binary | DataType::LargeBinary
@@ -28,7 +28,7 @@ pub fn supported(dt: &DataType) -> bool {
 }
 
 /// One array of `pieces`' type from the pieces, consuming (and freeing) them one by one.
-pub fn assemble(pieces: Vec<ArrayRef>) -> Result<ArrayRef> {
+pub(crate) fn assemble(pieces: Vec<ArrayRef>) -> Result<ArrayRef> {
     let Some(first) = pieces.first() else {
         return Err(Error::Parquet("no batches to assemble".into()));
     };

@@ -12,7 +12,7 @@ use crate::parquet::decode::halt::{corrupt, Step};
 use crate::parquet::source::Handle;
 
 /// The column (its single leaf) to decode.
-pub struct Column<'a> {
+pub(crate) struct Column<'a> {
     pub(super) meta: &'a ParquetMetaData,
     pub(super) leaf: usize,
     /// Bytes per value of a fixed-width physical type; `None` for BYTE_ARRAY.
@@ -29,7 +29,7 @@ pub struct Column<'a> {
 impl<'a> Column<'a> {
     /// The leaf of top-level column `root` if it is a flat BYTE_ARRAY, INT32, INT64, FLOAT or
     /// DOUBLE column in the encodings handled here; `None` sends the column to arrow-rs.
-    pub fn plan(
+    pub(crate) fn plan(
         meta: &'a ParquetMetaData,
         root: usize,
         row_groups: &'a [usize],
@@ -136,8 +136,8 @@ impl<'a> Column<'a> {
 }
 
 /// How each pass over a column's pages gets a file handle of its own.
-pub struct Files<'a> {
-    pub open: &'a (dyn Fn() -> Result<Handle> + Sync),
+pub(crate) struct Files<'a> {
+    pub(crate) open: &'a (dyn Fn() -> Result<Handle> + Sync),
     /// Called once before a counting pass (it fetches the column's pages a second time).
-    pub again: &'a (dyn Fn() + Sync),
+    pub(crate) again: &'a (dyn Fn() + Sync),
 }

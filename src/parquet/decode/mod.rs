@@ -44,12 +44,12 @@ use parquet::basic::{LogicalType, TimeUnit as ParquetTimeUnit, Type as PhysicalT
 use crate::error::{panic_message, Result};
 use crate::parquet::byte_dictionary::{dispatch, ByteDictionary};
 
-pub use self::column::{Column, Files};
+pub(crate) use self::column::{Column, Files};
 use self::halt::{corrupt, Halt, Step};
 
 /// Decode `column` as `data_type` (string/binary, or a dictionary of them); `None` where the
 /// column needs arrow-rs. `open` gives a fresh file handle for each pass over the pages.
-pub fn read(
+pub(crate) fn read(
     column: &Column<'_>,
     data_type: &DataType,
     files: &Files<'_>,

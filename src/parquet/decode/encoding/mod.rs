@@ -6,10 +6,10 @@
 //! - `delta`: DELTA_LENGTH_BYTE_ARRAY and DELTA_BYTE_ARRAY strings over DELTA_BINARY_PACKED
 //!   lengths.
 
-pub(crate) mod delta;
-pub(crate) mod dictionary;
-pub(crate) mod hybrid;
-pub(crate) mod plain;
+pub(super) mod delta;
+pub(super) mod dictionary;
+pub(super) mod hybrid;
+pub(super) mod plain;
 
 use crate::parquet::decode::halt::Step;
 
