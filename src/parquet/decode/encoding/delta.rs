@@ -2,6 +2,7 @@
 //! lengths) are DELTA_BINARY_PACKED integers. DELTA_BINARY_PACKED integer columns themselves are
 //! left to arrow-rs.
 
+use crate::parquet::decode::encoding::bits::{uleb128, Varint};
 use crate::parquet::decode::encoding::ByteValues;
 use crate::parquet::decode::halt::{corrupt, short_page, Step};
 
@@ -71,17 +72,11 @@ impl ByteValues for DeltaStrings<'_> {
 /// they took.
 fn delta_binary_packed(data: &[u8], limit: usize) -> Step<(Vec<i64>, usize)> {
     let mut pos = 0;
-    let uleb = |pos: &mut usize| -> Step<u64> {
-        let mut value: u64 = 0;
-        for shift in (0..64).step_by(7) {
-            let byte = *data.get(*pos).ok_or_else(short_page)?;
-            *pos += 1;
-            value |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Ok(value);
-            }
-        }
-        Err(corrupt("DELTA_BINARY_PACKED header longer than 64 bits"))
+    let uleb = |pos: &mut usize| {
+        uleb128(data, pos).map_err(|e| match e {
+            Varint::Truncated => short_page(),
+            Varint::TooLong => corrupt("DELTA_BINARY_PACKED header longer than 64 bits"),
+        })
     };
     let zigzag = |n: u64| ((n >> 1) as i64) ^ -((n & 1) as i64);
     let block = usize::try_from(uleb(&mut pos)?).map_err(|_| short_page())?;

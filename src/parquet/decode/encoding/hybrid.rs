@@ -2,6 +2,7 @@
 //! groups of 8 values, each behind a ULEB128 header. Definition levels and dictionary indices
 //! use it.
 
+use crate::parquet::decode::encoding::bits::{uleb128, Varint};
 use crate::parquet::decode::halt::{corrupt, Step};
 
 /// Parquet's RLE / bit-packed hybrid encoding (definition levels, dictionary indices).
@@ -28,24 +29,11 @@ impl<'a> Hybrid<'a> {
         }
     }
 
-    fn uleb128(&mut self) -> Step<u64> {
-        let mut value: u64 = 0;
-        for shift in (0..64).step_by(7) {
-            let byte = *self
-                .data
-                .get(self.pos)
-                .ok_or_else(|| corrupt("run header past the end of the page"))?;
-            self.pos += 1;
-            value |= u64::from(byte & 0x7f) << shift;
-            if byte & 0x80 == 0 {
-                return Ok(value);
-            }
-        }
-        Err(corrupt("run header longer than 64 bits"))
-    }
-
     fn next_run(&mut self) -> Step {
-        let header = self.uleb128()?;
+        let header = uleb128(self.data, &mut self.pos).map_err(|e| match e {
+            Varint::Truncated => corrupt("run header past the end of the page"),
+            Varint::TooLong => corrupt("run header longer than 64 bits"),
+        })?;
         let count = usize::try_from(header >> 1).map_err(|_| corrupt("run too long"))?;
         if header & 1 == 1 {
             // `count` groups of 8 values, `width` bytes per group; a last run may be cut short.

@@ -4,8 +4,10 @@
 //! - `plain`: PLAIN values (fixed width back to back; byte arrays as length + bytes);
 //! - `dictionary`: a dictionary page's values, looked up by index;
 //! - `delta`: DELTA_LENGTH_BYTE_ARRAY and DELTA_BYTE_ARRAY strings over DELTA_BINARY_PACKED
-//!   lengths.
+//!   lengths;
+//! - `bits`: the ULEB128 varints they share.
 
+mod bits;
 pub(super) mod delta;
 pub(super) mod dictionary;
 pub(super) mod hybrid;
