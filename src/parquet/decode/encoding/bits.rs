@@ -1,5 +1,6 @@
 //! The bit-level reading the encodings share (arrow-rs keeps its own in `util/bit_util.rs`):
-//! ULEB128 varints (the hybrid encoding's run headers, DELTA_BINARY_PACKED's block headers).
+//! ULEB128 varints (the hybrid encoding's run headers, DELTA_BINARY_PACKED's block headers) and
+//! bit-packed values (the hybrid encoding's bit-packed runs, DELTA_BINARY_PACKED's miniblocks).
 
 /// Why a ULEB128 varint could not be read.
 pub(crate) enum Varint {
@@ -24,9 +25,50 @@ pub(crate) fn uleb128(data: &[u8], pos: &mut usize) -> Result<u64, Varint> {
     Err(Varint::TooLong)
 }
 
+/// The `width`-bit value (`width` ≤ 64) starting at bit `bit` of `data`, bits packed least
+/// significant first; bits past the end of `data` read as 0.
+#[inline]
+pub(crate) fn unpack(data: &[u8], bit: usize, width: usize) -> u64 {
+    let byte = bit / 8;
+    let shift = bit % 8;
+    let word = match data.get(byte..byte + 8) {
+        Some(b) => u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+        None => {
+            // Fewer than 8 bytes left.
+            let mut padded = [0u8; 8];
+            let tail = data.get(byte..).unwrap_or(&[]);
+            padded[..tail.len()].copy_from_slice(tail);
+            u64::from_le_bytes(padded)
+        }
+    };
+    let mut value = word >> shift;
+    if shift + width > 64 {
+        // Only a value wider than 56 bits reaches into a ninth byte.
+        value |= u64::from(data.get(byte + 8).copied().unwrap_or(0)) << (64 - shift);
+    }
+    let mask = if width >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << width) - 1
+    };
+    value & mask
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unpack_reads_every_width_at_every_offset_like_reading_bit_by_bit() {
+        let data: Vec<u8> = (0..40u32).map(|i| (i * 151 + 7) as u8).collect();
+        let bit_at = |i: usize| data.get(i / 8).map_or(0, |b| u64::from((b >> (i % 8)) & 1));
+        for width in 0..=64 {
+            for bit in (0..data.len() * 8 + 16).step_by(3) {
+                let want = (0..width).fold(0u64, |acc, k| acc | (bit_at(bit + k) << k));
+                assert_eq!(unpack(&data, bit, width), want, "width {width}, bit {bit}");
+            }
+        }
+    }
 
     #[test]
     fn uleb128_reads_one_and_several_bytes_and_refuses_truncated_or_overlong_varints() {

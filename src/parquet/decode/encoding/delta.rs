@@ -2,7 +2,7 @@
 //! lengths) are DELTA_BINARY_PACKED integers. DELTA_BINARY_PACKED integer columns themselves are
 //! left to arrow-rs.
 
-use crate::parquet::decode::encoding::bits::{uleb128, Varint};
+use crate::parquet::decode::encoding::bits::{uleb128, unpack, Varint};
 use crate::parquet::decode::encoding::ByteValues;
 use crate::parquet::decode::halt::{corrupt, short_page, Step};
 
@@ -116,7 +116,7 @@ fn delta_binary_packed(data: &[u8], limit: usize) -> Step<(Vec<i64>, usize)> {
                 if out.len() >= total {
                     break;
                 }
-                let delta = unpack_wide(packed, j * width, width);
+                let delta = unpack(packed, j * width, width);
                 last = last.wrapping_add(min_delta).wrapping_add(delta as i64);
                 out.push(last);
             }
@@ -124,23 +124,4 @@ fn delta_binary_packed(data: &[u8], limit: usize) -> Step<(Vec<i64>, usize)> {
         }
     }
     Ok((out, pos))
-}
-
-/// The `width`-bit value (LSB first) starting at bit `bit` of `data`; `width` ≤ 64.
-fn unpack_wide(data: &[u8], bit: usize, width: usize) -> u64 {
-    if width == 0 {
-        return 0;
-    }
-    let byte = bit / 8;
-    let mut word = [0u8; 16];
-    let tail = data.get(byte..).unwrap_or(&[]);
-    let n = tail.len().min(16);
-    word[..n].copy_from_slice(&tail[..n]);
-    let value = u128::from_le_bytes(word) >> (bit % 8);
-    let mask = if width == 64 {
-        u64::MAX
-    } else {
-        (1u64 << width) - 1
-    };
-    (value as u64) & mask
 }

@@ -2,7 +2,7 @@
 //! groups of 8 values, each behind a ULEB128 header. Definition levels and dictionary indices
 //! use it.
 
-use crate::parquet::decode::encoding::bits::{uleb128, Varint};
+use crate::parquet::decode::encoding::bits::{uleb128, unpack, Varint};
 use crate::parquet::decode::halt::{corrupt, Step};
 
 /// Parquet's RLE / bit-packed hybrid encoding (definition levels, dictionary indices).
@@ -61,22 +61,6 @@ impl<'a> Hybrid<'a> {
         Ok(())
     }
 
-    #[inline]
-    fn unpack(&self, bit: usize) -> u32 {
-        let byte = bit / 8;
-        let word = match self.data.get(byte..byte + 8) {
-            Some(b) => u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
-            None => {
-                let mut padded = [0u8; 8];
-                let tail = self.data.get(byte..).unwrap_or(&[]);
-                padded[..tail.len()].copy_from_slice(tail);
-                u64::from_le_bytes(padded)
-            }
-        };
-        let mask = (1u64 << self.width) - 1;
-        ((word >> (bit % 8)) & mask) as u32
-    }
-
     /// Consume the next `n` values if they all lie in one run repeating `value` (the common
     /// "no nulls here" case of definition levels, decided without writing them out).
     pub(crate) fn skip_repeated(&mut self, n: usize, value: u32) -> Step<bool> {
@@ -117,7 +101,8 @@ impl<'a> Hybrid<'a> {
                 }
                 let slots = out[i + done..i + k].iter_mut();
                 for slot in slots {
-                    *slot = self.unpack(self.packed_bit);
+                    // Levels and dictionary indices are at most 32 bits wide.
+                    *slot = unpack(self.data, self.packed_bit, width) as u32;
                     self.packed_bit += width;
                 }
                 self.packed_left -= k;
