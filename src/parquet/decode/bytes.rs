@@ -9,12 +9,12 @@ use std::sync::Arc;
 
 use arrow_array::types::ByteArrayType;
 use arrow_array::{ArrayRef, GenericByteArray};
-use arrow_buffer::{ArrowNativeType, BooleanBufferBuilder, Buffer, OffsetBuffer, ScalarBuffer};
+use arrow_buffer::{ArrowNativeType, Buffer, OffsetBuffer, ScalarBuffer};
 
 use crate::parquet::decode::column::{Column, Files};
 use crate::parquet::decode::halt::{corrupt, Halt, Step};
 use crate::parquet::decode::parallel;
-use crate::parquet::decode::sink::{join_validity, write_at, Count, Sink};
+use crate::parquet::decode::sink::{write_at, Count, Sink, Validity};
 
 /// One row group's share of a string column's final buffers: its values' bytes and the offsets
 /// of its rows, written in place (row groups decode in parallel into disjoint regions).
@@ -25,13 +25,12 @@ struct Region<'a, O> {
     base: usize,
     offsets: &'a mut [MaybeUninit<O>],
     slots: usize,
-    validity: Option<BooleanBufferBuilder>,
-    nulls: usize,
+    validity: Validity,
 }
 
 impl<O: ArrowNativeType> Region<'_, O> {
     #[inline]
-    fn push_offset(&mut self, valid: bool) -> Step {
+    fn push_offset(&mut self) -> Step {
         let slot = self
             .offsets
             .get_mut(self.slots)
@@ -39,9 +38,6 @@ impl<O: ArrowNativeType> Region<'_, O> {
         // Offsets fit: the column's total size was checked against the offset type.
         slot.write(O::usize_as(self.base + self.written));
         self.slots += 1;
-        if let Some(v) = self.validity.as_mut() {
-            v.append(valid);
-        }
         Ok(())
     }
 
@@ -54,14 +50,17 @@ impl<O: ArrowNativeType> Region<'_, O> {
 impl<O: ArrowNativeType> Sink for Region<'_, O> {
     #[inline]
     fn null(&mut self) -> Step {
-        self.nulls += 1;
-        self.push_offset(false)
+        self.push_offset()?;
+        self.validity.null();
+        Ok(())
     }
     #[inline]
     fn value(&mut self, bytes: &[u8]) -> Step {
         // More bytes than the footer promised: arrow-rs reads the column instead.
         write_at(self.values, &mut self.written, bytes, || Halt::Fallback)?;
-        self.push_offset(true)
+        self.push_offset()?;
+        self.validity.valid();
+        Ok(())
     }
 }
 
@@ -126,8 +125,7 @@ where
             base,
             offsets: o,
             slots: 0,
-            validity: (column.max_def > 0).then(|| BooleanBufferBuilder::new(n)),
-            nulls: 0,
+            validity: Validity::new(column.max_def > 0, n),
         };
         regions.push((rg, region));
         base += size;
@@ -137,7 +135,7 @@ where
         if !region.complete() {
             return Err(Halt::Fallback); // fewer bytes than the footer promised
         }
-        Ok((region.validity, region.nulls))
+        Ok(region.validity)
     })?;
     // SAFETY: every region was written completely (`Region::complete`: each byte of its values
     // and each of its offsets), the regions tile `values[..total]` and `offsets[1..]`, and
@@ -146,7 +144,7 @@ where
         values.set_len(total);
         offsets.set_len(total_rows + 1);
     }
-    let nulls = join_validity(filled, total_rows);
+    let nulls = Validity::join(filled, total_rows);
     let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
     let array = GenericByteArray::<T>::try_new(offsets, Buffer::from_vec(values), nulls)
         .map_err(|e| corrupt(format!("invalid values: {e}")))?;

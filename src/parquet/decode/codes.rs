@@ -7,21 +7,18 @@ use std::sync::Arc;
 
 use arrow_array::types::{ArrowDictionaryKeyType, ByteArrayType};
 use arrow_array::{ArrayRef, DictionaryArray, GenericByteArray, PrimitiveArray};
-use arrow_buffer::{
-    ArrowNativeType, BooleanBufferBuilder, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer,
-};
+use arrow_buffer::{ArrowNativeType, Buffer, OffsetBuffer, ScalarBuffer};
 
 use crate::parquet::decode::column::{Column, Files};
 use crate::parquet::decode::encoding::dictionary::Dictionary;
 use crate::parquet::decode::halt::{corrupt, Halt, Step};
-use crate::parquet::decode::sink::Sink;
+use crate::parquet::decode::sink::{Sink, Validity};
 
 /// Writes dictionary codes into a buffer of one code per row, merging the row groups'
 /// dictionaries into one.
 struct Codes<K: ArrowDictionaryKeyType> {
     codes: Vec<K::Native>,
-    validity: Option<BooleanBufferBuilder>,
-    nulls: usize,
+    validity: Validity,
     /// The merged dictionary's characters and end offsets.
     merged: Vec<u8>,
     ends: Vec<usize>,
@@ -57,19 +54,14 @@ impl<K: ArrowDictionaryKeyType> Sink for Codes<K> {
     #[inline]
     fn null(&mut self) -> Step {
         self.codes.push(K::Native::default());
-        if let Some(v) = self.validity.as_mut() {
-            v.append(false);
-        }
-        self.nulls += 1;
+        self.validity.null();
         Ok(())
     }
     #[inline]
     fn value(&mut self, bytes: &[u8]) -> Step {
         let code = self.code_of(bytes)?;
         self.codes.push(code);
-        if let Some(v) = self.validity.as_mut() {
-            v.append(true);
-        }
+        self.validity.valid();
         Ok(())
     }
     #[inline]
@@ -81,21 +73,8 @@ impl<K: ArrowDictionaryKeyType> Sink for Codes<K> {
             ))
         })?;
         self.codes.push(code);
-        if let Some(v) = self.validity.as_mut() {
-            v.append(true);
-        }
+        self.validity.valid();
         Ok(())
-    }
-}
-
-fn validity(column: &Column<'_>) -> Option<BooleanBufferBuilder> {
-    (column.max_def > 0).then(|| BooleanBufferBuilder::new(column.rows))
-}
-
-fn nulls(validity: Option<BooleanBufferBuilder>, count: usize) -> Option<NullBuffer> {
-    match (validity, count) {
-        (Some(mut v), n) if n > 0 => Some(NullBuffer::new(v.finish())),
-        _ => None,
     }
 }
 
@@ -107,8 +86,7 @@ pub(super) fn read<K: ArrowDictionaryKeyType, V: ByteArrayType>(
     crate::alloc::prefer_huge_pages(codes.spare_capacity_mut());
     let mut sink = Codes::<K> {
         codes,
-        validity: validity(column),
-        nulls: 0,
+        validity: Validity::new(column.max_def > 0, column.rows),
         merged: Vec::new(),
         ends: Vec::new(),
         index: HashMap::new(),
@@ -118,7 +96,6 @@ pub(super) fn read<K: ArrowDictionaryKeyType, V: ByteArrayType>(
     let Codes {
         codes,
         validity,
-        nulls: null_count,
         merged,
         ends,
         ..
@@ -135,7 +112,7 @@ pub(super) fn read<K: ArrowDictionaryKeyType, V: ByteArrayType>(
         None,
     )
     .map_err(|e| corrupt(format!("invalid dictionary values: {e}")))?;
-    let keys = PrimitiveArray::<K>::new(codes.into(), nulls(validity, null_count));
+    let keys = PrimitiveArray::<K>::new(codes.into(), validity.finish());
     let array = DictionaryArray::<K>::try_new(keys, Arc::new(values))
         .map_err(|e| corrupt(format!("invalid dictionary: {e}")))?;
     Ok(Arc::new(array))

@@ -6,14 +6,14 @@ use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use arrow_array::ArrayRef;
-use arrow_buffer::{ArrowNativeType, BooleanBufferBuilder, Buffer};
+use arrow_buffer::{ArrowNativeType, Buffer};
 use arrow_schema::DataType;
 
 use crate::parquet::decode::column::{Column, Files};
 use crate::parquet::decode::encoding::dictionary::Dictionary;
 use crate::parquet::decode::halt::{corrupt, short_page, Halt, Step};
 use crate::parquet::decode::parallel;
-use crate::parquet::decode::sink::{join_validity, masked_plain_each, write_at, Sink};
+use crate::parquet::decode::sink::{masked_plain_each, write_at, Sink, Validity};
 
 /// Bytes of an INT96 value: nanoseconds of the day (8, little-endian), then the Julian day (4).
 pub(super) const INT96: usize = 12;
@@ -43,8 +43,7 @@ struct Fixed<'a> {
     width: usize,
     /// Values are 12-byte INT96 timestamps, written as i64 nanoseconds.
     int96: bool,
-    validity: Option<BooleanBufferBuilder>,
-    nulls: usize,
+    validity: Validity,
 }
 
 impl Fixed<'_> {
@@ -60,17 +59,12 @@ impl Sink for Fixed<'_> {
     #[inline]
     fn null(&mut self) -> Step {
         const ZERO: [u8; 16] = [0; 16];
-        self.nulls += 1;
-        if let Some(v) = self.validity.as_mut() {
-            v.append(false);
-        }
+        self.validity.null();
         self.put(&ZERO[..self.width])
     }
     #[inline]
     fn value(&mut self, bytes: &[u8]) -> Step {
-        if let Some(v) = self.validity.as_mut() {
-            v.append(true);
-        }
+        self.validity.valid();
         if self.int96 {
             return self.put(&int96_nanos(bytes)?.to_le_bytes());
         }
@@ -83,9 +77,7 @@ impl Sink for Fixed<'_> {
             }
             return Ok(());
         }
-        if let Some(v) = self.validity.as_mut() {
-            v.append_n(count, true);
-        }
+        self.validity.valid_n(count);
         self.put(bytes)
     }
     fn masked_plain(&mut self, levels: &[u32], values: &[u8], width: usize) -> Step<usize> {
@@ -133,16 +125,7 @@ impl Fixed<'_> {
                 _ => slot.write_copy_of_slice(next.next().ok_or_else(short_page)?),
             };
         }
-        if let Some(v) = self.validity.as_mut() {
-            for word in levels.chunks(64) {
-                let bits = word
-                    .iter()
-                    .enumerate()
-                    .fold(0u64, |acc, (i, &l)| acc | (u64::from(l != 0) << i));
-                v.append_packed_range(0..word.len(), &bits.to_le_bytes());
-            }
-        }
-        self.nulls += levels.len() - valid;
+        self.validity.levels(levels, levels.len() - valid);
         self.written = end;
         Ok(valid * W)
     }
@@ -167,9 +150,7 @@ impl Fixed<'_> {
             slot.write_copy_of_slice(value);
         }
         self.written = end;
-        if let Some(v) = self.validity.as_mut() {
-            v.append_n(indices.len(), true);
-        }
+        self.validity.valid_n(indices.len());
         Ok(())
     }
 }
@@ -214,8 +195,7 @@ pub(super) fn read<T: ArrowNativeType>(
             written: 0,
             width,
             int96,
-            validity: (column.max_def > 0).then(|| BooleanBufferBuilder::new(n)),
-            nulls: 0,
+            validity: Validity::new(column.max_def > 0, n),
         };
         regions.push((rg, sink));
     }
@@ -226,13 +206,13 @@ pub(super) fn read<T: ArrowNativeType>(
                 "row group {rg} holds fewer values than its metadata promises"
             )));
         }
-        Ok((sink.validity, sink.nulls))
+        Ok(sink.validity)
     })?;
     // SAFETY: every region was written completely (checked above: each of its bytes), and the
     // regions tile the first `total_rows` values; any bit pattern is a valid `T` (a primitive
     // integer or float).
     unsafe { values.set_len(total_rows) };
-    let nulls = join_validity(filled, total_rows);
+    let nulls = Validity::join(filled, total_rows);
     let data = arrow_data::ArrayData::try_new(
         data_type.clone(),
         total_rows,

@@ -2,6 +2,7 @@
 //! or in runs (`plain_run`, `entries`, the masked variants) so that a sink writing fixed-width
 //! values can copy whole runs. `Selected` wraps a sink and passes on only the rows a filter
 //! keeps; `Count` measures the bytes of a column's values where the footer does not say.
+//! `Validity` is the validity bookkeeping every writing sink shares.
 
 use std::mem::MaybeUninit;
 
@@ -224,21 +225,83 @@ pub(super) fn write_at(
     Ok(())
 }
 
-/// The validity of the whole column from its row groups' (`None` when nothing is null).
-pub(super) fn join_validity(
-    parts: Vec<(Option<BooleanBufferBuilder>, usize)>,
-    rows: usize,
-) -> Option<NullBuffer> {
-    let null_count: usize = parts.iter().map(|(_, n)| n).sum();
-    (null_count > 0).then(|| {
-        let mut all = BooleanBufferBuilder::new(rows);
-        for (validity, _) in parts {
-            if let Some(mut v) = validity {
-                all.append_buffer(&v.finish());
+/// The validity of the slots a sink writes (arrow-rs keeps the same in its
+/// `DefinitionLevelBuffer`): a bit per slot where the column can hold nulls at all, and how many
+/// slots were null.
+pub(super) struct Validity {
+    bits: Option<BooleanBufferBuilder>,
+    nulls: usize,
+}
+
+impl Validity {
+    /// For `slots` slots of a column that can hold nulls if `nullable` (a maximum definition
+    /// level above 0); a column that cannot keeps no bits.
+    pub(super) fn new(nullable: bool, slots: usize) -> Self {
+        Validity {
+            bits: nullable.then(|| BooleanBufferBuilder::new(slots)),
+            nulls: 0,
+        }
+    }
+
+    #[inline]
+    pub(super) fn valid(&mut self) {
+        if let Some(bits) = self.bits.as_mut() {
+            bits.append(true);
+        }
+    }
+
+    #[inline]
+    pub(super) fn valid_n(&mut self, n: usize) {
+        if let Some(bits) = self.bits.as_mut() {
+            bits.append_n(n, true);
+        }
+    }
+
+    #[inline]
+    pub(super) fn null(&mut self) {
+        self.nulls += 1;
+        if let Some(bits) = self.bits.as_mut() {
+            bits.append(false);
+        }
+    }
+
+    /// One slot per definition level (0 = null), `nulls` of them null; the bits are appended
+    /// 64 at a time.
+    pub(super) fn levels(&mut self, levels: &[u32], nulls: usize) {
+        if let Some(bits) = self.bits.as_mut() {
+            for word in levels.chunks(64) {
+                let packed = word
+                    .iter()
+                    .enumerate()
+                    .fold(0u64, |acc, (i, &l)| acc | (u64::from(l != 0) << i));
+                bits.append_packed_range(0..word.len(), &packed.to_le_bytes());
             }
         }
-        NullBuffer::new(all.finish())
-    })
+        self.nulls += nulls;
+    }
+
+    /// The validity of the slots (`None` when none is null).
+    pub(super) fn finish(self) -> Option<NullBuffer> {
+        match (self.bits, self.nulls) {
+            (Some(mut bits), n) if n > 0 => Some(NullBuffer::new(bits.finish())),
+            _ => None,
+        }
+    }
+
+    /// The validity of a whole column of `rows` rows from its row groups' parts, in order
+    /// (`None` when none is null).
+    pub(super) fn join(parts: Vec<Validity>, rows: usize) -> Option<NullBuffer> {
+        let null_count: usize = parts.iter().map(|p| p.nulls).sum();
+        (null_count > 0).then(|| {
+            let mut all = BooleanBufferBuilder::new(rows);
+            for part in parts {
+                if let Some(mut bits) = part.bits {
+                    all.append_buffer(&bits.finish());
+                }
+            }
+            NullBuffer::new(all.finish())
+        })
+    }
 }
 
 #[cfg(test)]
@@ -253,6 +316,31 @@ mod tests {
 
     use super::*;
     use crate::parquet::decode::testing::{decode_selected, props, strings};
+
+    #[test]
+    fn validity_joins_row_groups_bit_by_bit_and_is_none_without_nulls() {
+        let mut first = Validity::new(true, 3);
+        first.valid();
+        first.null();
+        first.valid_n(1);
+        let levels: Vec<u32> = (0..70).map(|i| u32::from(i % 3 != 0)).collect();
+        let mut second = Validity::new(true, levels.len());
+        second.levels(&levels, 24);
+        let joined = Validity::join(vec![first, second], 73).expect("nulls");
+        let want: Vec<bool> = [true, false, true]
+            .into_iter()
+            .chain(levels.iter().map(|&l| l != 0))
+            .collect();
+        assert_eq!(joined.iter().collect::<Vec<_>>(), want);
+        assert_eq!(joined.null_count(), 25);
+
+        let mut all_valid = Validity::new(true, 2);
+        all_valid.valid_n(2);
+        assert!(all_valid.finish().is_none());
+        let mut required = Validity::new(false, 2);
+        required.valid_n(2);
+        assert!(Validity::join(vec![required], 2).is_none());
+    }
 
     #[test]
     fn row_selections_keep_exactly_the_selected_rows() {
