@@ -15,7 +15,7 @@ use base64::Engine;
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 
 use crate::error::{Error, Result};
-use crate::parquet::parallel::guarded;
+use crate::parquet::parallel::{guard, guarded};
 use crate::parquet::source::Source;
 
 /// Footer metadata (with the page index where present) and the Arrow schema.
@@ -133,7 +133,7 @@ fn decode_arrow_schema(encoded: &str) -> Option<Schema> {
         .ok()?;
     // arrow-ipc parses untrusted flatbuffers with verification; a panic is still caught by the
     // caller's guard, but keep this path panic-free too.
-    std::panic::catch_unwind(|| arrow_ipc::convert::try_schema_from_ipc_buffer(&bytes).ok())
+    guard(|| arrow_ipc::convert::try_schema_from_ipc_buffer(&bytes).ok())
         .ok()
         .flatten()
 }

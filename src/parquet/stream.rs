@@ -12,8 +12,8 @@ use parquet::arrow::arrow_reader::{
 use parquet::arrow::ProjectionMask;
 use pyo3::prelude::*;
 
-use crate::error::{panic_message, Error, Result};
-use crate::parquet::parallel::guarded;
+use crate::error::{Error, Result};
+use crate::parquet::parallel::{guard, guarded};
 use crate::parquet::source::Source;
 use crate::table::PyTable;
 
@@ -28,14 +28,11 @@ impl Iterator for GuardedReader {
 
     fn next(&mut self) -> Option<Self::Item> {
         let inner = self.inner.as_mut()?;
-        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.next())) {
+        match guard(|| inner.next()) {
             Ok(item) => item,
-            Err(payload) => {
+            Err(panicked) => {
                 self.inner = None;
-                Some(Err(ArrowError::ParquetError(format!(
-                    "the Parquet decoder failed on malformed data ({})",
-                    panic_message(payload.as_ref())
-                ))))
+                Some(Err(ArrowError::ParquetError(panicked.to_string())))
             }
         }
     }

@@ -32,7 +32,6 @@ mod sink;
 mod testing;
 mod walk;
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
@@ -41,8 +40,9 @@ use arrow_array::ArrayRef;
 use arrow_schema::{DataType, TimeUnit};
 use parquet::basic::{LogicalType, TimeUnit as ParquetTimeUnit, Type as PhysicalType};
 
-use crate::error::{panic_message, Result};
+use crate::error::Result;
 use crate::parquet::byte_dictionary::{dispatch, ByteDictionary};
+use crate::parquet::parallel::guard;
 
 pub(crate) use self::column::{Column, Files};
 use self::halt::{corrupt, Halt, Step};
@@ -141,12 +141,8 @@ fn parallel<T: Send, R: Send>(
                 while !stop.load(Ordering::Relaxed) {
                     let next = queue.lock().ok().and_then(|mut q| q.next());
                     let Some((i, task)) = next else { break };
-                    let outcome = catch_unwind(AssertUnwindSafe(|| f(task))).unwrap_or_else(|p| {
-                        Err(corrupt(format!(
-                            "the Parquet decoder failed on malformed data ({})",
-                            panic_message(p.as_ref())
-                        )))
-                    });
+                    let outcome = guard(|| f(task))
+                        .unwrap_or_else(|panicked| Err(corrupt(panicked.to_string())));
                     match outcome {
                         Ok(r) => {
                             if let Ok(mut all) = results.lock() {
