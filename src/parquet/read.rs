@@ -1,8 +1,8 @@
 //! Parallel, one-copy Parquet decoding: metadata → plan (columns, row groups, filter) → one
 //! reader per column on its own file handle, each producing a single contiguous array.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use arrow_array::ArrayRef;
 use arrow_schema::{DataType, SchemaRef};
@@ -13,7 +13,7 @@ use crate::parquet::arrow_rs;
 use crate::parquet::decode;
 use crate::parquet::filter::Filter;
 use crate::parquet::metadata::short_read;
-use crate::parquet::parallel::{context, guarded};
+use crate::parquet::parallel::{self, context, guarded};
 use crate::parquet::plan::{chunk_bytes, Plan};
 use crate::parquet::progress::Progress;
 use crate::parquet::source::Source;
@@ -119,7 +119,6 @@ fn read_columns(
     options: &ReadOptions,
     progress: &Arc<Progress>,
 ) -> Result<Decoded> {
-    let cancel = &progress.cancel;
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
@@ -147,53 +146,16 @@ fn read_columns(
     progress
         .total
         .fetch_add(chunk_bytes(meta, &indices, &rgs), Ordering::Relaxed);
-    let out: Mutex<Vec<Option<ArrayRef>>> = Mutex::new(vec![None; indices.len()]);
-    let next = AtomicUsize::new(0);
-    let first_error: Mutex<Option<Error>> = Mutex::new(None);
-    let threads = job.threads.min(indices.len()).max(1);
-    let work = || loop {
-        let k = next.fetch_add(1, Ordering::Relaxed);
-        if k >= indices.len() || cancel.load(Ordering::Relaxed) {
-            break;
-        }
-        if first_error.lock().map(|e| e.is_some()).unwrap_or(true) {
-            break;
-        }
-        let root = indices[k];
-        let what = format!("{file}, column '{}'", schema.field(root).name());
-        match job.decode_column(root, &rgs, &selection, rows, &what) {
-            Ok(column) => {
-                if let Ok(mut slots) = out.lock() {
-                    slots[k] = Some(column);
-                }
-            }
-            Err(e) => {
-                if let Ok(mut slot) = first_error.lock() {
-                    slot.get_or_insert(e);
-                }
-                break;
-            }
-        }
-    };
-    if threads == 1 {
-        work();
-    } else {
-        std::thread::scope(|s| {
-            for _ in 0..threads {
-                s.spawn(work);
-            }
-        });
-    }
-    if let Some(e) = first_error.into_inner().ok().flatten() {
-        return Err(e);
-    }
-    let slots = out
-        .into_inner()
-        .map_err(|_| Error::Parquet("a decoding thread failed".into()))?;
-    let columns = slots
-        .into_iter()
-        .map(|c| c.ok_or_else(|| Error::Parquet(format!("{file}: a column was not decoded"))))
-        .collect::<Result<Vec<_>>>()?;
+    // A task per column; each column decodes its row groups on up to as many threads again.
+    let columns = parallel::map(
+        indices.clone(),
+        job.threads,
+        Some(&progress.cancel),
+        |root| {
+            let what = format!("{file}, column '{}'", schema.field(root).name());
+            job.decode_column(root, &rgs, &selection, rows, &what)
+        },
+    )?;
     // A column may have been decoded with wider offsets than the file's schema says.
     let fields: Vec<_> = indices
         .iter()

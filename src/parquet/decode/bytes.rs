@@ -13,8 +13,8 @@ use arrow_buffer::{ArrowNativeType, Buffer, OffsetBuffer, ScalarBuffer};
 
 use crate::parquet::decode::column::{Column, Files};
 use crate::parquet::decode::halt::{corrupt, Halt, Step};
-use crate::parquet::decode::parallel;
 use crate::parquet::decode::sink::{write_at, Count, Sink, Validity};
+use crate::parquet::parallel;
 
 /// One row group's share of a string column's final buffers: its values' bytes and the offsets
 /// of its rows, written in place (row groups decode in parallel into disjoint regions).
@@ -78,7 +78,7 @@ where
         Some(sizes) => sizes,
         None => {
             (files.again)();
-            parallel(groups.to_vec(), column.threads, |rg| {
+            parallel::map(groups.to_vec(), column.threads, None, |rg| -> Step<usize> {
                 let mut count = Count::default();
                 column.walk_group(&Arc::new((files.open)()?), rg, &mut count)?;
                 Ok(count.bytes)
@@ -130,13 +130,18 @@ where
         regions.push((rg, region));
         base += size;
     }
-    let filled = parallel(regions, column.threads, |(rg, mut region)| {
-        column.walk_group(&Arc::new((files.open)()?), rg, &mut region)?;
-        if !region.complete() {
-            return Err(Halt::Fallback); // fewer bytes than the footer promised
-        }
-        Ok(region.validity)
-    })?;
+    let filled = parallel::map(
+        regions,
+        column.threads,
+        None,
+        |(rg, mut region)| -> Step<Validity> {
+            column.walk_group(&Arc::new((files.open)()?), rg, &mut region)?;
+            if !region.complete() {
+                return Err(Halt::Fallback); // fewer bytes than the footer promised
+            }
+            Ok(region.validity)
+        },
+    )?;
     // SAFETY: every region was written completely (`Region::complete`: each byte of its values
     // and each of its offsets), the regions tile `values[..total]` and `offsets[1..]`, and
     // `offsets[0]` was written above, so both buffers are initialised up to these lengths.

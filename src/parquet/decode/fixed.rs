@@ -12,8 +12,8 @@ use arrow_schema::DataType;
 use crate::parquet::decode::column::{Column, Files};
 use crate::parquet::decode::encoding::dictionary::Dictionary;
 use crate::parquet::decode::halt::{corrupt, short_page, Halt, Step};
-use crate::parquet::decode::parallel;
 use crate::parquet::decode::sink::{masked_plain_each, write_at, Sink, Validity};
+use crate::parquet::parallel;
 
 /// Bytes of an INT96 value: nanoseconds of the day (8, little-endian), then the Julian day (4).
 pub(super) const INT96: usize = 12;
@@ -199,15 +199,20 @@ pub(super) fn read<T: ArrowNativeType>(
         };
         regions.push((rg, sink));
     }
-    let filled = parallel(regions, column.threads, |(rg, mut sink)| {
-        column.walk_group(&Arc::new((files.open)()?), rg, &mut sink)?;
-        if sink.written != sink.values.len() {
-            return Err(corrupt(format!(
-                "row group {rg} holds fewer values than its metadata promises"
-            )));
-        }
-        Ok(sink.validity)
-    })?;
+    let filled = parallel::map(
+        regions,
+        column.threads,
+        None,
+        |(rg, mut sink)| -> Step<Validity> {
+            column.walk_group(&Arc::new((files.open)()?), rg, &mut sink)?;
+            if sink.written != sink.values.len() {
+                return Err(corrupt(format!(
+                    "row group {rg} holds fewer values than its metadata promises"
+                )));
+            }
+            Ok(sink.validity)
+        },
+    )?;
     // SAFETY: every region was written completely (checked above: each of its bytes), and the
     // regions tile the first `total_rows` values; any bit pattern is a valid `T` (a primitive
     // integer or float).

@@ -4,6 +4,7 @@
 use parquet::errors::ParquetError;
 
 use crate::error::Error;
+use crate::parquet::parallel::{Panicked, TaskError};
 
 /// Why a decode stopped early.
 pub(crate) enum Halt {
@@ -21,6 +22,19 @@ impl From<Error> for Halt {
 impl From<ParquetError> for Halt {
     fn from(e: ParquetError) -> Self {
         Halt::Failed(e.into())
+    }
+}
+
+impl TaskError for Halt {
+    fn panicked(panicked: Panicked) -> Self {
+        corrupt(panicked.to_string())
+    }
+    fn unfinished() -> Self {
+        corrupt("a decoding thread stopped early")
+    }
+    /// A corrupt file is reported as such, even where another row group fell back first.
+    fn gives_way(&self) -> bool {
+        matches!(self, Halt::Fallback)
     }
 }
 

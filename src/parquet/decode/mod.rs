@@ -32,9 +32,6 @@ mod sink;
 mod testing;
 mod walk;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
-
 use arrow_array::types::*;
 use arrow_array::ArrayRef;
 use arrow_schema::{DataType, TimeUnit};
@@ -42,10 +39,9 @@ use parquet::basic::{LogicalType, TimeUnit as ParquetTimeUnit, Type as PhysicalT
 
 use crate::error::Result;
 use crate::parquet::byte_dictionary::{dispatch, ByteDictionary};
-use crate::parquet::parallel::guard;
 
 pub(crate) use self::column::{Column, Files};
-use self::halt::{corrupt, Halt, Step};
+use self::halt::{Halt, Step};
 
 /// Decode `column` as `data_type` (string/binary, or a dictionary of them); `None` where the
 /// column needs arrow-rs. `open` gives a fresh file handle for each pass over the pages.
@@ -118,56 +114,4 @@ fn stored_unit(logical: Option<&LogicalType>) -> Option<TimeUnit> {
         }),
         _ => None,
     }
-}
-
-/// `f` over `tasks` on up to `threads` threads; the results in the tasks' order, or the first
-/// error (an error before a fallback: a file that is corrupt is reported as such).
-fn parallel<T: Send, R: Send>(
-    tasks: Vec<T>,
-    threads: usize,
-    f: impl Fn(T) -> Step<R> + Sync,
-) -> Step<Vec<R>> {
-    let n = tasks.len();
-    if threads <= 1 || n <= 1 {
-        return tasks.into_iter().map(f).collect();
-    }
-    let queue = Mutex::new(tasks.into_iter().enumerate());
-    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..n).map(|_| None).collect());
-    let halted: Mutex<Option<Halt>> = Mutex::new(None);
-    let stop = AtomicBool::new(false);
-    std::thread::scope(|s| {
-        for _ in 0..threads.min(n) {
-            s.spawn(|| {
-                while !stop.load(Ordering::Relaxed) {
-                    let next = queue.lock().ok().and_then(|mut q| q.next());
-                    let Some((i, task)) = next else { break };
-                    let outcome = guard(|| f(task))
-                        .unwrap_or_else(|panicked| Err(corrupt(panicked.to_string())));
-                    match outcome {
-                        Ok(r) => {
-                            if let Ok(mut all) = results.lock() {
-                                all[i] = Some(r);
-                            }
-                        }
-                        Err(h) => {
-                            stop.store(true, Ordering::Relaxed);
-                            if let Ok(mut first) = halted.lock() {
-                                if !matches!(*first, Some(Halt::Failed(_))) {
-                                    *first = Some(h);
-                                }
-                            }
-                        }
-                    }
-                }
-            });
-        }
-    });
-    if let Some(h) = halted.into_inner().ok().flatten() {
-        return Err(h);
-    }
-    results
-        .into_inner()
-        .ok()
-        .and_then(|all| all.into_iter().collect::<Option<Vec<R>>>())
-        .ok_or_else(|| corrupt("a decoding thread stopped early"))
 }
