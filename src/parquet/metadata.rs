@@ -120,9 +120,17 @@ fn adjust_field(field: &FieldRef, hint: Option<&Field>) -> FieldRef {
         _ => None,
     };
     match adjusted {
-        Some(dt) => Arc::new(field.as_ref().clone().with_data_type(dt)),
+        Some(dt) => retyped(field, &dt),
         None => field.clone(),
     }
+}
+
+/// `field` (its name, nullability and metadata) with type `data_type`.
+pub(crate) fn retyped(field: &FieldRef, data_type: &DataType) -> FieldRef {
+    if field.data_type() == data_type {
+        return field.clone();
+    }
+    Arc::new(field.as_ref().clone().with_data_type(data_type.clone()))
 }
 
 /// The embedded schema, or `None` when it is absent or unreadable (the hint is then not applied).

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::parquet::arrow_rs;
 use crate::parquet::decode;
 use crate::parquet::filter::Filter;
-use crate::parquet::metadata::short_read;
+use crate::parquet::metadata::{retyped, short_read};
 use crate::parquet::parallel::{self, context, guarded};
 use crate::parquet::plan::{chunk_bytes, Plan};
 use crate::parquet::progress::Progress;
@@ -160,19 +160,7 @@ fn read_columns(
     let fields: Vec<_> = indices
         .iter()
         .zip(&columns)
-        .map(|(&i, column)| {
-            let field = &schema.fields()[i];
-            if field.data_type() == column.data_type() {
-                field.clone()
-            } else {
-                Arc::new(
-                    field
-                        .as_ref()
-                        .clone()
-                        .with_data_type(column.data_type().clone()),
-                )
-            }
-        })
+        .map(|(&i, column)| retyped(&schema.fields()[i], column.data_type()))
         .collect();
     let out_schema = Arc::new(arrow_schema::Schema::new_with_metadata(
         fields,
