@@ -115,15 +115,11 @@ where
     let mut regions = Vec::with_capacity(groups.len());
     let mut base = 0;
     for ((&rg, &n), &size) in groups.iter().zip(&rows).zip(&sizes) {
-        let (v, rest) = value_space.split_at_mut(size);
-        value_space = rest;
-        let (o, rest) = offset_space.split_at_mut(n);
-        offset_space = rest;
         let region = Region::<T::Offset> {
-            values: v,
+            values: value_space.split_off_mut(..size).ok_or(Halt::Fallback)?,
             written: 0,
             base,
-            offsets: o,
+            offsets: offset_space.split_off_mut(..n).ok_or(Halt::Fallback)?,
             slots: 0,
             validity: Validity::new(column.max_def > 0, n),
         };

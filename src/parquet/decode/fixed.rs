@@ -188,10 +188,8 @@ pub(super) fn read<T: ArrowNativeType>(
         unsafe { std::slice::from_raw_parts_mut(space.as_mut_ptr().cast(), total_rows * width) };
     let mut regions = Vec::with_capacity(groups.len());
     for (&rg, &n) in groups.iter().zip(&rows) {
-        let (region, rest) = space.split_at_mut(n * width);
-        space = rest;
         let sink = Fixed {
-            values: region,
+            values: space.split_off_mut(..n * width).ok_or(Halt::Fallback)?,
             written: 0,
             width,
             int96,
