@@ -6,6 +6,9 @@
 //! drops a timestamp's time zone when the stored unit differs from the hinted one (seconds stored
 //! as milliseconds, `coerce_timestamps`) and reports `UTC`; pyarrow keeps the stored zone.
 //! `adjust_field` uses this schema to do the same.
+//!
+//! The rows the footer promises (`expected_rows`) are checked against what was decoded: arrow-rs
+//! can return fewer (`check_rows`).
 
 use std::sync::Arc;
 

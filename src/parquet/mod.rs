@@ -1,5 +1,12 @@
-//! Parquet: reading (metadata → plan → parallel decode), file inspection, batch streaming and
-//! writing. Python entry points live here; the layers are in the submodules.
+//! Parquet: reading, file inspection, batch streaming and writing. The Python entry points
+//! (`read_parquet`, `register`) live here; the layers are in the submodules, bottom up:
+//! - `source` (file handles), `progress` (bytes fetched, cancellation), `parallel` (the work
+//!   queue and the panic guard);
+//! - `metadata` (the footer, the `ARROW:schema` hint), `filter` (DNF filters);
+//! - `decode/` (colbridge's own page decoder) and `arrow_rs/` (what arrow-rs decodes, assembled
+//!   exactly), sharing `byte_dictionary`;
+//! - `plan` (columns, row groups, the filter's row selection), `read` (one task per column);
+//! - `file` (`ParquetFile`), `stream` (batches, C stream), `write`.
 
 mod arrow_rs;
 mod byte_dictionary;

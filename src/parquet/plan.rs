@@ -1,5 +1,7 @@
 //! What a read covers: the columns asked for, the row groups, and, with a filter, the rows it
-//! keeps (a `RowSelection`).
+//! keeps (a `RowSelection`). The filter prunes row groups by their statistics and pages by the
+//! page index, then its columns are decoded (by arrow-rs) for the exact mask; the selection is
+//! what both decoders apply to every other column.
 
 use std::sync::atomic::Ordering;
 

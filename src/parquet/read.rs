@@ -1,5 +1,7 @@
-//! Parallel, one-copy Parquet decoding: metadata → plan (columns, row groups, filter) → one
-//! reader per column on its own file handle, each producing a single contiguous array.
+//! The read: metadata (`metadata`) → plan (`plan`: columns, row groups, filter) → one task per
+//! column on the work queue (`parallel`), each on its own file handle and producing a single
+//! contiguous array: colbridge's own decoder (`decode`) where it takes the column, arrow-rs
+//! (`arrow_rs`) where it does not.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -26,7 +28,7 @@ pub(crate) struct ReadOptions {
     pub(crate) filter: Option<Filter>,
     pub(crate) use_threads: bool,
     /// Decode `string` columns as `large_string` (64-bit offsets) where colbridge decodes them
-    /// itself (`byte_array`).
+    /// itself (`decode`).
     pub(crate) large_strings: bool,
 }
 
@@ -57,12 +59,8 @@ impl Job<'_> {
         }
     }
 
-    /// Decode one top-level column into one array. Flat columns `pages` handles are decoded
-    /// there, page by page, into their final buffers. Otherwise arrow-rs decodes: in one batch,
-    /// strings in batches assembled exactly (`strings`), dictionary columns per row group in
-    /// batches of `DICTIONARY_BATCH` rows (arrow-rs' dictionary decoding slows down several
-    /// times with batches of a whole row group: 25-45 ms against 4 ms per million rows,
-    /// measured) merged into one exactly sized array (`dictionary`).
+    /// Decode one top-level column into one array: page by page into its final buffers where
+    /// colbridge's decoder takes it (`decode`), else by arrow-rs (`arrow_rs`).
     fn decode_column(
         &self,
         root: usize,

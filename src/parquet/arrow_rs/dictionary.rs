@@ -1,5 +1,6 @@
-//! Dictionary-encoded columns spanning several row groups, where arrow-rs decodes them (a
-//! filtered read's row selection, unusual encodings; `pages` decodes the others itself).
+//! Dictionary-encoded columns spanning several row groups, where arrow-rs decodes them
+//! (encodings `decode` does not handle, more distinct values than the key type holds; `decode`
+//! decodes the others itself).
 //!
 //! Decoded as one batch, arrow-rs re-interns every value when it meets the second row group's
 //! dictionary (slow, and several times the output in memory), and orders the dictionary by first

@@ -1,9 +1,9 @@
 //! String and binary columns that arrow-rs decodes, assembled into exactly sized buffers.
 //!
-//! Most string columns are decoded by `pages` straight into their final buffers. The rest (a
-//! filtered read's row selection, DELTA encodings, nested data) go through arrow-rs, which grows
-//! a column's character buffer by doubling (its final size is not known up front), so the peak
-//! would hold the old and the new buffer. Such columns are decoded in batches, then copied into
+//! Most string columns are decoded by `decode` straight into their final buffers. The rest
+//! (encodings or level layouts it does not handle, a footer misstating the values' size) go
+//! through arrow-rs, which grows a column's character buffer by doubling (its final size is not
+//! known up front), so the peak would hold the old and the new buffer. Such columns are decoded in batches, then copied into
 //! one buffer of the exact size, each batch freed as soon as it is copied: the output's pages are
 //! touched only as they are written, so the resident peak stays close to the output itself.
 

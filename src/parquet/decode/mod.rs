@@ -1,25 +1,26 @@
-//! Flat columns decoded page by page straight into exactly sized output buffers, each value
-//! written once: strings and binaries (read plain or as Arrow dictionaries) and fixed-width
-//! numbers (INT32, INT64, FLOAT, DOUBLE read as the Arrow type with the same bits; INT96
-//! timestamps converted to nanoseconds as pyarrow converts them).
+//! colbridge's own page decoder: flat columns decoded page by page straight into exactly sized
+//! output buffers, each value written once. The layers, bottom up (arrow-rs splits its reader at
+//! the same seams):
+//! - `encoding/`: the encodings of a page's bytes (RLE / bit-packed hybrid, PLAIN, dictionary,
+//!   DELTA_LENGTH_BYTE_ARRAY and DELTA_BYTE_ARRAY);
+//! - `walk`: a column chunk's pages, read by the parquet crate (headers, decompression), their
+//!   levels split from their values, every slot fed to a sink; pages without a selected row are
+//!   skipped unfetched (offset index where present);
+//! - `sink`: where slots go (`Sink`), a filter's row selection applied as they go by
+//!   (`Selected`), the counting pass (`Count`), the validity (`Validity`);
+//! - one reader per output layout, each writing buffers allocated once at their final size, row
+//!   groups in parallel where each has its own region of the output: `fixed` (INT32, INT64,
+//!   FLOAT, DOUBLE as the Arrow type with the same bits, INT96 timestamps as nanoseconds; rows ×
+//!   width), `bytes` (strings and binaries; sizes from the footer's
+//!   `unencoded_byte_array_data_bytes`, else a first pass that counts without writing), `codes`
+//!   (dictionaries: one code per row, the row groups' dictionaries merged in pyarrow's order).
 //!
-//! The parquet crate reads the pages (headers, decompression); the levels and the values in
-//! the PLAIN and dictionary encodings are decoded here, into buffers allocated once at their
-//! final size, row groups in parallel where each has its own region of the output:
-//! - fixed-width values: rows × width;
-//! - string/binary characters: the writer's `unencoded_byte_array_data_bytes` size statistic
-//!   in the footer, or, where a writer did not record it, a first pass over the pages that
-//!   counts without writing;
-//! - dictionary codes: one per row, from the row counts; the row groups' dictionaries are merged
-//!   as they are met (pyarrow's category order: the first row group's dictionary, then each new
-//!   value in the order it appears).
-//!
-//! A filtered read's row selection is applied as the slots go by (`Selected`): pages holding no
-//! selected row are skipped without being fetched, using the offset index where the file has one.
-//!
-//! Anything else (nested or repeated columns, DELTA or BYTE_STREAM_SPLIT encodings, types whose
-//! bits arrow-rs converts) is left to arrow-rs (`read`, `strings`,
-//! `dictionary`): `read` here then answers `None`.
+//! `Column::plan` (in `column`) takes a column or leaves it to arrow-rs; `read` here dispatches
+//! on its (physical type, Arrow type). Everything else is decoded by arrow-rs (`arrow_rs`):
+//! nested or repeated columns, BOOLEAN and FIXED_LEN_BYTE_ARRAY, DELTA_BINARY_PACKED and
+//! BYTE_STREAM_SPLIT pages, types whose bits arrow-rs converts, and a column that turns out to
+//! need it while decoding (`Halt::Fallback`: a footer misstating the values' size, more
+//! distinct values than the dictionary's key type holds): `read` then answers `None`.
 
 mod bytes;
 mod codes;
@@ -43,8 +44,8 @@ use crate::parquet::byte_dictionary::{dispatch, ByteDictionary};
 pub(crate) use self::column::{Column, Files};
 use self::halt::{Halt, Step};
 
-/// Decode `column` as `data_type` (string/binary, or a dictionary of them); `None` where the
-/// column needs arrow-rs. `open` gives a fresh file handle for each pass over the pages.
+/// Decode `column` as `data_type` (a number or timestamp with the stored bits, a string or
+/// binary, or a dictionary of them); `None` where the column needs arrow-rs.
 pub(crate) fn read(
     column: &Column<'_>,
     data_type: &DataType,
