@@ -6,9 +6,10 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use crate::array::{normalize_index, to_py, PyArray};
+use crate::datatype::type_name;
 use crate::error::Error;
 use crate::ffi;
-use crate::types::{type_name, PyDataType, PyField};
+use crate::schema::{PyDataType, PyField};
 
 /// A column made of one or more `Array` chunks of one type.
 ///

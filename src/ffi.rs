@@ -60,8 +60,8 @@ pub fn cast_to_request(
     if !can_cast_types(from, to) {
         return Err(Error::Cast(format!(
             "cannot honour requested_schema: no cast from {} to {}",
-            crate::types::type_name(from),
-            crate::types::type_name(to)
+            crate::datatype::type_name(from),
+            crate::datatype::type_name(to)
         )));
     }
     let options = CastOptions {
@@ -71,8 +71,8 @@ pub fn cast_to_request(
     let cast = cast_with_options(array, to, &options).map_err(|e| {
         Error::Cast(format!(
             "cannot honour requested_schema: casting {} to {} failed: {e}",
-            crate::types::type_name(from),
-            crate::types::type_name(to)
+            crate::datatype::type_name(from),
+            crate::datatype::type_name(to)
         ))
     })?;
     Ok((cast, out_field))

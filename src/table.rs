@@ -10,9 +10,10 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use crate::chunked::PyChunkedArray;
+use crate::datatype::type_name;
 use crate::error::{Error, Result};
 use crate::ffi;
-use crate::types::{field_index, type_name, PySchema};
+use crate::schema::{field_index, PySchema};
 
 /// A table of named columns.
 ///

@@ -94,7 +94,7 @@ pub fn array_from_buffer(
     if itemsize != width {
         return Err(Error::InvalidInput(format!(
             "buffer item size {itemsize} does not match {} ({width} bytes)",
-            crate::types::type_name(&dt)
+            crate::datatype::type_name(&dt)
         )));
     }
     let len = buffer.len() / width;

@@ -315,7 +315,7 @@ fn bad_value(v: &Bound<'_, PyAny>, dt: &DataType) -> Error {
     Error::InvalidInput(format!(
         "could not convert {} (type {tname}) to {}",
         v.repr().map(|r| r.to_string()).unwrap_or_default(),
-        crate::types::type_name(dt)
+        crate::datatype::type_name(dt)
     ))
 }
 
@@ -492,7 +492,7 @@ pub fn build(values: &[Bound<'_, PyAny>], dt: &DataType) -> Result<ArrayRef> {
         Time32(_) | Time64(_) => {
             return Err(Error::InvalidInput(format!(
                 "{} is not a valid Arrow type: time32 takes s or ms, time64 us or ns",
-                crate::types::type_name(dt)
+                crate::datatype::type_name(dt)
             )))
         }
         Timestamp(unit, _) => {
@@ -534,7 +534,7 @@ pub fn build(values: &[Bound<'_, PyAny>], dt: &DataType) -> Result<ArrayRef> {
                         "{} has more than {s} digits after the decimal point: converting it to \
                          {} would lose data",
                         v.repr().map(|r| r.to_string()).unwrap_or_default(),
-                        crate::types::type_name(dt)
+                        crate::datatype::type_name(dt)
                     )));
                 }
                 let x = arrow_cast::parse::parse_decimal::<Decimal128Type>(&text, *p, *s)
@@ -624,7 +624,7 @@ pub fn build(values: &[Bound<'_, PyAny>], dt: &DataType) -> Result<ArrayRef> {
         other => {
             return Err(Error::UnsupportedType(format!(
                 "building {} arrays from Python objects is not supported",
-                crate::types::type_name(other)
+                crate::datatype::type_name(other)
             )))
         }
     })

@@ -15,9 +15,10 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PySlice};
 
 use crate::buffer::PyBuffer;
+use crate::datatype::type_name;
 use crate::error::Error;
 use crate::ffi;
-use crate::types::{extract_type, type_name, PyDataType, PyField};
+use crate::schema::{extract_type, PyDataType, PyField};
 
 /// One contiguous Arrow array.
 ///

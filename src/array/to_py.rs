@@ -201,7 +201,7 @@ pub fn value_to_py<'py>(
         }
         other => Err(Error::UnsupportedType(format!(
             "converting {} values to Python is not supported",
-            crate::types::type_name(other)
+            crate::datatype::type_name(other)
         ))
         .into()),
     }
