@@ -153,7 +153,7 @@ impl PyChunkedArray {
     fn is_shared(&self) -> bool {
         self.chunks
             .iter()
-            .any(|c| crate::array::export::is_shared(c.as_ref()))
+            .any(|c| crate::buffer::export::is_shared(c.as_ref()))
     }
 
     fn _repr_html_<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {

@@ -47,7 +47,7 @@ fn array_from_buffer(
     mask: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyArray> {
     let dt = schema::extract_type(r#type)?;
-    Ok(PyArray::new(array::from_buffer::array_from_buffer(
+    Ok(PyArray::new(buffer::import::array_from_buffer(
         obj, dt, mask,
     )?))
 }

@@ -1,10 +1,12 @@
 //! `Array`: one Arrow array of any type, built from Python objects, NumPy memory or any Arrow
 //! producer, and exported both as typed buffers and through the C data interface.
 
-pub mod export;
-pub mod from_buffer;
 pub mod from_py;
 pub mod to_py;
+
+// Old path of `buffer::import`, still used by the parquet modules; remove once they import it
+// from `buffer`.
+pub use crate::buffer::import as from_buffer;
 
 use std::sync::Arc;
 
@@ -14,7 +16,7 @@ use arrow_schema::{DataType, Field, FieldRef};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PySlice};
 
-use crate::buffer::PyBuffer;
+use crate::buffer::{export, PyBuffer};
 use crate::datatype::type_name;
 use crate::error::Error;
 use crate::ffi;
