@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchOptions};
-use arrow_cast::display::{ArrayFormatter, FormatOptions};
 use arrow_schema::{Field, Schema, SchemaRef};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
+use crate::array::preview_values;
 use crate::chunked::PyChunkedArray;
 use crate::datatype::type_name;
 use crate::error::{Error, Result};
@@ -121,19 +121,6 @@ fn slice_chunked(col: &PyChunkedArray, start: usize, len: usize) -> ArrayRef {
         at += c.len();
     }
     arrow_array::new_empty_array(col.field.data_type())
-}
-
-/// A short, comma-separated preview of an array's first values.
-pub fn preview_values(array: &ArrayRef, limit: usize) -> String {
-    let options = FormatOptions::default().with_null("null");
-    let Ok(fmt) = ArrayFormatter::try_new(array.as_ref(), &options) else {
-        return String::from("[...]");
-    };
-    let shown: Vec<String> = (0..array.len().min(limit))
-        .map(|i| fmt.value(i).to_string())
-        .collect();
-    let more = if array.len() > limit { ", ..." } else { "" };
-    format!("[{}{}]", shown.join(", "), more)
 }
 
 #[pymethods]

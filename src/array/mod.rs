@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef};
+use arrow_cast::display::{ArrayFormatter, FormatOptions};
 use arrow_schema::{DataType, Field, FieldRef};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PySlice};
@@ -53,6 +54,19 @@ pub fn null_count(array: &ArrayRef) -> usize {
         DataType::Null => array.len(),
         _ => array.null_count(),
     }
+}
+
+/// A short, comma-separated preview of an array's first values.
+pub fn preview_values(array: &ArrayRef, limit: usize) -> String {
+    let options = FormatOptions::default().with_null("null");
+    let Ok(fmt) = ArrayFormatter::try_new(array.as_ref(), &options) else {
+        return String::from("[...]");
+    };
+    let shown: Vec<String> = (0..array.len().min(limit))
+        .map(|i| fmt.value(i).to_string())
+        .collect();
+    let more = if array.len() > limit { ", ..." } else { "" };
+    format!("[{}{}]", shown.join(", "), more)
 }
 
 /// Normalise a possibly negative index into `0..len`.
@@ -270,7 +284,7 @@ impl PyArray {
     }
 
     fn __repr__(&self) -> String {
-        let preview = crate::table::preview_values(&self.array, 10);
+        let preview = preview_values(&self.array, 10);
         format!(
             "colbridge.Array<{}> len={} nulls={}\n{}",
             type_name(self.array.data_type()),
