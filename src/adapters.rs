@@ -1,4 +1,4 @@
-//! Hand-offs implemented in Python (`colbridge._numpy`, `colbridge.pandas`, `colbridge.polars`,
+//! Hand-offs implemented in Python (`colbridge._numpy`, `colbridge._pandas`, `colbridge._polars`,
 //! `colbridge.interchange`): the pyclasses expose them as methods and delegate here.
 
 use pyo3::prelude::*;

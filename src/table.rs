@@ -353,7 +353,7 @@ impl PyTable {
     ) -> PyResult<Bound<'py, PyAny>> {
         crate::adapters::call(
             slf.py(),
-            "colbridge.pandas",
+            "colbridge._pandas",
             "to_dataframe",
             (slf, types_mapper, dtype_backend),
             None,
@@ -366,7 +366,7 @@ impl PyTable {
     ///     >>> colbridge.table({"a": [1, 2]}).to_polars().shape
     ///     (2, 1)
     fn to_polars<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(slf.py(), "colbridge.polars", "to_dataframe", (slf,), None)
+        crate::adapters::call(slf.py(), "colbridge._polars", "to_dataframe", (slf,), None)
     }
 
     /// The (legacy) DataFrame interchange protocol object, for

@@ -132,7 +132,7 @@ def read_pandas(
         >>> df = colbridge.read_pandas("data.parquet")
         >>> df.loc[0, "x"] = 5  # a normal, writable frame
     """
-    from colbridge.pandas import to_dataframe
+    from colbridge._pandas import to_dataframe
 
     if dtype_backend not in (None, "numpy_nullable", "pyarrow"):
         from colbridge.errors import InvalidInputError

@@ -339,7 +339,7 @@ impl PyArray {
     ) -> PyResult<Bound<'py, PyAny>> {
         crate::adapters::call(
             slf.py(),
-            "colbridge.pandas",
+            "colbridge._pandas",
             "to_series",
             (slf,),
             kwargs.as_ref(),
@@ -352,7 +352,7 @@ impl PyArray {
     ///     >>> colbridge.array([1, 2]).to_polars().to_list()
     ///     [1, 2]
     fn to_polars<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(slf.py(), "colbridge.polars", "to_series", (slf,), None)
+        crate::adapters::call(slf.py(), "colbridge._polars", "to_series", (slf,), None)
     }
 
     fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
