@@ -1,5 +1,5 @@
 //! Hand-offs implemented in Python (`colbridge._numpy`, `colbridge._pandas`, `colbridge._polars`,
-//! `colbridge.interchange`): the pyclasses expose them as methods and delegate here.
+//! `colbridge._interchange`): the pyclasses expose them as methods and delegate here.
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;

@@ -379,7 +379,7 @@ impl PyTable {
     ) -> PyResult<Bound<'py, PyAny>> {
         crate::adapters::call(
             slf.py(),
-            "colbridge.interchange",
+            "colbridge._interchange",
             "DataFrame",
             (slf, nan_as_null, allow_copy),
             None,
