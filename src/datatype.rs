@@ -9,23 +9,46 @@ use arrow_schema::{DataType, Field, TimeUnit};
 
 use crate::error::{Error, Result};
 
-fn unit_name(unit: &TimeUnit) -> &'static str {
+/// The one table of time units: each unit's name (as in `timestamp[ms]`) and how many of it
+/// make a second.
+fn unit_info(unit: &TimeUnit) -> (&'static str, i64) {
     match unit {
-        TimeUnit::Second => "s",
-        TimeUnit::Millisecond => "ms",
-        TimeUnit::Microsecond => "us",
-        TimeUnit::Nanosecond => "ns",
+        TimeUnit::Second => ("s", 1),
+        TimeUnit::Millisecond => ("ms", 1_000),
+        TimeUnit::Microsecond => ("us", 1_000_000),
+        TimeUnit::Nanosecond => ("ns", 1_000_000_000),
     }
 }
 
-fn parse_unit(s: &str) -> Result<TimeUnit> {
-    match s.trim() {
-        "s" => Ok(TimeUnit::Second),
-        "ms" => Ok(TimeUnit::Millisecond),
-        "us" => Ok(TimeUnit::Microsecond),
-        "ns" => Ok(TimeUnit::Nanosecond),
-        other => Err(Error::InvalidInput(format!("unknown time unit '{other}'"))),
-    }
+const TIME_UNITS: [TimeUnit; 4] = [
+    TimeUnit::Second,
+    TimeUnit::Millisecond,
+    TimeUnit::Microsecond,
+    TimeUnit::Nanosecond,
+];
+
+/// The unit's name: "s", "ms", "us" or "ns".
+pub fn unit_name(unit: &TimeUnit) -> &'static str {
+    unit_info(unit).0
+}
+
+/// How many of `unit` make one second (1 for seconds ... 10^9 for nanoseconds).
+pub fn units_per_second(unit: &TimeUnit) -> i64 {
+    unit_info(unit).1
+}
+
+/// How many nanoseconds one `unit` lasts (10^9 for seconds ... 1 for nanoseconds).
+pub fn nanos_per_unit(unit: &TimeUnit) -> i64 {
+    1_000_000_000 / units_per_second(unit)
+}
+
+/// The unit called `s` ("s", "ms", "us" or "ns", surrounding spaces ignored).
+pub fn parse_unit(s: &str) -> Result<TimeUnit> {
+    let name = s.trim();
+    TIME_UNITS
+        .into_iter()
+        .find(|unit| unit_name(unit) == name)
+        .ok_or_else(|| Error::InvalidInput(format!("unknown time unit '{name}'")))
 }
 
 /// The pyarrow-style name of a type (`int64`, `timestamp[us, tz=UTC]`, `list<item: int64>`).
@@ -258,6 +281,19 @@ mod tests {
             let dt = parse_type(name).expect(name);
             assert_eq!(type_name(&dt), name);
         }
+    }
+
+    #[test]
+    fn time_units_round_trip_and_scale() {
+        for unit in TIME_UNITS {
+            assert_eq!(parse_unit(unit_name(&unit)).expect("unit"), unit);
+            assert_eq!(
+                units_per_second(&unit) * nanos_per_unit(&unit),
+                1_000_000_000
+            );
+        }
+        assert_eq!(units_per_second(&TimeUnit::Millisecond), 1_000);
+        assert_eq!(nanos_per_unit(&TimeUnit::Microsecond), 1_000);
     }
 
     #[test]

@@ -15,6 +15,7 @@ use pyo3::types::{
     PyString, PyTime, PyTuple,
 };
 
+use crate::datatype::units_per_second;
 use crate::error::{Error, Result};
 
 /// What one Python value looks like, for type inference.
@@ -319,20 +320,11 @@ fn bad_value(v: &Bound<'_, PyAny>, dt: &DataType) -> Error {
     ))
 }
 
-fn unit_scale(unit: &TimeUnit) -> i64 {
-    match unit {
-        TimeUnit::Second => 1,
-        TimeUnit::Millisecond => 1_000,
-        TimeUnit::Microsecond => 1_000_000,
-        TimeUnit::Nanosecond => 1_000_000_000,
-    }
-}
-
 fn from_delta(d: TimeDelta, unit: &TimeUnit) -> Option<i64> {
     let secs = d.num_seconds();
     let sub = d.subsec_nanos() as i64;
-    secs.checked_mul(unit_scale(unit))?
-        .checked_add(sub * unit_scale(unit) / 1_000_000_000)
+    secs.checked_mul(units_per_second(unit))?
+        .checked_add(sub * units_per_second(unit) / 1_000_000_000)
 }
 
 fn datetime_value(v: &Bound<'_, PyAny>, unit: &TimeUnit) -> Option<i64> {

@@ -11,21 +11,13 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 use pyo3::IntoPyObjectExt;
 
+use crate::datatype::nanos_per_unit;
 use crate::error::Error;
 
-fn unit_nanos(unit: &TimeUnit) -> i64 {
-    match unit {
-        TimeUnit::Second => 1_000_000_000,
-        TimeUnit::Millisecond => 1_000_000,
-        TimeUnit::Microsecond => 1_000,
-        TimeUnit::Nanosecond => 1,
-    }
-}
-
 fn split(value: i64, unit: &TimeUnit) -> (i64, u32) {
-    let per_sec = 1_000_000_000 / unit_nanos(unit);
+    let per_sec = 1_000_000_000 / nanos_per_unit(unit);
     let secs = value.div_euclid(per_sec);
-    let nanos = (value.rem_euclid(per_sec) * unit_nanos(unit)) as u32;
+    let nanos = (value.rem_euclid(per_sec) * nanos_per_unit(unit)) as u32;
     (secs, nanos)
 }
 
