@@ -5,9 +5,15 @@
 
 use std::sync::Arc;
 
-use arrow_schema::{DataType, Field, TimeUnit};
+use arrow_schema::{DataType, Field, FieldRef, TimeUnit};
 
 use crate::error::{Error, Result};
+
+/// A field named `name` of type `data_type`, with the nullability and metadata of `like`: how a
+/// column is renamed or retyped.
+pub fn field_like(like: &Field, name: &str, data_type: DataType) -> FieldRef {
+    Arc::new(Field::new(name, data_type, like.is_nullable()).with_metadata(like.metadata().clone()))
+}
 
 /// The one table of time units: each unit's name (as in `timestamp[ms]`) and how many of it
 /// make a second.

@@ -4,13 +4,13 @@
 use std::sync::Arc;
 
 use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchOptions};
-use arrow_schema::{Field, Schema, SchemaRef};
+use arrow_schema::{Schema, SchemaRef};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use crate::array::preview_values;
 use crate::chunked::PyChunkedArray;
-use crate::datatype::type_name;
+use crate::datatype::{field_like, type_name};
 use crate::error::{Error, Result};
 use crate::ffi;
 use crate::schema::{field_index, PySchema};
@@ -409,10 +409,7 @@ pub fn table_from_columns(names: Vec<String>, columns: Vec<PyChunkedArray>) -> R
     let mut fields = Vec::with_capacity(names.len());
     let mut cols = Vec::with_capacity(names.len());
     for (name, c) in names.into_iter().zip(columns) {
-        let field = Arc::new(
-            Field::new(name, c.field.data_type().clone(), c.field.is_nullable())
-                .with_metadata(c.field.metadata().clone()),
-        );
+        let field = field_like(&c.field, &name, c.field.data_type().clone());
         fields.push(field.clone());
         cols.push(PyChunkedArray {
             chunks: c.chunks,

@@ -12,6 +12,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyTuple};
 
 use super::{ARRAY_NAME, SCHEMA_NAME, STREAM_NAME};
+use crate::datatype::field_like;
 use crate::error::{capsule_error, Error, Result};
 
 pub fn export_schema_capsule<'py>(
@@ -45,10 +46,6 @@ pub fn cast_to_request(
 ) -> Result<(ArrayRef, FieldRef)> {
     let from = field.data_type();
     let to = requested.data_type();
-    let out_field = Arc::new(
-        Field::new(field.name(), to.clone(), field.is_nullable())
-            .with_metadata(field.metadata().clone()),
-    );
     if from == to {
         return Ok((array.clone(), field.clone()));
     }
@@ -70,7 +67,7 @@ pub fn cast_to_request(
             crate::datatype::type_name(to)
         ))
     })?;
-    Ok((cast, out_field))
+    Ok((cast, field_like(field, field.name(), to.clone())))
 }
 
 /// `(schema_capsule, array_capsule)` for one array.
@@ -120,12 +117,7 @@ pub fn export_batches_stream<'py>(
                     .fields()
                     .iter()
                     .zip(req_fields.iter())
-                    .map(|(f, r)| {
-                        Arc::new(
-                            Field::new(f.name(), r.data_type().clone(), f.is_nullable())
-                                .with_metadata(f.metadata().clone()),
-                        )
-                    })
+                    .map(|(f, r)| field_like(f, f.name(), r.data_type().clone()))
                     .collect::<Vec<_>>(),
                 schema.metadata().clone(),
             ));
@@ -171,10 +163,7 @@ pub fn export_chunks_stream<'py>(
         Some(req) if !req.is_none() => {
             let r = requested_field(req)?;
             let mut out = Vec::with_capacity(chunks.len());
-            let mut out_field = Arc::new(
-                Field::new(field.name(), r.data_type().clone(), field.is_nullable())
-                    .with_metadata(field.metadata().clone()),
-            );
+            let mut out_field = field_like(&field, field.name(), r.data_type().clone());
             for c in &chunks {
                 let (a, f) = cast_to_request(c, &field, &r)?;
                 out.push(a);
