@@ -371,6 +371,20 @@ def test_bad_producers(producer: Any, match: str) -> None:
         colbridge.table(producer)
 
 
+def test_tables_come_only_from_record_batch_producers() -> None:
+    for producer in (pa.array([1]), pa.chunked_array([[1]])):
+        with raises(colbridge.CapsuleError, "record batches .* got int64"):
+            colbridge.table(producer)
+
+
+def test_struct_arrays_with_null_rows_are_refused_as_tables() -> None:
+    # A null row has no place in a table: importing the children alone would show its values.
+    structs = pa.array([{"a": 1}, None])
+    for producer in (structs, pa.chunked_array([structs])):
+        with raises(colbridge.CapsuleError, "struct array with nulls"):
+            colbridge.table(producer)
+
+
 def test_chunk_type_mismatch() -> None:
     with raises(colbridge.InvalidInputError, "chunk of type"):
         colbridge._colbridge.chunked_from_arrays([colbridge.array([1]), colbridge.array(["a"])])

@@ -2,15 +2,16 @@
 
 use std::sync::Arc;
 
+use arrow_array::cast::AsArray;
 use arrow_array::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
-use arrow_array::{ArrayRef, RecordBatch};
-use arrow_schema::{ArrowError, Field, FieldRef, Schema, SchemaRef};
+use arrow_array::{make_array, Array, ArrayRef, RecordBatch, RecordBatchOptions};
+use arrow_schema::{DataType, Field, FieldRef, Schema, SchemaRef};
 use pyo3::prelude::*;
-use pyo3::types::PyCapsule;
-use pyo3_arrow::input::AnyArray;
+use pyo3::types::{PyCapsule, PyTuple};
 
-use super::{SCHEMA_NAME, STREAM_NAME};
+use super::{ARRAY_NAME, SCHEMA_NAME, STREAM_NAME};
+use crate::datatype::type_name;
 use crate::error::{capsule_error, Error, Result};
 
 /// Call `obj.<method>()` and check that it returned a PyCapsule named `name`: the capsule (which
@@ -44,64 +45,114 @@ pub fn import_field(obj: &Bound<'_, PyAny>) -> Result<Field> {
 
 /// Import the chunks of any `__arrow_c_array__` / `__arrow_c_stream__` producer.
 pub fn import_chunks(obj: &Bound<'_, PyAny>) -> Result<(Vec<ArrayRef>, FieldRef)> {
-    if let Some((field, chunks)) = import_stream_lenient(obj)? {
-        return Ok((chunks, Arc::new(field)));
-    }
-    let any = obj.extract::<AnyArray>().map_err(capsule_error)?;
-    let reader = any.into_reader().map_err(capsule_error)?;
-    let field = reader.field();
-    let chunks = reader.collect::<std::result::Result<Vec<_>, ArrowError>>()?;
-    Ok((chunks, field))
+    let (field, chunks) = import_any(obj)?;
+    Ok((chunks, Arc::new(field)))
 }
 
-/// Import a table-like producer (`__arrow_c_stream__` of a struct, or a record batch).
+/// Import a table-like producer: a stream of record batches (struct arrays), or one.
 pub fn import_batches(obj: &Bound<'_, PyAny>) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-    if let Some((field, chunks)) = import_stream_lenient(obj)? {
-        if let arrow_schema::DataType::Struct(fields) = field.data_type() {
-            let schema = Arc::new(Schema::new_with_metadata(
-                fields.clone(),
-                field.metadata().clone(),
-            ));
-            let batches = chunks
-                .iter()
-                .map(|c| {
-                    let s = c
-                        .as_any()
-                        .downcast_ref::<arrow_array::StructArray>()
-                        .ok_or_else(|| {
-                            Error::Capsule("stream of record batches yielded a non-struct".into())
-                        })?;
-                    let columns = s.columns().to_vec();
-                    let options = arrow_array::RecordBatchOptions::new()
-                        .with_row_count(Some(arrow_array::Array::len(s)));
-                    Ok(RecordBatch::try_new_with_options(
-                        schema.clone(),
-                        columns,
-                        &options,
-                    )?)
-                })
-                .collect::<Result<Vec<_>>>()?;
-            return Ok((schema, batches));
-        }
-    }
-    let any = obj
-        .extract::<pyo3_arrow::input::AnyRecordBatch>()
-        .map_err(capsule_error)?;
-    let reader = any.into_reader().map_err(capsule_error)?;
-    let schema = reader.schema();
-    let batches = reader.collect::<std::result::Result<Vec<_>, ArrowError>>()?;
+    let (field, chunks) = import_any(obj)?;
+    let DataType::Struct(fields) = field.data_type() else {
+        return Err(Error::Capsule(format!(
+            "expected a producer of record batches (a struct type), got {}",
+            type_name(field.data_type())
+        )));
+    };
+    let schema = Arc::new(Schema::new_with_metadata(
+        fields.clone(),
+        field.metadata().clone(),
+    ));
+    let batches = chunks
+        .iter()
+        .map(|c| {
+            let s = c.as_struct_opt().ok_or_else(|| {
+                Error::Capsule("stream of record batches yielded a non-struct".into())
+            })?;
+            if s.null_count() != 0 {
+                return Err(Error::Capsule(
+                    "cannot import a struct array with nulls as record batches (a table has no \
+                     null rows)"
+                        .into(),
+                ));
+            }
+            let options = RecordBatchOptions::new().with_row_count(Some(s.len()));
+            Ok(RecordBatch::try_new_with_options(
+                schema.clone(),
+                s.columns().to_vec(),
+                &options,
+            )?)
+        })
+        .collect::<Result<Vec<_>>>()?;
     Ok((schema, batches))
 }
 
-/// Read an `__arrow_c_stream__`-only producer (no `__arrow_c_array__`) ourselves, so arrays can
-/// be normalised before arrow-rs validates them (see [`drop_null_type_buffers`]). Returns None
-/// for other objects, which take the generic path.
-fn import_stream_lenient(obj: &Bound<'_, PyAny>) -> Result<Option<(Field, Vec<ArrayRef>)>> {
-    if obj.hasattr("__arrow_c_array__").unwrap_or(false)
-        || !obj.hasattr("__arrow_c_stream__").unwrap_or(false)
-    {
-        return Ok(None);
+/// The field and chunks of a producer: one array from `__arrow_c_array__` (preferred, as
+/// pyarrow and arro3 do), else every array of `__arrow_c_stream__`.
+fn import_any(obj: &Bound<'_, PyAny>) -> Result<(Field, Vec<ArrayRef>)> {
+    if obj.hasattr("__arrow_c_array__").unwrap_or(false) {
+        let (field, array) = import_array(obj)?;
+        return Ok((field, vec![array]));
     }
+    if obj.hasattr("__arrow_c_stream__").unwrap_or(false) {
+        return import_stream(obj);
+    }
+    Err(Error::Capsule(format!(
+        "expected an object with __arrow_c_array__ or __arrow_c_stream__, got {}",
+        obj.get_type()
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_default()
+    )))
+}
+
+/// Import the `(schema, array)` capsule pair of `__arrow_c_array__`.
+fn import_array(obj: &Bound<'_, PyAny>) -> Result<(Field, ArrayRef)> {
+    let not_a_pair = || {
+        Error::Capsule(
+            "__arrow_c_array__ did not return a pair of PyCapsules (schema, array)".into(),
+        )
+    };
+    let pair = obj
+        .call_method0("__arrow_c_array__")
+        .map_err(capsule_error)?
+        .cast_into::<PyTuple>()
+        .map_err(|_| not_a_pair())?;
+    if pair.len() != 2 {
+        return Err(not_a_pair());
+    }
+    let capsule = |i| {
+        pair.get_item(i)
+            .ok()
+            .and_then(|item| item.cast_into::<PyCapsule>().ok())
+            .ok_or_else(not_a_pair)
+    };
+    let (schema_capsule, array_capsule) = (capsule(0)?, capsule(1)?);
+    let schema_ptr = schema_capsule
+        .pointer_checked(Some(SCHEMA_NAME))
+        .map_err(capsule_error)?
+        .cast::<FFI_ArrowSchema>();
+    let array_ptr = array_capsule
+        .pointer_checked(Some(ARRAY_NAME))
+        .map_err(capsule_error)?
+        .cast::<FFI_ArrowArray>();
+    // SAFETY: a capsule named "arrow_schema" holds a valid ArrowSchema owned by the capsule,
+    // which stays alive (bound) for the whole borrow.
+    let schema = unsafe { schema_ptr.as_ref() };
+    // SAFETY: a capsule named "arrow_array" holds a valid ArrowArray; `from_raw` moves it out
+    // (leaving a released array behind, which the capsule's destructor skips), so we own it
+    // and release it on drop, whatever happens below.
+    let mut array = unsafe { FFI_ArrowArray::from_raw(array_ptr.as_ptr()) };
+    let field = Field::try_from(schema)?;
+    // SAFETY: `array` is a valid, unreleased ArrowArray of `schema`'s type (the producer's pair).
+    unsafe { drop_null_type_buffers(&mut array, schema) };
+    // SAFETY: as above; `array` is owned by us and moved in.
+    let data = unsafe { arrow_array::ffi::from_ffi(array, schema) }?;
+    Ok((field, make_array(data)))
+}
+
+/// Import every array of `__arrow_c_stream__`, normalised before arrow-rs validates them (see
+/// [`drop_null_type_buffers`]).
+fn import_stream(obj: &Bound<'_, PyAny>) -> Result<(Field, Vec<ArrayRef>)> {
     let (_capsule, ptr) = call_capsule(obj, "__arrow_c_stream__", STREAM_NAME)?;
     let ptr = ptr.cast::<FFI_ArrowArrayStream>();
     // SAFETY: a capsule named "arrow_array_stream" holds a valid ArrowArrayStream; `from_raw`
@@ -137,9 +188,9 @@ fn import_stream_lenient(obj: &Bound<'_, PyAny>) -> Result<Option<(Field, Vec<Ar
         unsafe { drop_null_type_buffers(&mut array, &schema) };
         // SAFETY: `array` is a valid ArrowArray of `schema`'s type, owned by us (moved in).
         let data = unsafe { arrow_array::ffi::from_ffi(array, &schema) }?;
-        chunks.push(arrow_array::make_array(data));
+        chunks.push(make_array(data));
     }
-    Ok(Some((field, chunks)))
+    Ok((field, chunks))
 }
 
 fn stream_error(stream: &mut FFI_ArrowArrayStream, rc: i32) -> String {
