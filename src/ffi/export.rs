@@ -4,13 +4,13 @@
 use std::sync::Arc;
 
 use arrow_array::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
-use arrow_array::ffi_stream::FFI_ArrowArrayStream;
 use arrow_array::{ArrayRef, RecordBatch, RecordBatchIterator, RecordBatchReader};
 use arrow_cast::{can_cast_types, cast_with_options, CastOptions};
 use arrow_schema::{ArrowError, Field, FieldRef, Schema, SchemaRef};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyTuple};
 
+use super::stream::{new_stream, Chunks};
 use super::{ARRAY_NAME, SCHEMA_NAME, STREAM_NAME};
 use crate::datatype::field_like;
 use crate::error::{capsule_error, Error, Result};
@@ -148,8 +148,7 @@ pub fn export_reader_stream<'py>(
     py: Python<'py>,
     reader: Box<dyn RecordBatchReader + Send>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let stream = FFI_ArrowArrayStream::new(reader);
-    Ok(PyCapsule::new_with_value(py, stream, STREAM_NAME)?.into_any())
+    stream_capsule(py, Chunks::Batches(reader))
 }
 
 /// An `arrow_array_stream` capsule of plain arrays (a chunked array's chunks).
@@ -173,7 +172,10 @@ pub fn export_chunks_stream<'py>(
         }
         _ => (chunks, field),
     };
-    let reader = pyo3_arrow::ffi::ArrayIterator::new(chunks.into_iter().map(Ok), field);
-    let capsule = pyo3_arrow::ffi::to_stream_pycapsule(py, Box::new(reader), None)?;
-    Ok(capsule.into_any())
+    stream_capsule(py, Chunks::Arrays(field, Box::new(chunks.into_iter())))
+}
+
+fn stream_capsule<'py>(py: Python<'py>, chunks: Chunks) -> PyResult<Bound<'py, PyAny>> {
+    let stream = new_stream(chunks);
+    Ok(PyCapsule::new_with_value(py, stream, STREAM_NAME)?.into_any())
 }

@@ -4,6 +4,7 @@
 
 mod export;
 mod import;
+mod stream;
 
 pub use export::{
     export_array_capsules, export_batches_stream, export_chunks_stream, export_reader_stream,
