@@ -30,6 +30,9 @@ pub enum Error {
     Arrow(String),
     /// The user interrupted a long operation (`KeyboardInterrupt`).
     Cancelled,
+    /// An exception raised by Python code colbridge called (a producer's `__arrow_c_array__`,
+    /// an adapter), passed through to the caller unchanged.
+    Python(PyErr),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -46,6 +49,7 @@ impl fmt::Display for Error {
             | Error::Arrow(m) => f.write_str(m),
             Error::Io(e) => write!(f, "{e}"),
             Error::Cancelled => f.write_str("interrupted"),
+            Error::Python(e) => write!(f, "{e}"),
         }
     }
 }
@@ -82,6 +86,12 @@ impl From<ParquetError> for Error {
     }
 }
 
+impl From<PyErr> for Error {
+    fn from(e: PyErr) -> Self {
+        Error::Python(e)
+    }
+}
+
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
         Error::Io(e)
@@ -105,7 +115,7 @@ impl Error {
             Error::ZeroCopy(_) => "ZeroCopyError",
             Error::Capsule(_) => "CapsuleError",
             Error::Parquet(_) => "ParquetError",
-            Error::Io(_) | Error::Cancelled => "",
+            Error::Io(_) | Error::Cancelled | Error::Python(_) => "",
         }
     }
 }
@@ -117,6 +127,7 @@ impl From<Error> for PyErr {
             Error::Cancelled => {
                 return pyo3::exceptions::PyKeyboardInterrupt::new_err("interrupted")
             }
+            Error::Python(e) => return e,
             _ => {}
         }
         let message = e.to_string();
@@ -127,7 +138,8 @@ impl From<Error> for PyErr {
     }
 }
 
-/// Build an error of the named class from Python-side code paths that start with a `PyErr`.
+/// A malformed capsule (wrong name, NULL pointer), reported by pyo3 as a `PyErr`, as a
+/// `CapsuleError` with pyo3's message. A producer's own exception is `Error::Python` instead.
 pub fn capsule_error(e: PyErr) -> Error {
     Python::attach(|py| Error::Capsule(e.value(py).to_string()))
 }

@@ -25,8 +25,7 @@ fn call_capsule<'py>(
     std::ptr::NonNull<std::os::raw::c_void>,
 )> {
     let capsule = obj
-        .call_method0(method)
-        .map_err(capsule_error)?
+        .call_method0(method)?
         .cast_into::<PyCapsule>()
         .map_err(|_| Error::Capsule(format!("{method} did not return a PyCapsule")))?;
     let ptr = capsule.pointer_checked(Some(name)).map_err(capsule_error)?;
@@ -113,8 +112,7 @@ fn import_array(obj: &Bound<'_, PyAny>) -> Result<(Field, ArrayRef)> {
         )
     };
     let pair = obj
-        .call_method0("__arrow_c_array__")
-        .map_err(capsule_error)?
+        .call_method0("__arrow_c_array__")?
         .cast_into::<PyTuple>()
         .map_err(|_| not_a_pair())?;
     if pair.len() != 2 {
