@@ -18,10 +18,10 @@ pub enum Error {
     InvalidInput(String),
     /// A cast that cannot be done, e.g. an unsatisfiable `requested_schema` (`ValueError`).
     Cast(String),
-    /// A conversion that would need a copy where the caller forbade one (`ValueError`).
-    ZeroCopy(String),
     /// Anything wrong with Arrow C data interface capsules (`TypeError`).
     Capsule(String),
+    /// A writable view of read-only Arrow memory was requested (`BufferError`).
+    ReadOnlyBuffer(String),
     /// A malformed, unsupported or unreadable Parquet file (`ValueError`).
     Parquet(String),
     /// Operating-system level I/O failure (`OSError`).
@@ -43,8 +43,8 @@ impl fmt::Display for Error {
             Error::UnsupportedType(m)
             | Error::InvalidInput(m)
             | Error::Cast(m)
-            | Error::ZeroCopy(m)
             | Error::Capsule(m)
+            | Error::ReadOnlyBuffer(m)
             | Error::Parquet(m)
             | Error::Arrow(m) => f.write_str(m),
             Error::Io(e) => write!(f, "{e}"),
@@ -112,8 +112,8 @@ impl Error {
             Error::UnsupportedType(_) => "UnsupportedTypeError",
             Error::InvalidInput(_) | Error::Arrow(_) => "InvalidInputError",
             Error::Cast(_) => "CastError",
-            Error::ZeroCopy(_) => "ZeroCopyError",
             Error::Capsule(_) => "CapsuleError",
+            Error::ReadOnlyBuffer(_) => "ReadOnlyBufferError",
             Error::Parquet(_) => "ParquetError",
             Error::Io(_) | Error::Cancelled | Error::Python(_) => "",
         }

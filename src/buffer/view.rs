@@ -13,6 +13,8 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
+use crate::error::Error;
+
 /// What the bytes of a buffer mean, as a PEP 3118 format and item size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ElementFormat {
@@ -161,14 +163,12 @@ impl PyBuffer {
             return Err(PyBufferError::new_err("NULL view in __getbuffer__"));
         }
         if flags & ffi::PyBUF_WRITABLE == ffi::PyBUF_WRITABLE {
-            let py = slf.py();
-            let cls = py
-                .import("colbridge.errors")?
-                .getattr("ReadOnlyBufferError")?;
-            return Err(PyErr::from_value(cls.call1((
+            return Err(Error::ReadOnlyBuffer(
                 "colbridge buffers are read-only: Arrow memory may be shared with other \
-                 consumers; copy it (e.g. numpy.array(buf)) to get a writable array",
-            ))?));
+                 consumers; copy it (e.g. numpy.array(buf)) to get a writable array"
+                    .into(),
+            )
+            .into());
         }
         let this = slf.get();
         // SAFETY: `view` is non-null and owned by the caller for the duration of this call.
