@@ -5,6 +5,7 @@ use arrow_schema::FieldRef;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
+use crate::adapters::Adapter;
 use crate::array::{normalize_index, to_py, PyArray};
 use crate::datatype::type_name;
 use crate::error::Error;
@@ -157,7 +158,7 @@ impl PyChunkedArray {
     }
 
     fn _repr_html_<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(slf.py(), "colbridge._repr", "array_html", (slf,), None)
+        Adapter::ArrayHtml.call(slf.py(), (slf,), None)
     }
 
     fn __repr__(&self) -> String {
@@ -178,13 +179,7 @@ impl PyChunkedArray {
     ///     array([1.5, 2.5])
     #[pyo3(signature = (zero_copy_only = false))]
     fn to_numpy<'py>(slf: Bound<'py, Self>, zero_copy_only: bool) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(
-            slf.py(),
-            "colbridge._numpy",
-            "chunked_to_numpy",
-            (slf, zero_copy_only),
-            None,
-        )
+        Adapter::ChunkedToNumpy.call(slf.py(), (slf, zero_copy_only), None)
     }
 
     #[pyo3(signature = (dtype = None, copy = None))]
@@ -193,13 +188,7 @@ impl PyChunkedArray {
         dtype: Option<Bound<'py, PyAny>>,
         copy: Option<bool>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(
-            slf.py(),
-            "colbridge._numpy",
-            "dunder_array",
-            (slf, dtype, copy),
-            None,
-        )
+        Adapter::DunderArray.call(slf.py(), (slf, dtype, copy), None)
     }
 
     /// A pandas Series sharing the Arrow memory where pandas can (see `Table.to_pandas`).
@@ -212,13 +201,7 @@ impl PyChunkedArray {
         slf: Bound<'py, Self>,
         kwargs: Option<Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(
-            slf.py(),
-            "colbridge._pandas",
-            "to_series",
-            (slf,),
-            kwargs.as_ref(),
-        )
+        Adapter::PandasSeries.call(slf.py(), (slf,), kwargs.as_ref())
     }
 
     /// A Polars Series over the same memory (through the Arrow C stream).
@@ -227,7 +210,7 @@ impl PyChunkedArray {
     ///     >>> colbridge.chunked_array([[1, 2]]).to_polars().to_list()
     ///     [1, 2]
     fn to_polars<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(slf.py(), "colbridge._polars", "to_series", (slf,), None)
+        Adapter::PolarsSeries.call(slf.py(), (slf,), None)
     }
 
     fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {

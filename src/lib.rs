@@ -111,6 +111,7 @@ fn _colbridge(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(table_from_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(chunked_from_arrays, m)?)?;
     m.add_function(wrap_pyfunction!(table_from_columns, m)?)?;
+    m.add_function(wrap_pyfunction!(adapters::_adapter_targets, m)?)?;
     parquet::register(m)?;
     Ok(())
 }

@@ -8,6 +8,7 @@ use arrow_schema::{DataType, Field, FieldRef, Schema, SchemaRef};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
+use crate::adapters::Adapter;
 use crate::datatype::{parse_type, type_name};
 use crate::error::Error;
 use crate::ffi;
@@ -212,7 +213,7 @@ impl PySchema {
     }
 
     fn _repr_html_<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(slf.py(), "colbridge._repr", "schema_html", (slf,), None)
+        Adapter::SchemaHtml.call(slf.py(), (slf,), None)
     }
 
     fn __repr__(&self) -> String {

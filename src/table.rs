@@ -8,6 +8,7 @@ use arrow_schema::{Schema, SchemaRef};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
+use crate::adapters::Adapter;
 use crate::array::preview_values;
 use crate::chunked::PyChunkedArray;
 use crate::datatype::{field_like, type_name};
@@ -312,7 +313,7 @@ impl PyTable {
     }
 
     fn _repr_html_<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(slf.py(), "colbridge._repr", "table_html", (slf,), None)
+        Adapter::TableHtml.call(slf.py(), (slf,), None)
     }
 
     fn __repr__(&self) -> String {
@@ -351,13 +352,7 @@ impl PyTable {
         types_mapper: Option<Bound<'py, PyAny>>,
         dtype_backend: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(
-            slf.py(),
-            "colbridge._pandas",
-            "to_dataframe",
-            (slf, types_mapper, dtype_backend),
-            None,
-        )
+        Adapter::PandasDataFrame.call(slf.py(), (slf, types_mapper, dtype_backend), None)
     }
 
     /// A Polars DataFrame over the same memory (through the Arrow C stream).
@@ -366,7 +361,7 @@ impl PyTable {
     ///     >>> colbridge.table({"a": [1, 2]}).to_polars().shape
     ///     (2, 1)
     fn to_polars<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(slf.py(), "colbridge._polars", "to_dataframe", (slf,), None)
+        Adapter::PolarsDataFrame.call(slf.py(), (slf,), None)
     }
 
     /// The (legacy) DataFrame interchange protocol object, for
@@ -377,13 +372,7 @@ impl PyTable {
         nan_as_null: bool,
         allow_copy: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(
-            slf.py(),
-            "colbridge._interchange",
-            "DataFrame",
-            (slf, nan_as_null, allow_copy),
-            None,
-        )
+        Adapter::InterchangeDataFrame.call(slf.py(), (slf, nan_as_null, allow_copy), None)
     }
 
     fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {

@@ -17,6 +17,7 @@ use arrow_schema::{DataType, Field, FieldRef};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PySlice};
 
+use crate::adapters::Adapter;
 use crate::buffer::{export, PyBuffer};
 use crate::datatype::type_name;
 use crate::error::Error;
@@ -280,7 +281,7 @@ impl PyArray {
     }
 
     fn _repr_html_<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(slf.py(), "colbridge._repr", "array_html", (slf,), None)
+        Adapter::ArrayHtml.call(slf.py(), (slf,), None)
     }
 
     fn __repr__(&self) -> String {
@@ -303,13 +304,7 @@ impl PyArray {
     ///     array([1.5, 2.5])
     #[pyo3(signature = (zero_copy_only = false))]
     fn to_numpy<'py>(slf: Bound<'py, Self>, zero_copy_only: bool) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(
-            slf.py(),
-            "colbridge._numpy",
-            "array_to_numpy",
-            (slf, zero_copy_only),
-            None,
-        )
+        Adapter::ArrayToNumpy.call(slf.py(), (slf, zero_copy_only), None)
     }
 
     #[pyo3(signature = (dtype = None, copy = None))]
@@ -318,13 +313,7 @@ impl PyArray {
         dtype: Option<Bound<'py, PyAny>>,
         copy: Option<bool>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(
-            slf.py(),
-            "colbridge._numpy",
-            "dunder_array",
-            (slf, dtype, copy),
-            None,
-        )
+        Adapter::DunderArray.call(slf.py(), (slf, dtype, copy), None)
     }
 
     /// A pandas Series sharing the Arrow memory where pandas can (see `Table.to_pandas`).
@@ -337,13 +326,7 @@ impl PyArray {
         slf: Bound<'py, Self>,
         kwargs: Option<Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(
-            slf.py(),
-            "colbridge._pandas",
-            "to_series",
-            (slf,),
-            kwargs.as_ref(),
-        )
+        Adapter::PandasSeries.call(slf.py(), (slf,), kwargs.as_ref())
     }
 
     /// A Polars Series over the same memory (through the Arrow C stream).
@@ -352,7 +335,7 @@ impl PyArray {
     ///     >>> colbridge.array([1, 2]).to_polars().to_list()
     ///     [1, 2]
     fn to_polars<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(slf.py(), "colbridge._polars", "to_series", (slf,), None)
+        Adapter::PolarsSeries.call(slf.py(), (slf,), None)
     }
 
     fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
