@@ -98,6 +98,7 @@ fn table_from_columns(names: Vec<String>, columns: Vec<Bound<'_, PyAny>>) -> PyR
 #[pymodule]
 fn _colbridge(m: &Bound<'_, PyModule>) -> PyResult<()> {
     alloc::configure();
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<buffer::PyBuffer>()?;
     m.add_class::<schema::PyDataType>()?;
     m.add_class::<schema::PyField>()?;

@@ -18,6 +18,7 @@ from colbridge._colbridge import (
     Schema,
     Table,
 )
+from colbridge._colbridge import __version__ as __version__
 from colbridge._construct import array, chunked_array, table
 from colbridge._numpy import bitmap_to_mask
 from colbridge.errors import (
@@ -58,5 +59,3 @@ __all__ = [
     "table",
     "write_parquet",
 ]
-
-__version__ = "0.1.0"

@@ -6,6 +6,8 @@ from typing import Any, Literal, final
 
 import numpy as np
 
+__version__: str
+
 @final
 class Buffer:
     """A read-only, typed view of one Arrow buffer (PEP 3118 buffer protocol)."""
