@@ -5,9 +5,16 @@
 
 use std::sync::Arc;
 
+use arrow_array::ffi::FFI_ArrowSchema;
 use arrow_schema::{DataType, Field, FieldRef, TimeUnit};
 
 use crate::error::{Error, Result};
+
+/// The Arrow C data interface format string of a type (`"l"`, `"tsu:UTC"`, `"+l"`; a dictionary
+/// has its index type's format), exactly as colbridge's capsules describe it.
+pub fn c_format(dt: &DataType) -> Result<String> {
+    Ok(FFI_ArrowSchema::try_from(dt)?.format().to_string())
+}
 
 /// A field named `name` of type `data_type`, with the nullability and metadata of `like`: how a
 /// column is renamed or retyped.
@@ -300,6 +307,30 @@ mod tests {
         }
         assert_eq!(units_per_second(&TimeUnit::Millisecond), 1_000);
         assert_eq!(nanos_per_unit(&TimeUnit::Microsecond), 1_000);
+    }
+
+    #[test]
+    fn c_formats_are_the_data_interface_ones() {
+        for (name, format) in [
+            ("int64", "l"),
+            ("uint8", "C"),
+            ("double", "g"),
+            ("bool", "b"),
+            ("large_string", "U"),
+            ("date32[day]", "tdD"),
+            ("timestamp[us]", "tsu:"),
+            ("timestamp[ns, tz=UTC]", "tsn:UTC"),
+            ("duration[ms]", "tDm"),
+            ("list<item: int64>", "+l"),
+            ("decimal128(10, 2)", "d:10,2"),
+        ] {
+            assert_eq!(
+                c_format(&parse_type(name).expect(name)).expect(name),
+                format
+            );
+        }
+        let dictionary = DataType::Dictionary(Box::new(DataType::Int8), Box::new(DataType::Utf8));
+        assert_eq!(c_format(&dictionary).expect("dictionary"), "c");
     }
 
     #[test]

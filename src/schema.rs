@@ -9,15 +9,23 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 use crate::adapters::Adapter;
-use crate::datatype::{parse_type, type_name};
+use crate::datatype::{c_format, parse_type, type_name, unit_name};
 use crate::error::Error;
 use crate::ffi;
 
 /// An Arrow data type.
 ///
+/// Everything a type can tell about itself is a read-only property, so callers never parse its
+/// name: attributes (``format``, ``bit_width``, ``byte_width``, ``time_unit``, ``tz``,
+/// ``index_type``, ``value_type``, ``list_size``, ``precision``, ``scale``) are None where the
+/// type has no such attribute; predicates (``is_integer``, ``is_temporal``, ...) are bools.
+///
 /// Example:
-///     >>> colbridge.DataType("timestamp[ms, tz=UTC]")
+///     >>> t = colbridge.DataType("timestamp[ms, tz=UTC]")
+///     >>> t
 ///     DataType(timestamp[ms, tz=UTC])
+///     >>> t.format, t.time_unit, t.tz, t.is_temporal
+///     ('tsm:UTC', 'ms', 'UTC', True)
 #[pyclass(name = "DataType", module = "colbridge", frozen, eq)]
 #[derive(Clone, PartialEq)]
 pub struct PyDataType(pub DataType);
@@ -39,6 +47,17 @@ pub struct PyField(pub FieldRef);
 #[pyclass(name = "Schema", module = "colbridge", frozen, eq, sequence)]
 #[derive(Clone, PartialEq)]
 pub struct PySchema(pub SchemaRef);
+
+/// `(precision, scale)` of a decimal type.
+fn decimal(dt: &DataType) -> Option<(u8, i8)> {
+    match dt {
+        DataType::Decimal32(p, s)
+        | DataType::Decimal64(p, s)
+        | DataType::Decimal128(p, s)
+        | DataType::Decimal256(p, s) => Some((*p, *s)),
+        _ => None,
+    }
+}
 
 /// Accept a `DataType`, a type name, or anything with `__arrow_c_schema__` (pyarrow types).
 pub fn extract_type(obj: &Bound<'_, PyAny>) -> PyResult<DataType> {
@@ -65,13 +84,228 @@ impl PyDataType {
         Ok(Self(extract_type(spec)?))
     }
 
-    /// Width in bits of one value for fixed-width types, else None.
+    /// The Arrow C data interface format string (``"l"`` for int64, ``"tsu:UTC"``, ``"+l"`` for
+    /// a list); a dictionary type has its index type's format.
+    #[getter]
+    fn format(&self) -> PyResult<String> {
+        Ok(c_format(&self.0)?)
+    }
+
+    /// Width in bits of one value for fixed-width types (1 for bool), else None.
     #[getter]
     fn bit_width(&self) -> Option<usize> {
         match &self.0 {
             DataType::Boolean => Some(1),
             dt => dt.primitive_width().map(|w| w * 8),
         }
+    }
+
+    /// Width in bytes of one value for fixed-width types and ``fixed_size_binary``, else None.
+    #[getter]
+    fn byte_width(&self) -> Option<usize> {
+        match &self.0 {
+            DataType::FixedSizeBinary(n) => usize::try_from(*n).ok(),
+            dt => dt.primitive_width(),
+        }
+    }
+
+    /// The unit ("s", "ms", "us" or "ns") of a timestamp, duration or time type, else None.
+    #[getter]
+    fn time_unit(&self) -> Option<&'static str> {
+        match &self.0 {
+            DataType::Timestamp(unit, _)
+            | DataType::Duration(unit)
+            | DataType::Time32(unit)
+            | DataType::Time64(unit) => Some(unit_name(unit)),
+            _ => None,
+        }
+    }
+
+    /// The time zone of a timestamp type ("UTC", "Europe/Paris", "+01:00"), else None.
+    #[getter]
+    fn tz(&self) -> Option<&str> {
+        match &self.0 {
+            DataType::Timestamp(_, tz) => tz.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The index (code) type of a dictionary type, else None.
+    #[getter]
+    fn index_type(&self) -> Option<PyDataType> {
+        match &self.0 {
+            DataType::Dictionary(index, _) => Some(PyDataType(index.as_ref().clone())),
+            _ => None,
+        }
+    }
+
+    /// The value type of a dictionary (its distinct values) or of a list type (its items),
+    /// else None.
+    #[getter]
+    fn value_type(&self) -> Option<PyDataType> {
+        match &self.0 {
+            DataType::Dictionary(_, values) => Some(PyDataType(values.as_ref().clone())),
+            DataType::List(item)
+            | DataType::LargeList(item)
+            | DataType::FixedSizeList(item, _)
+            | DataType::ListView(item)
+            | DataType::LargeListView(item) => Some(PyDataType(item.data_type().clone())),
+            _ => None,
+        }
+    }
+
+    /// The number of items per value of a ``fixed_size_list`` type, else None.
+    #[getter]
+    fn list_size(&self) -> Option<i32> {
+        match &self.0 {
+            DataType::FixedSizeList(_, n) => Some(*n),
+            _ => None,
+        }
+    }
+
+    /// The precision (number of digits) of a decimal type, else None.
+    #[getter]
+    fn precision(&self) -> Option<u8> {
+        decimal(&self.0).map(|(precision, _)| precision)
+    }
+
+    /// The scale (digits after the point) of a decimal type, else None.
+    #[getter]
+    fn scale(&self) -> Option<i8> {
+        decimal(&self.0).map(|(_, scale)| scale)
+    }
+
+    /// True for the null type (every value is null).
+    #[getter]
+    fn is_null(&self) -> bool {
+        self.0 == DataType::Null
+    }
+
+    /// True for bool.
+    #[getter]
+    fn is_boolean(&self) -> bool {
+        self.0 == DataType::Boolean
+    }
+
+    /// True for the signed and unsigned integer types.
+    #[getter]
+    fn is_integer(&self) -> bool {
+        self.0.is_integer()
+    }
+
+    /// True for int8, int16, int32 and int64.
+    #[getter]
+    fn is_signed_integer(&self) -> bool {
+        self.0.is_signed_integer()
+    }
+
+    /// True for uint8, uint16, uint32 and uint64.
+    #[getter]
+    fn is_unsigned_integer(&self) -> bool {
+        self.0.is_unsigned_integer()
+    }
+
+    /// True for halffloat, float and double.
+    #[getter]
+    fn is_floating(&self) -> bool {
+        self.0.is_floating()
+    }
+
+    /// True for decimal32, decimal64, decimal128 and decimal256.
+    #[getter]
+    fn is_decimal(&self) -> bool {
+        decimal(&self.0).is_some()
+    }
+
+    /// True for integers, floating-point numbers and decimals.
+    #[getter]
+    fn is_numeric(&self) -> bool {
+        self.0.is_numeric()
+    }
+
+    /// True for timestamps, dates, times, durations and intervals.
+    #[getter]
+    fn is_temporal(&self) -> bool {
+        self.0.is_temporal()
+    }
+
+    /// True for timestamp types (with or without a time zone).
+    #[getter]
+    fn is_timestamp(&self) -> bool {
+        matches!(self.0, DataType::Timestamp(..))
+    }
+
+    /// True for date32 and date64.
+    #[getter]
+    fn is_date(&self) -> bool {
+        matches!(self.0, DataType::Date32 | DataType::Date64)
+    }
+
+    /// True for time32 and time64 (a time of day).
+    #[getter]
+    fn is_time(&self) -> bool {
+        matches!(self.0, DataType::Time32(_) | DataType::Time64(_))
+    }
+
+    /// True for duration types.
+    #[getter]
+    fn is_duration(&self) -> bool {
+        matches!(self.0, DataType::Duration(_))
+    }
+
+    /// True for string, large_string and string_view.
+    #[getter]
+    fn is_string(&self) -> bool {
+        matches!(
+            self.0,
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+        )
+    }
+
+    /// True for binary, large_binary and binary_view (not fixed_size_binary).
+    #[getter]
+    fn is_binary(&self) -> bool {
+        matches!(
+            self.0,
+            DataType::Binary | DataType::LargeBinary | DataType::BinaryView
+        )
+    }
+
+    /// True for list, large_list, fixed_size_list and the list views.
+    #[getter]
+    fn is_list(&self) -> bool {
+        matches!(
+            self.0,
+            DataType::List(_)
+                | DataType::LargeList(_)
+                | DataType::FixedSizeList(..)
+                | DataType::ListView(_)
+                | DataType::LargeListView(_)
+        )
+    }
+
+    /// True for struct types.
+    #[getter]
+    fn is_struct(&self) -> bool {
+        matches!(self.0, DataType::Struct(_))
+    }
+
+    /// True for map types.
+    #[getter]
+    fn is_map(&self) -> bool {
+        matches!(self.0, DataType::Map(..))
+    }
+
+    /// True for dictionary-encoded types.
+    #[getter]
+    fn is_dictionary(&self) -> bool {
+        matches!(self.0, DataType::Dictionary(..))
+    }
+
+    /// True for types with child types: lists, structs, maps and unions.
+    #[getter]
+    fn is_nested(&self) -> bool {
+        self.0.is_nested()
     }
 
     fn __str__(&self) -> String {
