@@ -350,7 +350,7 @@ class _StubBoolArray:
         self._nulls = colbridge.array([1, 2, 3, None, 5, None, 7, 8, 9, 10, 11]).slice(3)
         self.values, self.validity = self._values.values, self._nulls.validity
         self.null_count = self._nulls.null_count
-        self.type = "bool"
+        self.type = colbridge.DataType("bool")
         self.num_chunks = 1
 
     def chunk(self, i: int) -> _StubBoolArray:

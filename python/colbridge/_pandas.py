@@ -20,13 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from colbridge._numpy import bitmap_to_mask, temporal_dtype, values_view
+from colbridge._numpy import bitmap_to_mask, values_view
 
 if TYPE_CHECKING:
     from colbridge._colbridge import Array, ChunkedArray, Table
-
-_INTEGER = {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"}
-_FLOAT = {"halffloat", "float", "double"}
 
 
 def _pandas() -> Any:
@@ -78,12 +75,6 @@ def _mask(arr: Array) -> np.ndarray[Any, np.dtype[np.bool_]] | None:
     return mask
 
 
-def _tz(type_name: str) -> str | None:
-    if ", tz=" in type_name:
-        return type_name.split(", tz=", 1)[1].rstrip("]")
-    return None
-
-
 def _string_column(arr: Array, pd: Any, dtype_backend: str | None) -> Any:
     """Strings as pandas' default ``str`` dtype (or ``StringDtype`` / ``ArrowDtype``): backed by
     the Arrow buffers themselves when pyarrow is installed, Python objects otherwise."""
@@ -112,15 +103,15 @@ def column_to_pandas(
 ) -> Any:
     """One Arrow array as the values of a pandas column (ndarray or ExtensionArray)."""
     pd = _pandas()
-    name = str(arr.type)
+    t = arr.type
     if types_mapper is not None:
-        ext = types_mapper(arr.type)
+        ext = types_mapper(t)
         if ext is not None:
             return ext.__from_arrow__(_to_pyarrow(arr))
     if dtype_backend == "pyarrow":
         pa_arr = _to_pyarrow(arr)
         return pd.arrays.ArrowExtensionArray(pa_arr)
-    if name.startswith("dictionary<"):
+    if t.is_dictionary:
         indices, dictionary = arr.indices, arr.dictionary
         assert indices is not None and dictionary is not None
         codes_view = values_view(indices)
@@ -140,10 +131,10 @@ def column_to_pandas(
     view = values_view(arr)
     if view is not None:
         shared = _leased(view, leases)
-        if name in _INTEGER and (mask is not None or dtype_backend == "numpy_nullable"):
+        if t.is_integer and (mask is not None or dtype_backend == "numpy_nullable"):
             m = mask if mask is not None else np.zeros(len(arr), dtype=np.bool_)
             return pd.arrays.IntegerArray(shared, m, copy=False)
-        if name in _FLOAT and dtype_backend == "numpy_nullable":
+        if t.is_floating and dtype_backend == "numpy_nullable":
             m = mask if mask is not None else np.zeros(len(arr), dtype=np.bool_)
             # pandas has Float32 and Float64; float16 widens (a copy), as in pandas' reader.
             values = shared if shared.dtype.itemsize >= 4 else shared.astype(np.float32)
@@ -160,20 +151,19 @@ def column_to_pandas(
                     out = out.astype(np.float64)
                 out[mask] = np.nan
             shared = out
-        tz = _tz(name)
-        if tz is not None:
-            dtype = pd.DatetimeTZDtype(unit=np.datetime_data(shared.dtype)[0], tz=tz)
-            utc = shared if shared.dtype.kind == "M" else shared.view(temporal_dtype(name))
+        if t.tz is not None:
+            dtype = pd.DatetimeTZDtype(unit=np.datetime_data(shared.dtype)[0], tz=t.tz)
+            utc = shared if shared.dtype.kind == "M" else shared.view(view.dtype)
             return pd.arrays.DatetimeArray._simple_new(utc, dtype=dtype)
         return shared
-    if name == "bool" and arr.values is not None:
+    if t.is_boolean and arr.values is not None:
         values = bitmap_to_mask(arr.values).copy()  # Arrow bits → NumPy bytes: one unpack
         if dtype_backend == "numpy_nullable":
             m = mask if mask is not None else np.zeros(len(arr), dtype=np.bool_)
             return pd.arrays.BooleanArray(values, m, copy=False)
         if mask is None:
             return values
-    if name in ("string", "large_string", "string_view"):
+    if t.is_string:
         return _string_column(arr, pd, dtype_backend)
     out = np.empty(len(arr), dtype=object)
     out[:] = arr.to_pylist()

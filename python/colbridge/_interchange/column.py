@@ -145,7 +145,7 @@ class Column:
     @property
     def dtype(self) -> Dtype:
         """(kind, bit width, Arrow C format string, endianness) of the column."""
-        return protocol_dtype(str(self._col.type))
+        return protocol_dtype(self._col.type)
 
     @property
     def describe_categorical(self) -> CategoricalDescription:

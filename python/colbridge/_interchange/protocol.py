@@ -4,12 +4,12 @@ methods return, and the protocol dtype of each Arrow type."""
 from __future__ import annotations
 
 import enum
-import re
 from typing import TYPE_CHECKING, TypedDict
 
 from colbridge.errors import UnsupportedTypeError
 
 if TYPE_CHECKING:
+    from colbridge._colbridge import DataType
     from colbridge._interchange.buffer import Buffer
     from colbridge._interchange.column import Column
 
@@ -47,60 +47,47 @@ Dtype = tuple[DtypeKind, int, str, str]
 
 _NATIVE = "="
 
-# Arrow C data interface format strings of the fixed-width types colbridge names.
-_FIXED: dict[str, tuple[DtypeKind, int, str]] = {
-    "int8": (DtypeKind.INT, 8, "c"),
-    "int16": (DtypeKind.INT, 16, "s"),
-    "int32": (DtypeKind.INT, 32, "i"),
-    "int64": (DtypeKind.INT, 64, "l"),
-    "uint8": (DtypeKind.UINT, 8, "C"),
-    "uint16": (DtypeKind.UINT, 16, "S"),
-    "uint32": (DtypeKind.UINT, 32, "I"),
-    "uint64": (DtypeKind.UINT, 64, "L"),
-    "halffloat": (DtypeKind.FLOAT, 16, "e"),
-    "float": (DtypeKind.FLOAT, 32, "f"),
-    "double": (DtypeKind.FLOAT, 64, "g"),
-    "date32[day]": (DtypeKind.DATETIME, 32, "tdD"),
-    "date64[ms]": (DtypeKind.DATETIME, 64, "tdm"),
-}
-_VARIABLE: dict[str, tuple[DtypeKind, int, str]] = {
-    "bool": (DtypeKind.BOOL, 1, "b"),
-    "string": (DtypeKind.STRING, 8, "u"),
-    "large_string": (DtypeKind.STRING, 8, "U"),
-}
-_UNIT_LETTER = {"s": "s", "ms": "m", "us": "u", "ns": "n"}
-_TIMESTAMP = re.compile(r"^timestamp\[(s|ms|us|ns)(?:, tz=(.*))?\]$")
-_DURATION = re.compile(r"^duration\[(s|ms|us|ns)\]$")
-_DICTIONARY = re.compile(r"^dictionary<values=(.*), indices=(\w+), ordered=([01])>$")
-
 _BITMASK: Dtype = (DtypeKind.BOOL, 1, "b", _NATIVE)
 _BYTES: Dtype = (DtypeKind.UINT, 8, "C", _NATIVE)
 
 
-def protocol_dtype(type_name: str) -> Dtype:
-    """The protocol dtype tuple of an Arrow type, by its colbridge (pyarrow-style) name.
+def _kind(t: DataType) -> DtypeKind | None:
+    """The protocol kind of a type the protocol can describe without its children."""
+    if t.is_signed_integer:
+        return DtypeKind.INT
+    if t.is_unsigned_integer:
+        return DtypeKind.UINT
+    if t.is_floating:
+        return DtypeKind.FLOAT
+    if t.is_boolean:
+        return DtypeKind.BOOL
+    if t.is_date or t.is_timestamp or t.is_duration:
+        return DtypeKind.DATETIME
+    if t.is_string and t.format in ("u", "U"):  # string views have no offsets buffer
+        return DtypeKind.STRING
+    return None
+
+
+def protocol_dtype(t: DataType) -> Dtype:
+    """The protocol dtype tuple of an Arrow type: its kind, bit width and Arrow C format string
+    (a dictionary is categorical, with its index type's width and format).
 
     Raises :class:`colbridge.UnsupportedTypeError` for types the protocol cannot describe
-    (nested types, binary, decimals, string views, ...).
+    (nested types, binary, decimals, times of day, string views, ...).
 
     Example:
-        >>> protocol_dtype("timestamp[us, tz=UTC]")
+        >>> protocol_dtype(colbridge.DataType("timestamp[us, tz=UTC]"))
         (<DtypeKind.DATETIME: 22>, 64, 'tsu:UTC', '=')
     """
-    info = _FIXED.get(type_name) or _VARIABLE.get(type_name)
-    if info is not None:
-        return (info[0], info[1], info[2], _NATIVE)
-    if m := _TIMESTAMP.match(type_name):
-        return (DtypeKind.DATETIME, 64, f"ts{_UNIT_LETTER[m[1]]}:{m[2] or ''}", _NATIVE)
-    if m := _DURATION.match(type_name):
-        return (DtypeKind.DATETIME, 64, f"tD{_UNIT_LETTER[m[1]]}", _NATIVE)
-    if m := _DICTIONARY.match(type_name):
-        index = _FIXED.get(m[2])
-        if index is not None and index[0] in (DtypeKind.INT, DtypeKind.UINT):
-            return (DtypeKind.CATEGORICAL, index[1], index[2], _NATIVE)
-    raise UnsupportedTypeError(
-        f"the DataFrame interchange protocol cannot describe Arrow type {type_name}"
-    )
+    index = t.index_type
+    if index is not None and index.is_integer and index.bit_width is not None:
+        return (DtypeKind.CATEGORICAL, index.bit_width, t.format, _NATIVE)
+    kind = _kind(t)
+    if kind == DtypeKind.STRING:
+        return (kind, 8, t.format, _NATIVE)
+    if kind is not None and t.bit_width is not None:
+        return (kind, t.bit_width, t.format, _NATIVE)
+    raise UnsupportedTypeError(f"the DataFrame interchange protocol cannot describe Arrow type {t}")
 
 
 def _storage_dtype(dtype: Dtype) -> Dtype:
