@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from colbridge import _pandas_compat as compat
 from colbridge._numpy import bitmap_to_mask, values_view
 
 if TYPE_CHECKING:
@@ -125,8 +126,8 @@ def column_to_pandas(
             # From colbridge's own decoder: codes are validated and (signed) null codes already
             # hold -1 (src/interop/pandas.rs).
             codes = _leased(codes_view, leases).view(signed)
-            return super(pd.Categorical, pd.Categorical)._simple_new(codes, dtype)
-        return _categorical(codes_view, _mask(arr), dtype, leases, pd)
+            return compat.categorical_sharing_codes(codes, dtype)
+        return _categorical(codes_view, _mask(arr), dtype, leases)
     mask = _mask(arr)
     view = values_view(arr)
     if view is not None:
@@ -154,7 +155,7 @@ def column_to_pandas(
         if t.tz is not None:
             dtype = pd.DatetimeTZDtype(unit=np.datetime_data(shared.dtype)[0], tz=t.tz)
             utc = shared if shared.dtype.kind == "M" else shared.view(view.dtype)
-            return pd.arrays.DatetimeArray._simple_new(utc, dtype=dtype)
+            return compat.datetime_tz_array(utc, dtype)
         return shared
     if t.is_boolean and arr.values is not None:
         values = bitmap_to_mask(arr.values).copy()  # Arrow bits → NumPy bytes: one unpack
@@ -175,7 +176,6 @@ def _categorical(
     mask: np.ndarray[Any, np.dtype[np.bool_]] | None,
     dtype: Any,
     leases: list[_Lease],
-    pd: Any,
 ) -> Any:
     """A Categorical whose codes are the Arrow indices (shared when there are no nulls).
 
@@ -196,12 +196,11 @@ def _categorical(
     signed = np.dtype(f"i{indices.dtype.itemsize}")
     if mask is None and n_categories <= np.iinfo(signed).max:
         codes = _leased(indices, leases).view(signed)
-        # NDArrayBacked._simple_new: Categorical._simple_new without the narrowing copy.
-        return super(pd.Categorical, pd.Categorical)._simple_new(codes, dtype)
+        return compat.categorical_sharing_codes(codes, dtype)
     codes = indices.astype(np.int64, copy=True)
     if mask is not None:
         codes[mask] = -1
-    return pd.Categorical._simple_new(codes, dtype=dtype)
+    return compat.categorical_from_codes(codes, dtype)
 
 
 def _to_pyarrow(arr: Array) -> Any:
@@ -268,10 +267,6 @@ def _pin_copy_on_write(obj: Any, leases: list[_Lease]) -> None:
     would form a cycle the garbage collector cannot see, and the memory would leak."""
     if not leases:
         return
-    sentinels = []
-    for block in obj._mgr.blocks:
-        values = block.values
-        empty = values[..., :0].copy() if isinstance(values, np.ndarray) else values[:0].copy()
-        sentinels.append(block.make_block_same_class(empty, refs=block.refs))
+    sentinels = compat.copy_on_write_sentinels(obj)
     for lease in leases:
-        lease.owner = tuple(sentinels)
+        lease.owner = sentinels
