@@ -35,3 +35,15 @@ def test_no_other_module_touches_pandas_internals():
         if INTERNALS.search(line)
     ]
     assert not offenders, "pandas internals outside _pandas_compat.py:\n" + "\n".join(offenders)
+
+
+def test_frames_have_one_block_per_column_over_the_arrow_memory():
+    pa = pytest.importorskip("pyarrow")
+    table = colbridge.table(pa.table([pa.array([1, 2]), pa.array([3.0, 4.0])], names=["a", "a"]))
+    df = table.to_pandas()
+    assert df.shape == (2, 2), "columns with the same name are all kept, as pyarrow keeps them"
+    assert len(df._mgr.blocks) == 2
+    for i, column in enumerate(table.columns):
+        values = df.iloc[:, i].to_numpy()
+        address = values.__array_interface__["data"][0]
+        assert address == column.chunk(0).values.address

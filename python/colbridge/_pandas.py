@@ -234,13 +234,12 @@ def to_dataframe(
         raise InvalidInputError(
             f"dtype_backend must be None, 'numpy_nullable' or 'pyarrow', not {dtype_backend!r}"
         )
-    pd = _pandas()
+    _pandas()
     leases = _Leases(writable=hand_over)
-    data = {
-        name: column_to_pandas(_single(col), leases, types_mapper, dtype_backend)
-        for name, col in zip(table.column_names, table.columns, strict=True)
-    }
-    frame = pd.DataFrame(data, copy=False)
+    columns = [
+        column_to_pandas(_single(col), leases, types_mapper, dtype_backend) for col in table.columns
+    ]
+    frame = compat.frame_from_columns(table.column_names, columns)
     if hand_over:
         return frame
     _pin_copy_on_write(frame, leases)

@@ -39,6 +39,27 @@ def is_ge_v3() -> bool:
 # --- building pandas objects over colbridge memory -------------------------------------------
 
 
+def frame_from_columns(names: list[str], columns: list[Any]) -> Any:
+    """A DataFrame with one block per column, each block the column's own array (no copy, no
+    consolidation).
+
+    Public: ``pandas.api.internals.create_dataframe_from_blocks`` on pandas 3, as pyarrow does;
+    before, ``DataFrame(dict, copy=False)``, which keeps the blocks apart too.
+    """
+    import pandas as pd
+
+    if not is_ge_v3() or not columns:
+        return pd.DataFrame(dict(zip(names, columns, strict=True)), copy=False)
+    from pandas.api.internals import create_dataframe_from_blocks
+
+    blocks = [
+        (c.reshape(1, -1) if isinstance(c, np.ndarray) else c, np.array([i]))
+        for i, c in enumerate(columns)
+    ]
+    index = pd.RangeIndex(len(columns[0]))
+    return create_dataframe_from_blocks(blocks, index=index, columns=pd.Index(names))
+
+
 def categorical_sharing_codes(codes: np.ndarray[Any, Any], dtype: Any) -> Any:
     """A Categorical over ``codes`` as they are (validated, signed, -1 for nulls).
 
