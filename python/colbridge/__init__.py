@@ -7,8 +7,6 @@ Example:
     True
 """
 
-from __future__ import annotations
-
 from colbridge._colbridge import (
     Array,
     Buffer,
