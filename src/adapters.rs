@@ -8,7 +8,7 @@ use pyo3::types::PyDict;
 
 /// A Python function a pyclass method delegates to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Adapter {
+pub(crate) enum Adapter {
     ArrayHtml,
     SchemaHtml,
     TableHtml,
@@ -24,7 +24,7 @@ pub enum Adapter {
 }
 
 impl Adapter {
-    pub const ALL: [Adapter; 12] = [
+    pub(crate) const ALL: [Adapter; 12] = [
         Adapter::ArrayHtml,
         Adapter::SchemaHtml,
         Adapter::TableHtml,
@@ -40,7 +40,7 @@ impl Adapter {
     ];
 
     /// `(module, function)`.
-    pub const fn target(self) -> (&'static str, &'static str) {
+    pub(crate) const fn target(self) -> (&'static str, &'static str) {
         match self {
             Adapter::ArrayHtml => ("colbridge._repr", "array_html"),
             Adapter::SchemaHtml => ("colbridge._repr", "schema_html"),
@@ -70,7 +70,7 @@ impl Adapter {
     }
 
     /// Call the function with `args` and `kwargs`.
-    pub fn call<'py>(
+    pub(crate) fn call<'py>(
         self,
         py: Python<'py>,
         args: impl pyo3::call::PyCallArgs<'py>,
@@ -82,7 +82,7 @@ impl Adapter {
 
 /// Call `colbridge.<module>.<function>(*args, **kwargs)`: the former string-addressed entry
 /// point, kept only for `parquet::inspect` until it calls `Adapter::ParquetFileHtml`.
-pub fn call<'py>(
+pub(crate) fn call<'py>(
     py: Python<'py>,
     module: &str,
     function: &str,
@@ -94,7 +94,7 @@ pub fn call<'py>(
 
 /// Every adapter's `(module, function)`, for the test that imports each one.
 #[pyfunction]
-pub fn _adapter_targets() -> Vec<(&'static str, &'static str)> {
+pub(crate) fn _adapter_targets() -> Vec<(&'static str, &'static str)> {
     Adapter::ALL.iter().map(|a| a.target()).collect()
 }
 

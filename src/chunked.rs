@@ -20,13 +20,13 @@ use crate::schema::{PyDataType, PyField};
 ///     (1, [1, 2])
 #[pyclass(name = "ChunkedArray", module = "colbridge", frozen, sequence)]
 #[derive(Clone)]
-pub struct PyChunkedArray {
-    pub chunks: Vec<ArrayRef>,
-    pub field: FieldRef,
+pub(crate) struct PyChunkedArray {
+    pub(crate) chunks: Vec<ArrayRef>,
+    pub(crate) field: FieldRef,
 }
 
 impl PyChunkedArray {
-    pub fn try_new(chunks: Vec<ArrayRef>, field: FieldRef) -> Result<Self, Error> {
+    pub(crate) fn try_new(chunks: Vec<ArrayRef>, field: FieldRef) -> Result<Self, Error> {
         if let Some(bad) = chunks.iter().find(|c| c.data_type() != field.data_type()) {
             return Err(Error::InvalidInput(format!(
                 "chunk of type {} in a column of type {}",
@@ -37,12 +37,12 @@ impl PyChunkedArray {
         Ok(Self { chunks, field })
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.chunks.iter().map(|c| c.len()).sum()
     }
 
     /// One contiguous array: the chunk itself when there is one (no copy), else a concatenation.
-    pub fn combined(&self) -> Result<ArrayRef, Error> {
+    pub(crate) fn combined(&self) -> Result<ArrayRef, Error> {
         match self.chunks.as_slice() {
             [one] => Ok(one.clone()),
             [] => Ok(arrow_array::new_empty_array(self.field.data_type())),
@@ -122,7 +122,7 @@ impl PyChunkedArray {
     /// Example:
     ///     >>> colbridge.chunked_array([[1], [2]]).to_pylist()
     ///     [1, 2]
-    pub fn to_pylist<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+    pub(crate) fn to_pylist<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let out = PyList::empty(py);
         for c in &self.chunks {
             for v in to_py::to_pylist(py, c)?.iter() {

@@ -12,13 +12,13 @@ use crate::error::{Error, Result};
 
 /// The Arrow C data interface format string of a type (`"l"`, `"tsu:UTC"`, `"+l"`; a dictionary
 /// has its index type's format), exactly as colbridge's capsules describe it.
-pub fn c_format(dt: &DataType) -> Result<String> {
+pub(crate) fn c_format(dt: &DataType) -> Result<String> {
     Ok(FFI_ArrowSchema::try_from(dt)?.format().to_string())
 }
 
 /// A field named `name` of type `data_type`, with the nullability and metadata of `like`: how a
 /// column is renamed or retyped.
-pub fn field_like(like: &Field, name: &str, data_type: DataType) -> FieldRef {
+pub(crate) fn field_like(like: &Field, name: &str, data_type: DataType) -> FieldRef {
     Arc::new(Field::new(name, data_type, like.is_nullable()).with_metadata(like.metadata().clone()))
 }
 
@@ -41,22 +41,22 @@ const TIME_UNITS: [TimeUnit; 4] = [
 ];
 
 /// The unit's name: "s", "ms", "us" or "ns".
-pub fn unit_name(unit: &TimeUnit) -> &'static str {
+pub(crate) fn unit_name(unit: &TimeUnit) -> &'static str {
     unit_info(unit).0
 }
 
 /// How many of `unit` make one second (1 for seconds ... 10^9 for nanoseconds).
-pub fn units_per_second(unit: &TimeUnit) -> i64 {
+pub(crate) fn units_per_second(unit: &TimeUnit) -> i64 {
     unit_info(unit).1
 }
 
 /// How many nanoseconds one `unit` lasts (10^9 for seconds ... 1 for nanoseconds).
-pub fn nanos_per_unit(unit: &TimeUnit) -> i64 {
+pub(crate) fn nanos_per_unit(unit: &TimeUnit) -> i64 {
     1_000_000_000 / units_per_second(unit)
 }
 
 /// The unit called `s` ("s", "ms", "us" or "ns", surrounding spaces ignored).
-pub fn parse_unit(s: &str) -> Result<TimeUnit> {
+pub(crate) fn parse_unit(s: &str) -> Result<TimeUnit> {
     let name = s.trim();
     TIME_UNITS
         .into_iter()
@@ -65,7 +65,7 @@ pub fn parse_unit(s: &str) -> Result<TimeUnit> {
 }
 
 /// The pyarrow-style name of a type (`int64`, `timestamp[us, tz=UTC]`, `list<item: int64>`).
-pub fn type_name(dt: &DataType) -> String {
+pub(crate) fn type_name(dt: &DataType) -> String {
     use DataType::*;
     match dt {
         Null => "null".into(),
@@ -140,7 +140,7 @@ pub fn type_name(dt: &DataType) -> String {
 }
 
 /// Parse a pyarrow-style type name; falls back to arrow-rs' own `Display` syntax.
-pub fn parse_type(name: &str) -> Result<DataType> {
+pub(crate) fn parse_type(name: &str) -> Result<DataType> {
     use DataType::*;
     let s = name.trim();
     let simple = match s {

@@ -10,6 +10,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
 
 /// Everything that can go wrong inside colbridge's Rust core.
+// `pub` rather than `pub(crate)` while `parquet`'s items are `pub` (private_interfaces).
 #[derive(Debug)]
 pub enum Error {
     /// A Python object colbridge cannot turn into Arrow data (`TypeError`).
@@ -35,7 +36,7 @@ pub enum Error {
     Python(PyErr),
 }
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -140,12 +141,12 @@ impl From<Error> for PyErr {
 
 /// A malformed capsule (wrong name, NULL pointer), reported by pyo3 as a `PyErr`, as a
 /// `CapsuleError` with pyo3's message. A producer's own exception is `Error::Python` instead.
-pub fn capsule_error(e: PyErr) -> Error {
+pub(crate) fn capsule_error(e: PyErr) -> Error {
     Python::attach(|py| Error::Capsule(e.value(py).to_string()))
 }
 
 /// Turn a panic payload from a dependency into a readable message.
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_string()
     } else if let Some(s) = payload.downcast_ref::<String>() {

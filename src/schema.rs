@@ -28,7 +28,7 @@ use crate::ffi;
 ///     ('tsm:UTC', 'ms', 'UTC', True)
 #[pyclass(name = "DataType", module = "colbridge", frozen, eq)]
 #[derive(Clone, PartialEq)]
-pub struct PyDataType(pub DataType);
+pub(crate) struct PyDataType(pub DataType);
 
 /// A named, typed, nullable slot in a schema.
 ///
@@ -37,7 +37,7 @@ pub struct PyDataType(pub DataType);
 ///     Field(when: timestamp[ms] not null)
 #[pyclass(name = "Field", module = "colbridge", frozen, eq)]
 #[derive(Clone, PartialEq)]
-pub struct PyField(pub FieldRef);
+pub(crate) struct PyField(pub FieldRef);
 
 /// An ordered collection of fields, with optional key/value metadata.
 ///
@@ -46,7 +46,7 @@ pub struct PyField(pub FieldRef);
 ///     ['a', 'b']
 #[pyclass(name = "Schema", module = "colbridge", frozen, eq, sequence)]
 #[derive(Clone, PartialEq)]
-pub struct PySchema(pub SchemaRef);
+pub(crate) struct PySchema(pub SchemaRef);
 
 /// `(precision, scale)` of a decimal type.
 fn decimal(dt: &DataType) -> Option<(u8, i8)> {
@@ -60,7 +60,7 @@ fn decimal(dt: &DataType) -> Option<(u8, i8)> {
 }
 
 /// Accept a `DataType`, a type name, or anything with `__arrow_c_schema__` (pyarrow types).
-pub fn extract_type(obj: &Bound<'_, PyAny>) -> PyResult<DataType> {
+pub(crate) fn extract_type(obj: &Bound<'_, PyAny>) -> PyResult<DataType> {
     if let Ok(dt) = obj.cast::<PyDataType>() {
         return Ok(dt.get().0.clone());
     }
@@ -469,7 +469,7 @@ impl PySchema {
 }
 
 /// Resolve an integer position (negative counts from the end) or a column name.
-pub fn field_index(schema: &Schema, key: &Bound<'_, PyAny>) -> PyResult<usize> {
+pub(crate) fn field_index(schema: &Schema, key: &Bound<'_, PyAny>) -> PyResult<usize> {
     let n = schema.fields().len();
     if let Ok(i) = key.extract::<isize>() {
         let j = if i < 0 { i + n as isize } else { i };

@@ -24,14 +24,14 @@ use crate::schema::{field_index, PySchema};
 ///     (2, ['a', 'b'])
 #[pyclass(name = "Table", module = "colbridge", frozen)]
 #[derive(Clone)]
-pub struct PyTable {
-    pub schema: SchemaRef,
-    pub columns: Vec<PyChunkedArray>,
-    pub num_rows: usize,
+pub(crate) struct PyTable {
+    pub(crate) schema: SchemaRef,
+    pub(crate) columns: Vec<PyChunkedArray>,
+    pub(crate) num_rows: usize,
 }
 
 impl PyTable {
-    pub fn try_new(
+    pub(crate) fn try_new(
         schema: SchemaRef,
         columns: Vec<PyChunkedArray>,
         num_rows: Option<usize>,
@@ -55,7 +55,7 @@ impl PyTable {
         })
     }
 
-    pub fn from_batches(schema: SchemaRef, batches: &[RecordBatch]) -> Result<Self> {
+    pub(crate) fn from_batches(schema: SchemaRef, batches: &[RecordBatch]) -> Result<Self> {
         let columns = schema
             .fields()
             .iter()
@@ -74,7 +74,7 @@ impl PyTable {
     }
 
     /// Record batches over all columns, split where any column's chunks split (zero-copy).
-    pub fn to_batches(&self) -> Result<Vec<RecordBatch>> {
+    pub(crate) fn to_batches(&self) -> Result<Vec<RecordBatch>> {
         let mut bounds: Vec<usize> = vec![0, self.num_rows];
         for col in &self.columns {
             let mut at = 0;
@@ -391,7 +391,10 @@ impl PyTable {
 }
 
 /// A table from named columns.
-pub fn table_from_columns(names: Vec<String>, columns: Vec<PyChunkedArray>) -> Result<PyTable> {
+pub(crate) fn table_from_columns(
+    names: Vec<String>,
+    columns: Vec<PyChunkedArray>,
+) -> Result<PyTable> {
     if names.len() != columns.len() {
         return Err(Error::InvalidInput("need one name per column".into()));
     }

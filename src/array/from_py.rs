@@ -303,7 +303,7 @@ fn kind_to_type(k: &Kind) -> DataType {
 }
 
 /// Infer the Arrow type of a sequence of Python values.
-pub fn infer_type(values: &[Bound<'_, PyAny>]) -> Result<DataType> {
+pub(crate) fn infer_type(values: &[Bound<'_, PyAny>]) -> Result<DataType> {
     Ok(kind_to_type(&infer(values)?))
 }
 
@@ -376,7 +376,7 @@ fn validity(values: &[Bound<'_, PyAny>]) -> Option<NullBuffer> {
 }
 
 /// Build an array of type `dt` from Python values.
-pub fn build(values: &[Bound<'_, PyAny>], dt: &DataType) -> Result<ArrayRef> {
+pub(crate) fn build(values: &[Bound<'_, PyAny>], dt: &DataType) -> Result<ArrayRef> {
     use DataType::*;
     Ok(match dt {
         Null => {
@@ -647,7 +647,10 @@ fn float_of(v: &Bound<'_, PyAny>) -> Option<f64> {
 }
 
 /// Convert a Python iterable into an Arrow array, of `dt` when given, else of the inferred type.
-pub fn array_from_sequence(obj: &Bound<'_, PyAny>, dt: Option<DataType>) -> Result<ArrayRef> {
+pub(crate) fn array_from_sequence(
+    obj: &Bound<'_, PyAny>,
+    dt: Option<DataType>,
+) -> Result<ArrayRef> {
     if obj.is_instance_of::<PyString>()
         || obj.is_instance_of::<PyBytes>()
         || obj.is_instance_of::<PyDict>()

@@ -1,12 +1,12 @@
 //! `Array`: one Arrow array of any type, built from Python objects, NumPy memory or any Arrow
 //! producer, and exported both as typed buffers and through the C data interface.
 
-pub mod from_py;
-pub mod to_py;
+pub(crate) mod from_py;
+pub(crate) mod to_py;
 
 // Old path of `buffer::import`, still used by the parquet modules; remove once they import it
 // from `buffer`.
-pub use crate::buffer::import as from_buffer;
+pub(crate) use crate::buffer::import as from_buffer;
 
 use std::sync::Arc;
 
@@ -32,25 +32,25 @@ use crate::schema::{extract_type, PyDataType, PyField};
 ///     (DataType(int64), 1)
 #[pyclass(name = "Array", module = "colbridge", frozen, sequence)]
 #[derive(Clone)]
-pub struct PyArray {
-    pub array: ArrayRef,
-    pub field: FieldRef,
+pub(crate) struct PyArray {
+    pub(crate) array: ArrayRef,
+    pub(crate) field: FieldRef,
 }
 
 impl PyArray {
-    pub fn new(array: ArrayRef) -> Self {
+    pub(crate) fn new(array: ArrayRef) -> Self {
         let field = Arc::new(Field::new("", array.data_type().clone(), true));
         Self { array, field }
     }
 
-    pub fn with_field(array: ArrayRef, field: FieldRef) -> Self {
+    pub(crate) fn with_field(array: ArrayRef, field: FieldRef) -> Self {
         Self { array, field }
     }
 }
 
 /// Nulls as pyarrow counts them: every slot of a `null`-typed array is null (arrow-rs reports
 /// 0 there, as a NullArray has no validity bitmap); other types count their validity bitmap.
-pub fn null_count(array: &ArrayRef) -> usize {
+pub(crate) fn null_count(array: &ArrayRef) -> usize {
     match array.data_type() {
         DataType::Null => array.len(),
         _ => array.null_count(),
@@ -58,7 +58,7 @@ pub fn null_count(array: &ArrayRef) -> usize {
 }
 
 /// A short, comma-separated preview of an array's first values.
-pub fn preview_values(array: &ArrayRef, limit: usize) -> String {
+pub(crate) fn preview_values(array: &ArrayRef, limit: usize) -> String {
     let options = FormatOptions::default().with_null("null");
     let Ok(fmt) = ArrayFormatter::try_new(array.as_ref(), &options) else {
         return String::from("[...]");
@@ -71,7 +71,7 @@ pub fn preview_values(array: &ArrayRef, limit: usize) -> String {
 }
 
 /// Normalise a possibly negative index into `0..len`.
-pub fn normalize_index(i: isize, len: usize) -> PyResult<usize> {
+pub(crate) fn normalize_index(i: isize, len: usize) -> PyResult<usize> {
     let j = if i < 0 { i + len as isize } else { i };
     if j < 0 || j as usize >= len {
         return Err(pyo3::exceptions::PyIndexError::new_err(format!(

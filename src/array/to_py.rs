@@ -45,7 +45,7 @@ fn tzinfo<'py>(py: Python<'py>, tz: &str) -> PyResult<Bound<'py, PyAny>> {
 }
 
 /// Convert every element of `array` into a Python list.
-pub fn to_pylist<'py>(py: Python<'py>, array: &ArrayRef) -> PyResult<Bound<'py, PyList>> {
+pub(crate) fn to_pylist<'py>(py: Python<'py>, array: &ArrayRef) -> PyResult<Bound<'py, PyList>> {
     let items = (0..array.len())
         .map(|i| value_to_py(py, array, i))
         .collect::<PyResult<Vec<_>>>()?;
@@ -53,7 +53,7 @@ pub fn to_pylist<'py>(py: Python<'py>, array: &ArrayRef) -> PyResult<Bound<'py, 
 }
 
 /// Convert element `i` of `array` into a Python object (`None` for nulls).
-pub fn value_to_py<'py>(
+pub(crate) fn value_to_py<'py>(
     py: Python<'py>,
     array: &ArrayRef,
     i: usize,

@@ -6,8 +6,8 @@
 //!
 //! The Arrow C data interface (capsules) is `crate::ffi`.
 
-pub mod export;
-pub mod import;
-pub mod view;
+pub(crate) mod export;
+pub(crate) mod import;
+pub(crate) mod view;
 
-pub use view::{ElementFormat, PyBuffer};
+pub(crate) use view::{ElementFormat, PyBuffer};

@@ -15,7 +15,7 @@ use super::{ARRAY_NAME, SCHEMA_NAME, STREAM_NAME};
 use crate::datatype::field_like;
 use crate::error::{capsule_error, Error, Result};
 
-pub fn export_schema_capsule<'py>(
+pub(crate) fn export_schema_capsule<'py>(
     py: Python<'py>,
     value: impl TryInto<FFI_ArrowSchema, Error = ArrowError>,
 ) -> PyResult<Bound<'py, PyAny>> {
@@ -24,7 +24,7 @@ pub fn export_schema_capsule<'py>(
 }
 
 /// Read the `Field` a consumer asks for out of a `requested_schema` capsule.
-pub fn requested_field(capsule: &Bound<'_, PyAny>) -> Result<Field> {
+pub(crate) fn requested_field(capsule: &Bound<'_, PyAny>) -> Result<Field> {
     let capsule = capsule.cast::<PyCapsule>().map_err(|_| {
         Error::Capsule("requested_schema must be an 'arrow_schema' PyCapsule".into())
     })?;
@@ -39,7 +39,7 @@ pub fn requested_field(capsule: &Bound<'_, PyAny>) -> Result<Field> {
 }
 
 /// Cast `array` to the requested type when a safe cast exists; refuse clearly otherwise.
-pub fn cast_to_request(
+pub(crate) fn cast_to_request(
     array: &ArrayRef,
     field: &FieldRef,
     requested: &Field,
@@ -71,7 +71,7 @@ pub fn cast_to_request(
 }
 
 /// `(schema_capsule, array_capsule)` for one array.
-pub fn export_array_capsules<'py>(
+pub(crate) fn export_array_capsules<'py>(
     py: Python<'py>,
     array: &ArrayRef,
     field: &FieldRef,
@@ -89,7 +89,7 @@ pub fn export_array_capsules<'py>(
 }
 
 /// An `arrow_array_stream` capsule over record batches that are already in memory.
-pub fn export_batches_stream<'py>(
+pub(crate) fn export_batches_stream<'py>(
     py: Python<'py>,
     schema: SchemaRef,
     batches: Vec<RecordBatch>,
@@ -144,7 +144,7 @@ pub fn export_batches_stream<'py>(
 
 /// An `arrow_array_stream` capsule over any reader. The reader must not panic: wrap lazy
 /// decoders in a panic guard first (a panic in a C callback aborts the process).
-pub fn export_reader_stream<'py>(
+pub(crate) fn export_reader_stream<'py>(
     py: Python<'py>,
     reader: Box<dyn RecordBatchReader + Send>,
 ) -> PyResult<Bound<'py, PyAny>> {
@@ -152,7 +152,7 @@ pub fn export_reader_stream<'py>(
 }
 
 /// An `arrow_array_stream` capsule of plain arrays (a chunked array's chunks).
-pub fn export_chunks_stream<'py>(
+pub(crate) fn export_chunks_stream<'py>(
     py: Python<'py>,
     chunks: Vec<ArrayRef>,
     field: FieldRef,

@@ -33,7 +33,7 @@ fn call_capsule<'py>(
 }
 
 /// Import the field (name, type, nullability) of an object with `__arrow_c_schema__`.
-pub fn import_field(obj: &Bound<'_, PyAny>) -> Result<Field> {
+pub(crate) fn import_field(obj: &Bound<'_, PyAny>) -> Result<Field> {
     let (_capsule, ptr) = call_capsule(obj, "__arrow_c_schema__", SCHEMA_NAME)?;
     let ptr = ptr.cast::<FFI_ArrowSchema>();
     // SAFETY: a capsule named "arrow_schema" holds a valid ArrowSchema owned by the capsule,
@@ -43,13 +43,13 @@ pub fn import_field(obj: &Bound<'_, PyAny>) -> Result<Field> {
 }
 
 /// Import the chunks of any `__arrow_c_array__` / `__arrow_c_stream__` producer.
-pub fn import_chunks(obj: &Bound<'_, PyAny>) -> Result<(Vec<ArrayRef>, FieldRef)> {
+pub(crate) fn import_chunks(obj: &Bound<'_, PyAny>) -> Result<(Vec<ArrayRef>, FieldRef)> {
     let (field, chunks) = import_any(obj)?;
     Ok((chunks, Arc::new(field)))
 }
 
 /// Import a table-like producer: a stream of record batches (struct arrays), or one.
-pub fn import_batches(obj: &Bound<'_, PyAny>) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+pub(crate) fn import_batches(obj: &Bound<'_, PyAny>) -> Result<(SchemaRef, Vec<RecordBatch>)> {
     let (field, chunks) = import_any(obj)?;
     let DataType::Struct(fields) = field.data_type() else {
         return Err(Error::Capsule(format!(

@@ -6,11 +6,11 @@ mod export;
 mod import;
 mod stream;
 
-pub use export::{
+pub(crate) use export::{
     export_array_capsules, export_batches_stream, export_chunks_stream, export_reader_stream,
     export_schema_capsule,
 };
-pub use import::{import_batches, import_chunks, import_field};
+pub(crate) use import::{import_batches, import_chunks, import_field};
 
 const SCHEMA_NAME: &std::ffi::CStr = c"arrow_schema";
 const ARRAY_NAME: &std::ffi::CStr = c"arrow_array";

@@ -17,7 +17,7 @@ use arrow_schema::{ArrowError, FieldRef};
 use crate::error::panic_message;
 
 /// What a stream yields.
-pub enum Chunks {
+pub(crate) enum Chunks {
     /// Record batches, each exported as a struct array; the schema (with its metadata) is the
     /// stream's struct type.
     Batches(Box<dyn RecordBatchReader + Send>),
@@ -81,7 +81,7 @@ fn error_code(e: &ArrowError) -> c_int {
 }
 
 /// A C stream over `chunks`; the consumer owns it (and frees `chunks`) by calling `release`.
-pub fn new_stream(chunks: Chunks) -> FFI_ArrowArrayStream {
+pub(crate) fn new_stream(chunks: Chunks) -> FFI_ArrowArrayStream {
     let private = Box::new(Private {
         chunks,
         last_error: None,
