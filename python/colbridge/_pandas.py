@@ -22,17 +22,14 @@ import numpy as np
 
 from colbridge import _pandas_compat as compat
 from colbridge._numpy import bitmap_to_mask, values_view
+from colbridge._optional import require
 
 if TYPE_CHECKING:
     from colbridge._colbridge import Array, ChunkedArray, Table
 
 
 def _pandas() -> Any:
-    try:
-        import pandas
-    except ImportError as e:  # pragma: no cover - exercised only without pandas
-        raise ImportError("to_pandas() needs pandas: pip install 'colbridge[pandas]'") from e
-    return pandas
+    return require("pandas", "to_pandas()")
 
 
 class _Lease:

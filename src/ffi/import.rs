@@ -97,10 +97,7 @@ fn import_any(obj: &Bound<'_, PyAny>) -> Result<(Field, Vec<ArrayRef>)> {
     }
     Err(Error::Capsule(format!(
         "expected an object with __arrow_c_array__ or __arrow_c_stream__, got {}",
-        obj.get_type()
-            .name()
-            .map(|n| n.to_string())
-            .unwrap_or_default()
+        obj.get_type().name()?
     )))
 }
 
