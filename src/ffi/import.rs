@@ -192,8 +192,8 @@ fn stream_error(stream: &mut FFI_ArrowArrayStream, rc: i32) -> String {
     let message = stream.get_last_error.and_then(|f| {
         // SAFETY: `stream` is live; the returned string (if any) is valid until the next call.
         let p = unsafe { f(stream) };
-        // SAFETY: a non-null result is a NUL-terminated C string owned by the producer.
         (!p.is_null()).then(|| {
+            // SAFETY: a non-null result is a NUL-terminated C string owned by the producer.
             unsafe { std::ffi::CStr::from_ptr(p) }
                 .to_string_lossy()
                 .into_owned()
