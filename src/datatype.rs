@@ -16,10 +16,13 @@ pub(crate) fn c_format(dt: &DataType) -> Result<String> {
     Ok(FFI_ArrowSchema::try_from(dt)?.format().to_string())
 }
 
-/// A field named `name` of type `data_type`, with the nullability and metadata of `like`: how a
-/// column is renamed or retyped.
-pub(crate) fn field_like(like: &Field, name: &str, data_type: DataType) -> FieldRef {
-    Arc::new(Field::new(name, data_type, like.is_nullable()).with_metadata(like.metadata().clone()))
+/// `field` (its name, nullability and metadata) with type `data_type`; the field itself when it
+/// already has that type.
+pub(crate) fn retyped(field: &FieldRef, data_type: &DataType) -> FieldRef {
+    if field.data_type() == data_type {
+        return field.clone();
+    }
+    Arc::new(field.as_ref().clone().with_data_type(data_type.clone()))
 }
 
 /// The one table of time units: each unit's name (as in `timestamp[ms]`) and how many of it

@@ -11,7 +11,7 @@ use pyo3::types::{PyDict, PyList};
 use crate::adapters::Adapter;
 use crate::array::preview_values;
 use crate::chunked::PyChunkedArray;
-use crate::datatype::{field_like, type_name};
+use crate::datatype::type_name;
 use crate::error::{Error, Result};
 use crate::ffi;
 use crate::schema::{field_index, PySchema};
@@ -401,7 +401,7 @@ pub(crate) fn table_from_columns(
     let mut fields = Vec::with_capacity(names.len());
     let mut cols = Vec::with_capacity(names.len());
     for (name, c) in names.into_iter().zip(columns) {
-        let field = field_like(&c.field, &name, c.field.data_type().clone());
+        let field = Arc::new(c.field.as_ref().clone().with_name(name));
         fields.push(field.clone());
         cols.push(PyChunkedArray {
             chunks: c.chunks,

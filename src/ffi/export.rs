@@ -12,7 +12,7 @@ use pyo3::types::{PyCapsule, PyTuple};
 
 use super::stream::{new_stream, Chunks};
 use super::{ARRAY_NAME, SCHEMA_NAME, STREAM_NAME};
-use crate::datatype::field_like;
+use crate::datatype::retyped;
 use crate::error::{capsule_error, Error, Result};
 
 pub(crate) fn export_schema_capsule<'py>(
@@ -67,7 +67,7 @@ pub(crate) fn cast_to_request(
             crate::datatype::type_name(to)
         ))
     })?;
-    Ok((cast, field_like(field, field.name(), to.clone())))
+    Ok((cast, retyped(field, to)))
 }
 
 /// `(schema_capsule, array_capsule)` for one array.
@@ -117,7 +117,7 @@ pub(crate) fn export_batches_stream<'py>(
                     .fields()
                     .iter()
                     .zip(req_fields.iter())
-                    .map(|(f, r)| field_like(f, f.name(), r.data_type().clone()))
+                    .map(|(f, r)| retyped(f, r.data_type()))
                     .collect::<Vec<_>>(),
                 schema.metadata().clone(),
             ));
@@ -162,7 +162,7 @@ pub(crate) fn export_chunks_stream<'py>(
         Some(req) if !req.is_none() => {
             let r = requested_field(req)?;
             let mut out = Vec::with_capacity(chunks.len());
-            let mut out_field = field_like(&field, field.name(), r.data_type().clone());
+            let mut out_field = retyped(&field, r.data_type());
             for c in &chunks {
                 let (a, f) = cast_to_request(c, &field, &r)?;
                 out.push(a);
