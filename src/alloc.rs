@@ -38,7 +38,7 @@ mod tuned {
 
     static FREED: AtomicUsize = AtomicUsize::new(0);
 
-    pub struct Allocator;
+    pub(crate) struct Allocator;
 
     // SAFETY: every call forwards to mimalloc's allocator with the same arguments; the only
     // addition, `mi_collect`, runs after the block is freed and takes no pointer of ours.
@@ -72,7 +72,7 @@ mod tuned {
     }
 
     /// Set mimalloc's options; called once when the module is imported.
-    pub fn configure() {
+    pub(crate) fn configure() {
         // SAFETY: mi_option_set only stores an integer option; it is called during module
         // init, before colbridge starts any thread of its own.
         unsafe {
@@ -105,16 +105,16 @@ mod tuned {
 static GLOBAL: tuned::Allocator = tuned::Allocator;
 
 #[cfg(feature = "mimalloc")]
-pub use tuned::configure;
+pub(crate) use tuned::configure;
 
 #[cfg(not(feature = "mimalloc"))]
-pub fn configure() {}
+pub(crate) fn configure() {}
 
 /// Ask the kernel to back the whole 2 MiB pages inside `region` with transparent huge pages:
 /// a large output buffer then faults in 2 MiB at a time (measured: a 20 M-row numeric read
 /// 0.21 s → 0.10 s). Small buffers stay on ordinary pages (see the module notes).
 #[cfg(target_os = "linux")]
-pub fn prefer_huge_pages<T>(region: &mut [std::mem::MaybeUninit<T>]) {
+pub(crate) fn prefer_huge_pages<T>(region: &mut [std::mem::MaybeUninit<T>]) {
     const HUGE: usize = 2 << 20;
     let bytes = std::mem::size_of_val(region);
     if bytes < 4 * HUGE {
@@ -137,4 +137,4 @@ pub fn prefer_huge_pages<T>(region: &mut [std::mem::MaybeUninit<T>]) {
 }
 
 #[cfg(not(target_os = "linux"))]
-pub fn prefer_huge_pages<T>(_region: &mut [std::mem::MaybeUninit<T>]) {}
+pub(crate) fn prefer_huge_pages<T>(_region: &mut [std::mem::MaybeUninit<T>]) {}

@@ -5,10 +5,12 @@ use arrow_schema::FieldRef;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
+use crate::adapters::Adapter;
 use crate::array::{normalize_index, to_py, PyArray};
+use crate::datatype::type_name;
 use crate::error::Error;
 use crate::ffi;
-use crate::types::{type_name, PyDataType, PyField};
+use crate::schema::{PyDataType, PyField};
 
 /// A column made of one or more `Array` chunks of one type.
 ///
@@ -18,13 +20,13 @@ use crate::types::{type_name, PyDataType, PyField};
 ///     (1, [1, 2])
 #[pyclass(name = "ChunkedArray", module = "colbridge", frozen, sequence)]
 #[derive(Clone)]
-pub struct PyChunkedArray {
-    pub chunks: Vec<ArrayRef>,
-    pub field: FieldRef,
+pub(crate) struct PyChunkedArray {
+    pub(crate) chunks: Vec<ArrayRef>,
+    pub(crate) field: FieldRef,
 }
 
 impl PyChunkedArray {
-    pub fn try_new(chunks: Vec<ArrayRef>, field: FieldRef) -> Result<Self, Error> {
+    pub(crate) fn try_new(chunks: Vec<ArrayRef>, field: FieldRef) -> Result<Self, Error> {
         if let Some(bad) = chunks.iter().find(|c| c.data_type() != field.data_type()) {
             return Err(Error::InvalidInput(format!(
                 "chunk of type {} in a column of type {}",
@@ -35,12 +37,12 @@ impl PyChunkedArray {
         Ok(Self { chunks, field })
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.chunks.iter().map(|c| c.len()).sum()
     }
 
     /// One contiguous array: the chunk itself when there is one (no copy), else a concatenation.
-    pub fn combined(&self) -> Result<ArrayRef, Error> {
+    pub(crate) fn combined(&self) -> Result<ArrayRef, Error> {
         match self.chunks.as_slice() {
             [one] => Ok(one.clone()),
             [] => Ok(arrow_array::new_empty_array(self.field.data_type())),
@@ -120,7 +122,7 @@ impl PyChunkedArray {
     /// Example:
     ///     >>> colbridge.chunked_array([[1], [2]]).to_pylist()
     ///     [1, 2]
-    pub fn to_pylist<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+    pub(crate) fn to_pylist<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let out = PyList::empty(py);
         for c in &self.chunks {
             for v in to_py::to_pylist(py, c)?.iter() {
@@ -152,11 +154,11 @@ impl PyChunkedArray {
     fn is_shared(&self) -> bool {
         self.chunks
             .iter()
-            .any(|c| crate::array::export::is_shared(c.as_ref()))
+            .any(|c| crate::buffer::export::is_shared(c.as_ref()))
     }
 
     fn _repr_html_<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(slf.py(), "colbridge._repr", "array_html", (slf,), None)
+        Adapter::ArrayHtml.call(slf.py(), (slf,), None)
     }
 
     fn __repr__(&self) -> String {
@@ -177,13 +179,7 @@ impl PyChunkedArray {
     ///     array([1.5, 2.5])
     #[pyo3(signature = (zero_copy_only = false))]
     fn to_numpy<'py>(slf: Bound<'py, Self>, zero_copy_only: bool) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(
-            slf.py(),
-            "colbridge._numpy",
-            "chunked_to_numpy",
-            (slf, zero_copy_only),
-            None,
-        )
+        Adapter::ChunkedToNumpy.call(slf.py(), (slf, zero_copy_only), None)
     }
 
     #[pyo3(signature = (dtype = None, copy = None))]
@@ -192,13 +188,7 @@ impl PyChunkedArray {
         dtype: Option<Bound<'py, PyAny>>,
         copy: Option<bool>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(
-            slf.py(),
-            "colbridge._numpy",
-            "dunder_array",
-            (slf, dtype, copy),
-            None,
-        )
+        Adapter::DunderArray.call(slf.py(), (slf, dtype, copy), None)
     }
 
     /// A pandas Series sharing the Arrow memory where pandas can (see `Table.to_pandas`).
@@ -211,13 +201,7 @@ impl PyChunkedArray {
         slf: Bound<'py, Self>,
         kwargs: Option<Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(
-            slf.py(),
-            "colbridge.pandas",
-            "to_series",
-            (slf,),
-            kwargs.as_ref(),
-        )
+        Adapter::PandasSeries.call(slf.py(), (slf,), kwargs.as_ref())
     }
 
     /// A Polars Series over the same memory (through the Arrow C stream).
@@ -226,7 +210,7 @@ impl PyChunkedArray {
     ///     >>> colbridge.chunked_array([[1, 2]]).to_polars().to_list()
     ///     [1, 2]
     fn to_polars<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(slf.py(), "colbridge.polars", "to_series", (slf,), None)
+        Adapter::PolarsSeries.call(slf.py(), (slf,), None)
     }
 
     fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {

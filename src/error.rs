@@ -10,6 +10,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
 
 /// Everything that can go wrong inside colbridge's Rust core.
+// `pub` rather than `pub(crate)` while `parquet`'s items are `pub` (private_interfaces).
 #[derive(Debug)]
 pub enum Error {
     /// A Python object colbridge cannot turn into Arrow data (`TypeError`).
@@ -18,10 +19,10 @@ pub enum Error {
     InvalidInput(String),
     /// A cast that cannot be done, e.g. an unsatisfiable `requested_schema` (`ValueError`).
     Cast(String),
-    /// A conversion that would need a copy where the caller forbade one (`ValueError`).
-    ZeroCopy(String),
     /// Anything wrong with Arrow C data interface capsules (`TypeError`).
     Capsule(String),
+    /// A writable view of read-only Arrow memory was requested (`BufferError`).
+    ReadOnlyBuffer(String),
     /// A malformed, unsupported or unreadable Parquet file (`ValueError`).
     Parquet(String),
     /// Operating-system level I/O failure (`OSError`).
@@ -30,9 +31,12 @@ pub enum Error {
     Arrow(String),
     /// The user interrupted a long operation (`KeyboardInterrupt`).
     Cancelled,
+    /// An exception raised by Python code colbridge called (a producer's `__arrow_c_array__`,
+    /// an adapter), passed through to the caller unchanged.
+    Python(PyErr),
 }
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -40,12 +44,13 @@ impl fmt::Display for Error {
             Error::UnsupportedType(m)
             | Error::InvalidInput(m)
             | Error::Cast(m)
-            | Error::ZeroCopy(m)
             | Error::Capsule(m)
+            | Error::ReadOnlyBuffer(m)
             | Error::Parquet(m)
             | Error::Arrow(m) => f.write_str(m),
             Error::Io(e) => write!(f, "{e}"),
             Error::Cancelled => f.write_str("interrupted"),
+            Error::Python(e) => write!(f, "{e}"),
         }
     }
 }
@@ -82,6 +87,12 @@ impl From<ParquetError> for Error {
     }
 }
 
+impl From<PyErr> for Error {
+    fn from(e: PyErr) -> Self {
+        Error::Python(e)
+    }
+}
+
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
         Error::Io(e)
@@ -102,10 +113,10 @@ impl Error {
             Error::UnsupportedType(_) => "UnsupportedTypeError",
             Error::InvalidInput(_) | Error::Arrow(_) => "InvalidInputError",
             Error::Cast(_) => "CastError",
-            Error::ZeroCopy(_) => "ZeroCopyError",
             Error::Capsule(_) => "CapsuleError",
+            Error::ReadOnlyBuffer(_) => "ReadOnlyBufferError",
             Error::Parquet(_) => "ParquetError",
-            Error::Io(_) | Error::Cancelled => "",
+            Error::Io(_) | Error::Cancelled | Error::Python(_) => "",
         }
     }
 }
@@ -117,6 +128,7 @@ impl From<Error> for PyErr {
             Error::Cancelled => {
                 return pyo3::exceptions::PyKeyboardInterrupt::new_err("interrupted")
             }
+            Error::Python(e) => return e,
             _ => {}
         }
         let message = e.to_string();
@@ -127,13 +139,14 @@ impl From<Error> for PyErr {
     }
 }
 
-/// Build an error of the named class from Python-side code paths that start with a `PyErr`.
-pub fn capsule_error(e: PyErr) -> Error {
+/// A malformed capsule (wrong name, NULL pointer), reported by pyo3 as a `PyErr`, as a
+/// `CapsuleError` with pyo3's message. A producer's own exception is `Error::Python` instead.
+pub(crate) fn capsule_error(e: PyErr) -> Error {
     Python::attach(|py| Error::Capsule(e.value(py).to_string()))
 }
 
 /// Turn a panic payload from a dependency into a readable message.
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_string()
     } else if let Some(s) = payload.downcast_ref::<String>() {

@@ -6,12 +6,13 @@ mod alloc;
 mod array;
 mod buffer;
 mod chunked;
+mod datatype;
 mod error;
 mod ffi;
 mod interop;
 mod parquet;
+mod schema;
 mod table;
-mod types;
 
 use std::sync::Arc;
 
@@ -22,6 +23,9 @@ use crate::array::PyArray;
 use crate::chunked::PyChunkedArray;
 use crate::table::PyTable;
 
+// Old path of `schema`, still used by the parquet modules; remove once they import `schema`.
+use crate::schema as types;
+
 /// Build an `Array` from a Python iterable, inferring the type unless `type` is given.
 #[pyfunction]
 #[pyo3(signature = (obj, r#type = None))]
@@ -29,7 +33,7 @@ fn array_from_sequence(
     obj: &Bound<'_, PyAny>,
     r#type: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyArray> {
-    let dt = r#type.map(types::extract_type).transpose()?;
+    let dt = r#type.map(schema::extract_type).transpose()?;
     Ok(PyArray::new(array::from_py::array_from_sequence(obj, dt)?))
 }
 
@@ -42,8 +46,8 @@ fn array_from_buffer(
     r#type: &Bound<'_, PyAny>,
     mask: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyArray> {
-    let dt = types::extract_type(r#type)?;
-    Ok(PyArray::new(array::from_buffer::array_from_buffer(
+    let dt = schema::extract_type(r#type)?;
+    Ok(PyArray::new(buffer::import::array_from_buffer(
         obj, dt, mask,
     )?))
 }
@@ -94,10 +98,11 @@ fn table_from_columns(names: Vec<String>, columns: Vec<Bound<'_, PyAny>>) -> PyR
 #[pymodule]
 fn _colbridge(m: &Bound<'_, PyModule>) -> PyResult<()> {
     alloc::configure();
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<buffer::PyBuffer>()?;
-    m.add_class::<types::PyDataType>()?;
-    m.add_class::<types::PyField>()?;
-    m.add_class::<types::PySchema>()?;
+    m.add_class::<schema::PyDataType>()?;
+    m.add_class::<schema::PyField>()?;
+    m.add_class::<schema::PySchema>()?;
     m.add_class::<PyArray>()?;
     m.add_class::<PyChunkedArray>()?;
     m.add_class::<PyTable>()?;
@@ -107,6 +112,7 @@ fn _colbridge(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(table_from_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(chunked_from_arrays, m)?)?;
     m.add_function(wrap_pyfunction!(table_from_columns, m)?)?;
+    m.add_function(wrap_pyfunction!(adapters::_adapter_targets, m)?)?;
     parquet::register(m)?;
     Ok(())
 }

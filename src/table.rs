@@ -4,15 +4,17 @@
 use std::sync::Arc;
 
 use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchOptions};
-use arrow_cast::display::{ArrayFormatter, FormatOptions};
-use arrow_schema::{Field, Schema, SchemaRef};
+use arrow_schema::{Schema, SchemaRef};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
+use crate::adapters::Adapter;
+use crate::array::preview_values;
 use crate::chunked::PyChunkedArray;
+use crate::datatype::type_name;
 use crate::error::{Error, Result};
 use crate::ffi;
-use crate::types::{field_index, type_name, PySchema};
+use crate::schema::{field_index, PySchema};
 
 /// A table of named columns.
 ///
@@ -22,14 +24,14 @@ use crate::types::{field_index, type_name, PySchema};
 ///     (2, ['a', 'b'])
 #[pyclass(name = "Table", module = "colbridge", frozen)]
 #[derive(Clone)]
-pub struct PyTable {
-    pub schema: SchemaRef,
-    pub columns: Vec<PyChunkedArray>,
-    pub num_rows: usize,
+pub(crate) struct PyTable {
+    pub(crate) schema: SchemaRef,
+    pub(crate) columns: Vec<PyChunkedArray>,
+    pub(crate) num_rows: usize,
 }
 
 impl PyTable {
-    pub fn try_new(
+    pub(crate) fn try_new(
         schema: SchemaRef,
         columns: Vec<PyChunkedArray>,
         num_rows: Option<usize>,
@@ -53,7 +55,7 @@ impl PyTable {
         })
     }
 
-    pub fn from_batches(schema: SchemaRef, batches: &[RecordBatch]) -> Result<Self> {
+    pub(crate) fn from_batches(schema: SchemaRef, batches: &[RecordBatch]) -> Result<Self> {
         let columns = schema
             .fields()
             .iter()
@@ -72,7 +74,7 @@ impl PyTable {
     }
 
     /// Record batches over all columns, split where any column's chunks split (zero-copy).
-    pub fn to_batches(&self) -> Result<Vec<RecordBatch>> {
+    pub(crate) fn to_batches(&self) -> Result<Vec<RecordBatch>> {
         let mut bounds: Vec<usize> = vec![0, self.num_rows];
         for col in &self.columns {
             let mut at = 0;
@@ -120,19 +122,6 @@ fn slice_chunked(col: &PyChunkedArray, start: usize, len: usize) -> ArrayRef {
         at += c.len();
     }
     arrow_array::new_empty_array(col.field.data_type())
-}
-
-/// A short, comma-separated preview of an array's first values.
-pub fn preview_values(array: &ArrayRef, limit: usize) -> String {
-    let options = FormatOptions::default().with_null("null");
-    let Ok(fmt) = ArrayFormatter::try_new(array.as_ref(), &options) else {
-        return String::from("[...]");
-    };
-    let shown: Vec<String> = (0..array.len().min(limit))
-        .map(|i| fmt.value(i).to_string())
-        .collect();
-    let more = if array.len() > limit { ", ..." } else { "" };
-    format!("[{}{}]", shown.join(", "), more)
 }
 
 #[pymethods]
@@ -324,7 +313,7 @@ impl PyTable {
     }
 
     fn _repr_html_<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(slf.py(), "colbridge._repr", "table_html", (slf,), None)
+        Adapter::TableHtml.call(slf.py(), (slf,), None)
     }
 
     fn __repr__(&self) -> String {
@@ -363,13 +352,7 @@ impl PyTable {
         types_mapper: Option<Bound<'py, PyAny>>,
         dtype_backend: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(
-            slf.py(),
-            "colbridge.pandas",
-            "to_dataframe",
-            (slf, types_mapper, dtype_backend),
-            None,
-        )
+        Adapter::PandasDataFrame.call(slf.py(), (slf, types_mapper, dtype_backend), None)
     }
 
     /// A Polars DataFrame over the same memory (through the Arrow C stream).
@@ -378,7 +361,7 @@ impl PyTable {
     ///     >>> colbridge.table({"a": [1, 2]}).to_polars().shape
     ///     (2, 1)
     fn to_polars<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(slf.py(), "colbridge.polars", "to_dataframe", (slf,), None)
+        Adapter::PolarsDataFrame.call(slf.py(), (slf,), None)
     }
 
     /// The (legacy) DataFrame interchange protocol object, for
@@ -389,13 +372,7 @@ impl PyTable {
         nan_as_null: bool,
         allow_copy: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(
-            slf.py(),
-            "colbridge.interchange",
-            "DataFrame",
-            (slf, nan_as_null, allow_copy),
-            None,
-        )
+        Adapter::InterchangeDataFrame.call(slf.py(), (slf, nan_as_null, allow_copy), None)
     }
 
     fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -414,17 +391,17 @@ impl PyTable {
 }
 
 /// A table from named columns.
-pub fn table_from_columns(names: Vec<String>, columns: Vec<PyChunkedArray>) -> Result<PyTable> {
+pub(crate) fn table_from_columns(
+    names: Vec<String>,
+    columns: Vec<PyChunkedArray>,
+) -> Result<PyTable> {
     if names.len() != columns.len() {
         return Err(Error::InvalidInput("need one name per column".into()));
     }
     let mut fields = Vec::with_capacity(names.len());
     let mut cols = Vec::with_capacity(names.len());
     for (name, c) in names.into_iter().zip(columns) {
-        let field = Arc::new(
-            Field::new(name, c.field.data_type().clone(), c.field.is_nullable())
-                .with_metadata(c.field.metadata().clone()),
-        );
+        let field = Arc::new(c.field.as_ref().clone().with_name(name));
         fields.push(field.clone());
         cols.push(PyChunkedArray {
             chunks: c.chunks,

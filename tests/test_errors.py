@@ -348,11 +348,6 @@ class WrongArity:
         return (pa.int64().__arrow_c_schema__(),)
 
 
-class RaisingProducer:
-    def __arrow_c_array__(self, requested_schema: Any = None) -> Any:
-        raise RuntimeError("producer exploded")
-
-
 @pytest.mark.parametrize(
     ("producer", "match"),
     [
@@ -360,7 +355,6 @@ class RaisingProducer:
         (SchemaForStream(), "incorrect name|arrow_array_stream"),
         (NotCapsules(), "PyCapsule"),
         (WrongArity(), "."),
-        (RaisingProducer(), "producer exploded"),
     ],
     ids=lambda p: type(p).__name__ if not isinstance(p, str) else "",
 )
@@ -369,6 +363,51 @@ def test_bad_producers(producer: Any, match: str) -> None:
         colbridge.array(producer)
     with raises(colbridge.CapsuleError, match):
         colbridge.table(producer)
+
+
+class ProducerError(Exception):
+    pass
+
+
+class RaisingProducer:
+    """Raises its own exception from every PyCapsule dunder."""
+
+    def __init__(self, dunder: str) -> None:
+        self.error = ProducerError(f"{dunder} exploded")
+        setattr(self, dunder, self.explode)
+
+    def explode(self, requested_schema: Any = None) -> Any:
+        raise self.error
+
+
+@pytest.mark.parametrize("dunder", ["__arrow_c_array__", "__arrow_c_stream__"])
+def test_a_producers_own_exception_reaches_the_user_unchanged(dunder: str) -> None:
+    producer = RaisingProducer(dunder)
+    for build in (colbridge.array, colbridge.table):
+        with pytest.raises(ProducerError) as caught:
+            build(producer)
+        assert caught.value is producer.error
+
+
+def test_a_schema_producers_own_exception_reaches_the_user_unchanged() -> None:
+    producer = RaisingProducer("__arrow_c_schema__")
+    with pytest.raises(ProducerError) as caught:
+        colbridge.DataType(producer)
+    assert caught.value is producer.error
+
+
+def test_tables_come_only_from_record_batch_producers() -> None:
+    for producer in (pa.array([1]), pa.chunked_array([[1]])):
+        with raises(colbridge.CapsuleError, "record batches .* got int64"):
+            colbridge.table(producer)
+
+
+def test_struct_arrays_with_null_rows_are_refused_as_tables() -> None:
+    # A null row has no place in a table: importing the children alone would show its values.
+    structs = pa.array([{"a": 1}, None])
+    for producer in (structs, pa.chunked_array([structs])):
+        with raises(colbridge.CapsuleError, "struct array with nulls"):
+            colbridge.table(producer)
 
 
 def test_chunk_type_mismatch() -> None:

@@ -1,4 +1,4 @@
-"""The ``__dataframe__`` interchange protocol (colbridge.interchange) against real consumers.
+"""The ``__dataframe__`` interchange protocol (colbridge._interchange) against real consumers.
 
 Consumers:
   * pandas' ``from_dataframe`` on ``table.__dataframe__()`` (the interchange path proper;
@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import colbridge
-from colbridge.interchange import ColumnNullType, DtypeKind
+from colbridge._interchange import ColumnNullType, DtypeKind
 
 pd = pytest.importorskip("pandas")
 pa = pytest.importorskip("pyarrow")
@@ -350,7 +350,7 @@ class _StubBoolArray:
         self._nulls = colbridge.array([1, 2, 3, None, 5, None, 7, 8, 9, 10, 11]).slice(3)
         self.values, self.validity = self._values.values, self._nulls.validity
         self.null_count = self._nulls.null_count
-        self.type = "bool"
+        self.type = colbridge.DataType("bool")
         self.num_chunks = 1
 
     def chunk(self, i: int) -> _StubBoolArray:
@@ -361,7 +361,7 @@ class _StubBoolArray:
 
 
 def test_bool_bitmaps_at_different_bits() -> None:
-    from colbridge.interchange import Column
+    from colbridge._interchange import Column
 
     stub = _StubBoolArray()
     assert stub.values.bit_offset == 0 and stub.validity.bit_offset == 3

@@ -123,7 +123,7 @@ def test_corrupted_pages_fail_cleanly(tmp_path, use_dictionary, column):
 
 
 def test_read_pandas_hands_string_buffers_over_as_decoded(tmp_path):
-    from colbridge.pandas import to_dataframe
+    from colbridge._pandas import to_dataframe
 
     path = tmp_path / "s.parquet"
     pq.write_table(pa.table({"s": _values()}), path, row_group_size=11_000)

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import colbridge
-from colbridge.pandas import _Lease
+from colbridge._pandas import _Lease
 
 # --------------------------------------------------------------------------------------
 # Fixtures

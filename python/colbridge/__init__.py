@@ -7,8 +7,6 @@ Example:
     True
 """
 
-from __future__ import annotations
-
 from colbridge._colbridge import (
     Array,
     Buffer,
@@ -18,6 +16,7 @@ from colbridge._colbridge import (
     Schema,
     Table,
 )
+from colbridge._colbridge import __version__ as __version__
 from colbridge._construct import array, chunked_array, table
 from colbridge._numpy import bitmap_to_mask
 from colbridge.errors import (
@@ -58,5 +57,3 @@ __all__ = [
     "table",
     "write_parquet",
 ]
-
-__version__ = "0.1.0"

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from colbridge import _colbridge as _core
+from colbridge import _pandas_compat
 from colbridge._colbridge import Array, ChunkedArray, DataType, Table
 from colbridge.errors import InvalidInputError, UnsupportedTypeError
 
@@ -121,16 +122,15 @@ def _pyarrow_available() -> bool:
 
 def _pandas_values(obj: Any) -> Any:
     values = obj.array
-    mask = getattr(values, "_mask", None)
-    data = getattr(values, "_data", None)
-    if mask is not None and isinstance(data, np.ndarray):
-        return np.ma.masked_array(data, mask)
-    inner = getattr(values, "_pa_array", None)
+    masked = _pandas_compat.masked_parts(values)
+    if masked is not None:
+        return np.ma.masked_array(*masked)
+    inner = _pandas_compat.arrow_data(values)
     if inner is not None:
         return inner
     tz = getattr(values.dtype, "tz", None)
-    storage = getattr(values, "_ndarray", None)
-    if tz is not None and isinstance(storage, np.ndarray) and storage.dtype.kind == "M":
+    storage = _pandas_compat.datetime_storage(values)
+    if tz is not None and storage is not None and storage.dtype.kind == "M":
         # tz-aware datetimes: the UTC datetime64 storage, shared, with the zone as metadata.
         unit = np.datetime_data(storage.dtype)[0]
         nat = np.isnat(storage)

@@ -15,12 +15,7 @@ import numpy as np
 from colbridge.errors import ZeroCopyError
 
 if TYPE_CHECKING:
-    from colbridge._colbridge import Array, Buffer, ChunkedArray
-
-_NUMERIC = {
-    "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-    "halffloat", "float", "double",
-}  # fmt: skip
+    from colbridge._colbridge import Array, Buffer, ChunkedArray, DataType
 
 
 def bitmap_to_mask(buf: Buffer) -> np.ndarray[Any, np.dtype[np.bool_]]:
@@ -38,27 +33,26 @@ def bitmap_to_mask(buf: Buffer) -> np.ndarray[Any, np.dtype[np.bool_]]:
     return bits[offset:].view(np.bool_)
 
 
-def temporal_dtype(type_name: str) -> np.dtype[Any] | None:
+def temporal_dtype(t: DataType) -> np.dtype[Any] | None:
     """The NumPy dtype that shares the storage of an Arrow temporal type, if there is one."""
-    if type_name.startswith("timestamp["):
-        unit = type_name[len("timestamp[") :].split(",")[0].rstrip("]")
-        return np.dtype(f"datetime64[{unit}]")
-    if type_name.startswith("duration["):
-        return np.dtype(f"timedelta64[{type_name[len('duration[') : -1]}]")
-    if type_name == "date64[ms]":
+    if t.is_timestamp:
+        return np.dtype(f"datetime64[{t.time_unit}]")
+    if t.is_duration:
+        return np.dtype(f"timedelta64[{t.time_unit}]")
+    if t.is_date and t.bit_width == 64:
         return np.dtype("datetime64[ms]")
     return None
 
 
 def values_view(arr: Array) -> np.ndarray[Any, Any] | None:
     """A zero-copy NumPy view of the values of a fixed-width array (nulls ignored), or None."""
-    name = str(arr.type)
+    t = arr.type
     buf = arr.values
     if buf is None:
         return None
-    if name in _NUMERIC:
+    if t.is_integer or t.is_floating:
         return np.asarray(buf)
-    dtype = temporal_dtype(name)
+    dtype = temporal_dtype(t)
     if dtype is not None:
         return np.asarray(buf).view(dtype)
     return None
@@ -73,13 +67,13 @@ def _null_mask(arr: Array) -> np.ndarray[Any, np.dtype[np.bool_]] | None:
 
 def array_to_numpy(arr: Array, zero_copy_only: bool = False) -> np.ndarray[Any, Any]:
     """See :meth:`colbridge.Array.to_numpy`."""
-    name = str(arr.type)
+    t = arr.type
     view = values_view(arr)
     nulls = _null_mask(arr)
     if view is not None and nulls is None:
         return view
     if zero_copy_only:
-        reason = "it has nulls" if nulls is not None else f"{name} has no zero-copy NumPy form"
+        reason = "it has nulls" if nulls is not None else f"{t} has no zero-copy NumPy form"
         raise ZeroCopyError(f"cannot convert to NumPy without a copy: {reason}")
     if view is not None:
         if view.dtype.kind in "mM":
@@ -90,16 +84,16 @@ def array_to_numpy(arr: Array, zero_copy_only: bool = False) -> np.ndarray[Any, 
         out = view.astype(target, copy=True)
         out[nulls] = np.nan
         return out
-    if name == "bool" and nulls is None and arr.values is not None:
+    if t.is_boolean and nulls is None and arr.values is not None:
         return bitmap_to_mask(arr.values).copy()
-    if name == "date32[day]" and nulls is None and arr.values is not None:
+    if t.is_date and t.bit_width == 32 and nulls is None and arr.values is not None:
         return np.asarray(arr.values).astype("datetime64[D]")
-    if name.startswith("dictionary<"):
+    if t.is_dictionary:
         indices = arr.indices
         dictionary = arr.dictionary
         if indices is not None and dictionary is not None and nulls is None:
             return array_to_numpy(dictionary)[array_to_numpy(indices)]
-    if name == "null":
+    if t.is_null:
         return np.full(len(arr), None, dtype=object)
     out = np.empty(len(arr), dtype=object)
     out[:] = arr.to_pylist()

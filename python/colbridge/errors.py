@@ -13,8 +13,6 @@ Example:
     UnsupportedTypeError
 """
 
-from __future__ import annotations
-
 __all__ = [
     "CapsuleError",
     "CastError",

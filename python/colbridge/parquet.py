@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from colbridge import _colbridge as _core
+from colbridge import _pandas_compat
 from colbridge._colbridge import BatchReader, ParquetFile, Table
 from colbridge._progress import reporter
 from colbridge.errors import UnsupportedTypeError
@@ -91,23 +92,13 @@ def _restore_pandas_metadata(df: Any, meta: dict[str, Any], whole_file: bool) ->
                 df.index = index
     renamed = {f: n for f, n in names.items() if f in df.columns and n is not None and n != f}
     if renamed:
-        df = (
-            df.rename(columns=renamed, copy=False)
-            if _rename_takes_copy()
-            else df.rename(columns=renamed)
-        )
+        df = _pandas_compat.rename_columns(df, renamed)
     column_indexes = meta.get("column_indexes")
     if isinstance(column_indexes, list) and len(column_indexes) == 1:
         spec = column_indexes[0]
         if isinstance(spec, dict) and isinstance(spec.get("name"), str | None):
             df.columns.name = spec.get("name")
     return df
-
-
-def _rename_takes_copy() -> bool:
-    import pandas as pd
-
-    return int(pd.__version__.split(".")[0]) < 3
 
 
 def read_pandas(
@@ -132,7 +123,7 @@ def read_pandas(
         >>> df = colbridge.read_pandas("data.parquet")
         >>> df.loc[0, "x"] = 5  # a normal, writable frame
     """
-    from colbridge.pandas import to_dataframe
+    from colbridge._pandas import to_dataframe
 
     if dtype_backend not in (None, "numpy_nullable", "pyarrow"):
         from colbridge.errors import InvalidInputError

@@ -15,6 +15,7 @@ use pyo3::types::{
     PyString, PyTime, PyTuple,
 };
 
+use crate::datatype::units_per_second;
 use crate::error::{Error, Result};
 
 /// What one Python value looks like, for type inference.
@@ -302,7 +303,7 @@ fn kind_to_type(k: &Kind) -> DataType {
 }
 
 /// Infer the Arrow type of a sequence of Python values.
-pub fn infer_type(values: &[Bound<'_, PyAny>]) -> Result<DataType> {
+pub(crate) fn infer_type(values: &[Bound<'_, PyAny>]) -> Result<DataType> {
     Ok(kind_to_type(&infer(values)?))
 }
 
@@ -315,24 +316,15 @@ fn bad_value(v: &Bound<'_, PyAny>, dt: &DataType) -> Error {
     Error::InvalidInput(format!(
         "could not convert {} (type {tname}) to {}",
         v.repr().map(|r| r.to_string()).unwrap_or_default(),
-        crate::types::type_name(dt)
+        crate::datatype::type_name(dt)
     ))
-}
-
-fn unit_scale(unit: &TimeUnit) -> i64 {
-    match unit {
-        TimeUnit::Second => 1,
-        TimeUnit::Millisecond => 1_000,
-        TimeUnit::Microsecond => 1_000_000,
-        TimeUnit::Nanosecond => 1_000_000_000,
-    }
 }
 
 fn from_delta(d: TimeDelta, unit: &TimeUnit) -> Option<i64> {
     let secs = d.num_seconds();
     let sub = d.subsec_nanos() as i64;
-    secs.checked_mul(unit_scale(unit))?
-        .checked_add(sub * unit_scale(unit) / 1_000_000_000)
+    secs.checked_mul(units_per_second(unit))?
+        .checked_add(sub * units_per_second(unit) / 1_000_000_000)
 }
 
 fn datetime_value(v: &Bound<'_, PyAny>, unit: &TimeUnit) -> Option<i64> {
@@ -384,7 +376,7 @@ fn validity(values: &[Bound<'_, PyAny>]) -> Option<NullBuffer> {
 }
 
 /// Build an array of type `dt` from Python values.
-pub fn build(values: &[Bound<'_, PyAny>], dt: &DataType) -> Result<ArrayRef> {
+pub(crate) fn build(values: &[Bound<'_, PyAny>], dt: &DataType) -> Result<ArrayRef> {
     use DataType::*;
     Ok(match dt {
         Null => {
@@ -492,7 +484,7 @@ pub fn build(values: &[Bound<'_, PyAny>], dt: &DataType) -> Result<ArrayRef> {
         Time32(_) | Time64(_) => {
             return Err(Error::InvalidInput(format!(
                 "{} is not a valid Arrow type: time32 takes s or ms, time64 us or ns",
-                crate::types::type_name(dt)
+                crate::datatype::type_name(dt)
             )))
         }
         Timestamp(unit, _) => {
@@ -534,7 +526,7 @@ pub fn build(values: &[Bound<'_, PyAny>], dt: &DataType) -> Result<ArrayRef> {
                         "{} has more than {s} digits after the decimal point: converting it to \
                          {} would lose data",
                         v.repr().map(|r| r.to_string()).unwrap_or_default(),
-                        crate::types::type_name(dt)
+                        crate::datatype::type_name(dt)
                     )));
                 }
                 let x = arrow_cast::parse::parse_decimal::<Decimal128Type>(&text, *p, *s)
@@ -624,7 +616,7 @@ pub fn build(values: &[Bound<'_, PyAny>], dt: &DataType) -> Result<ArrayRef> {
         other => {
             return Err(Error::UnsupportedType(format!(
                 "building {} arrays from Python objects is not supported",
-                crate::types::type_name(other)
+                crate::datatype::type_name(other)
             )))
         }
     })
@@ -655,7 +647,10 @@ fn float_of(v: &Bound<'_, PyAny>) -> Option<f64> {
 }
 
 /// Convert a Python iterable into an Arrow array, of `dt` when given, else of the inferred type.
-pub fn array_from_sequence(obj: &Bound<'_, PyAny>, dt: Option<DataType>) -> Result<ArrayRef> {
+pub(crate) fn array_from_sequence(
+    obj: &Bound<'_, PyAny>,
+    dt: Option<DataType>,
+) -> Result<ArrayRef> {
     if obj.is_instance_of::<PyString>()
         || obj.is_instance_of::<PyBytes>()
         || obj.is_instance_of::<PyDict>()

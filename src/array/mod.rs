@@ -1,23 +1,28 @@
 //! `Array`: one Arrow array of any type, built from Python objects, NumPy memory or any Arrow
 //! producer, and exported both as typed buffers and through the C data interface.
 
-pub mod export;
-pub mod from_buffer;
-pub mod from_py;
-pub mod to_py;
+pub(crate) mod from_py;
+pub(crate) mod to_py;
+
+// Old path of `buffer::import`, still used by the parquet modules; remove once they import it
+// from `buffer`.
+pub(crate) use crate::buffer::import as from_buffer;
 
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, ArrayRef};
+use arrow_cast::display::{ArrayFormatter, FormatOptions};
 use arrow_schema::{DataType, Field, FieldRef};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PySlice};
 
-use crate::buffer::PyBuffer;
+use crate::adapters::Adapter;
+use crate::buffer::{export, PyBuffer};
+use crate::datatype::type_name;
 use crate::error::Error;
 use crate::ffi;
-use crate::types::{extract_type, type_name, PyDataType, PyField};
+use crate::schema::{extract_type, PyDataType, PyField};
 
 /// One contiguous Arrow array.
 ///
@@ -27,33 +32,46 @@ use crate::types::{extract_type, type_name, PyDataType, PyField};
 ///     (DataType(int64), 1)
 #[pyclass(name = "Array", module = "colbridge", frozen, sequence)]
 #[derive(Clone)]
-pub struct PyArray {
-    pub array: ArrayRef,
-    pub field: FieldRef,
+pub(crate) struct PyArray {
+    pub(crate) array: ArrayRef,
+    pub(crate) field: FieldRef,
 }
 
 impl PyArray {
-    pub fn new(array: ArrayRef) -> Self {
+    pub(crate) fn new(array: ArrayRef) -> Self {
         let field = Arc::new(Field::new("", array.data_type().clone(), true));
         Self { array, field }
     }
 
-    pub fn with_field(array: ArrayRef, field: FieldRef) -> Self {
+    pub(crate) fn with_field(array: ArrayRef, field: FieldRef) -> Self {
         Self { array, field }
     }
 }
 
 /// Nulls as pyarrow counts them: every slot of a `null`-typed array is null (arrow-rs reports
 /// 0 there, as a NullArray has no validity bitmap); other types count their validity bitmap.
-pub fn null_count(array: &ArrayRef) -> usize {
+pub(crate) fn null_count(array: &ArrayRef) -> usize {
     match array.data_type() {
         DataType::Null => array.len(),
         _ => array.null_count(),
     }
 }
 
+/// A short, comma-separated preview of an array's first values.
+pub(crate) fn preview_values(array: &ArrayRef, limit: usize) -> String {
+    let options = FormatOptions::default().with_null("null");
+    let Ok(fmt) = ArrayFormatter::try_new(array.as_ref(), &options) else {
+        return String::from("[...]");
+    };
+    let shown: Vec<String> = (0..array.len().min(limit))
+        .map(|i| fmt.value(i).to_string())
+        .collect();
+    let more = if array.len() > limit { ", ..." } else { "" };
+    format!("[{}{}]", shown.join(", "), more)
+}
+
 /// Normalise a possibly negative index into `0..len`.
-pub fn normalize_index(i: isize, len: usize) -> PyResult<usize> {
+pub(crate) fn normalize_index(i: isize, len: usize) -> PyResult<usize> {
     let j = if i < 0 { i + len as isize } else { i };
     if j < 0 || j as usize >= len {
         return Err(pyo3::exceptions::PyIndexError::new_err(format!(
@@ -263,11 +281,11 @@ impl PyArray {
     }
 
     fn _repr_html_<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(slf.py(), "colbridge._repr", "array_html", (slf,), None)
+        Adapter::ArrayHtml.call(slf.py(), (slf,), None)
     }
 
     fn __repr__(&self) -> String {
-        let preview = crate::table::preview_values(&self.array, 10);
+        let preview = preview_values(&self.array, 10);
         format!(
             "colbridge.Array<{}> len={} nulls={}\n{}",
             type_name(self.array.data_type()),
@@ -286,13 +304,7 @@ impl PyArray {
     ///     array([1.5, 2.5])
     #[pyo3(signature = (zero_copy_only = false))]
     fn to_numpy<'py>(slf: Bound<'py, Self>, zero_copy_only: bool) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(
-            slf.py(),
-            "colbridge._numpy",
-            "array_to_numpy",
-            (slf, zero_copy_only),
-            None,
-        )
+        Adapter::ArrayToNumpy.call(slf.py(), (slf, zero_copy_only), None)
     }
 
     #[pyo3(signature = (dtype = None, copy = None))]
@@ -301,13 +313,7 @@ impl PyArray {
         dtype: Option<Bound<'py, PyAny>>,
         copy: Option<bool>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(
-            slf.py(),
-            "colbridge._numpy",
-            "dunder_array",
-            (slf, dtype, copy),
-            None,
-        )
+        Adapter::DunderArray.call(slf.py(), (slf, dtype, copy), None)
     }
 
     /// A pandas Series sharing the Arrow memory where pandas can (see `Table.to_pandas`).
@@ -320,13 +326,7 @@ impl PyArray {
         slf: Bound<'py, Self>,
         kwargs: Option<Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(
-            slf.py(),
-            "colbridge.pandas",
-            "to_series",
-            (slf,),
-            kwargs.as_ref(),
-        )
+        Adapter::PandasSeries.call(slf.py(), (slf,), kwargs.as_ref())
     }
 
     /// A Polars Series over the same memory (through the Arrow C stream).
@@ -335,7 +335,7 @@ impl PyArray {
     ///     >>> colbridge.array([1, 2]).to_polars().to_list()
     ///     [1, 2]
     fn to_polars<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(slf.py(), "colbridge.polars", "to_series", (slf,), None)
+        Adapter::PolarsSeries.call(slf.py(), (slf,), None)
     }
 
     fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {

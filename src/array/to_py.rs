@@ -11,21 +11,13 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 use pyo3::IntoPyObjectExt;
 
+use crate::datatype::nanos_per_unit;
 use crate::error::Error;
 
-fn unit_nanos(unit: &TimeUnit) -> i64 {
-    match unit {
-        TimeUnit::Second => 1_000_000_000,
-        TimeUnit::Millisecond => 1_000_000,
-        TimeUnit::Microsecond => 1_000,
-        TimeUnit::Nanosecond => 1,
-    }
-}
-
 fn split(value: i64, unit: &TimeUnit) -> (i64, u32) {
-    let per_sec = 1_000_000_000 / unit_nanos(unit);
+    let per_sec = 1_000_000_000 / nanos_per_unit(unit);
     let secs = value.div_euclid(per_sec);
-    let nanos = (value.rem_euclid(per_sec) * unit_nanos(unit)) as u32;
+    let nanos = (value.rem_euclid(per_sec) * nanos_per_unit(unit)) as u32;
     (secs, nanos)
 }
 
@@ -53,7 +45,7 @@ fn tzinfo<'py>(py: Python<'py>, tz: &str) -> PyResult<Bound<'py, PyAny>> {
 }
 
 /// Convert every element of `array` into a Python list.
-pub fn to_pylist<'py>(py: Python<'py>, array: &ArrayRef) -> PyResult<Bound<'py, PyList>> {
+pub(crate) fn to_pylist<'py>(py: Python<'py>, array: &ArrayRef) -> PyResult<Bound<'py, PyList>> {
     let items = (0..array.len())
         .map(|i| value_to_py(py, array, i))
         .collect::<PyResult<Vec<_>>>()?;
@@ -61,7 +53,7 @@ pub fn to_pylist<'py>(py: Python<'py>, array: &ArrayRef) -> PyResult<Bound<'py, 
 }
 
 /// Convert element `i` of `array` into a Python object (`None` for nulls).
-pub fn value_to_py<'py>(
+pub(crate) fn value_to_py<'py>(
     py: Python<'py>,
     array: &ArrayRef,
     i: usize,
@@ -201,7 +193,7 @@ pub fn value_to_py<'py>(
         }
         other => Err(Error::UnsupportedType(format!(
             "converting {} values to Python is not supported",
-            crate::types::type_name(other)
+            crate::datatype::type_name(other)
         ))
         .into()),
     }

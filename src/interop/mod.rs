@@ -1,3 +1,3 @@
 //! Hand-off work that must happen in Rust (proportional to the data, without the GIL).
 
-pub mod pandas;
+pub(crate) mod pandas;

@@ -63,7 +63,7 @@ fn primitive<T: ArrowPrimitiveType>(
 /// Replace the nulls of float and temporal columns by NaN / NaT (dropping the validity bitmap:
 /// pandas reads the sentinel), and write -1 into the null codes of dictionary columns
 /// (keeping the bitmap, which Arrow needs).
-pub fn fill_sentinels(array: ArrayRef) -> Result<ArrayRef> {
+pub(crate) fn fill_sentinels(array: ArrayRef) -> Result<ArrayRef> {
     if array.null_count() == 0 {
         return Ok(array);
     }

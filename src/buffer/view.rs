@@ -13,18 +13,19 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
+use crate::error::Error;
+
 /// What the bytes of a buffer mean, as a PEP 3118 format and item size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ElementFormat {
-    pub format: &'static CStr,
-    pub itemsize: usize,
+pub(crate) struct ElementFormat {
+    pub(crate) format: &'static CStr,
+    pub(crate) itemsize: usize,
 }
 
 impl ElementFormat {
-    pub const BYTES: ElementFormat = ElementFormat::new(c"B", 1);
-    pub const BOOL: ElementFormat = ElementFormat::new(c"?", 1);
+    pub(crate) const BYTES: ElementFormat = ElementFormat::new(c"B", 1);
 
-    pub const fn new(format: &'static CStr, itemsize: usize) -> Self {
+    pub(crate) const fn new(format: &'static CStr, itemsize: usize) -> Self {
         Self { format, itemsize }
     }
 }
@@ -37,7 +38,7 @@ impl ElementFormat {
 ///     >>> np.asarray(buf)
 ///     array([1, 2, 3])
 #[pyclass(name = "Buffer", module = "colbridge", frozen)]
-pub struct PyBuffer {
+pub(crate) struct PyBuffer {
     buffer: Buffer,
     element: ElementFormat,
     /// Number of elements (bytes / itemsize).
@@ -50,7 +51,7 @@ pub struct PyBuffer {
 
 impl PyBuffer {
     /// A typed view of `buffer`; trailing bytes that do not fill a whole element are not shown.
-    pub fn typed(buffer: Buffer, element: ElementFormat, kind: &'static str) -> Self {
+    pub(crate) fn typed(buffer: Buffer, element: ElementFormat, kind: &'static str) -> Self {
         let count = buffer.len() / element.itemsize;
         Self {
             buffer,
@@ -64,17 +65,18 @@ impl PyBuffer {
 
     /// A view of a bit-packed buffer (validity bitmap or boolean values): the bytes that hold
     /// bits `offset .. offset + length`, with the bit offset within the first byte.
-    pub fn bitmap(buffer: &Buffer, offset: usize, length: usize, kind: &'static str) -> Self {
+    pub(crate) fn bitmap(
+        buffer: &Buffer,
+        offset: usize,
+        length: usize,
+        kind: &'static str,
+    ) -> Self {
         let first_byte = offset / 8;
         let end_byte = (offset + length).div_ceil(8).min(buffer.len());
         let bytes = buffer.slice_with_length(first_byte, end_byte.saturating_sub(first_byte));
         let mut view = Self::typed(bytes, ElementFormat::BYTES, kind);
         view.bits = Some((offset % 8, length));
         view
-    }
-
-    pub fn inner(&self) -> &Buffer {
-        &self.buffer
     }
 }
 
@@ -161,14 +163,12 @@ impl PyBuffer {
             return Err(PyBufferError::new_err("NULL view in __getbuffer__"));
         }
         if flags & ffi::PyBUF_WRITABLE == ffi::PyBUF_WRITABLE {
-            let py = slf.py();
-            let cls = py
-                .import("colbridge.errors")?
-                .getattr("ReadOnlyBufferError")?;
-            return Err(PyErr::from_value(cls.call1((
+            return Err(Error::ReadOnlyBuffer(
                 "colbridge buffers are read-only: Arrow memory may be shared with other \
-                 consumers; copy it (e.g. numpy.array(buf)) to get a writable array",
-            ))?));
+                 consumers; copy it (e.g. numpy.array(buf)) to get a writable array"
+                    .into(),
+            )
+            .into());
         }
         let this = slf.get();
         // SAFETY: `view` is non-null and owned by the caller for the duration of this call.

@@ -37,7 +37,7 @@ impl Drop for HeldView {
 
 /// Borrow `obj`'s memory (C-contiguous, read-only request) as an Arrow `Buffer` without copying.
 /// Returns the buffer and the item size the exporter reported.
-pub fn borrow_buffer(obj: &Bound<'_, PyAny>) -> Result<(Buffer, usize)> {
+pub(crate) fn borrow_buffer(obj: &Bound<'_, PyAny>) -> Result<(Buffer, usize)> {
     let mut view: Box<ffi::Py_buffer> = Box::new(ffi::Py_buffer::new());
     // SAFETY: `obj` is a live object and `view` a zeroed, heap-allocated Py_buffer that outlives
     // the call; on success we own the view and release it in `HeldView::drop`.
@@ -65,14 +65,14 @@ pub fn borrow_buffer(obj: &Bound<'_, PyAny>) -> Result<(Buffer, usize)> {
 }
 
 /// Pack a NumPy-style boolean mask (nonzero = masked/null) into an Arrow validity bitmap.
-pub fn validity_from_mask(mask: &[u8]) -> NullBuffer {
+pub(crate) fn validity_from_mask(mask: &[u8]) -> NullBuffer {
     NullBuffer::new(BooleanBuffer::collect_bool(mask.len(), |i| mask[i] == 0))
 }
 
 /// Build an array of `dt` over `obj`'s memory. Fixed-width types are zero-copy when the memory
 /// is aligned for the type (misaligned memory is copied, as arrow-rs requires alignment);
 /// booleans (one byte each in NumPy) are bit-packed, which is a copy.
-pub fn array_from_buffer(
+pub(crate) fn array_from_buffer(
     obj: &Bound<'_, PyAny>,
     dt: DataType,
     mask: Option<&Bound<'_, PyAny>>,
@@ -94,7 +94,7 @@ pub fn array_from_buffer(
     if itemsize != width {
         return Err(Error::InvalidInput(format!(
             "buffer item size {itemsize} does not match {} ({width} bytes)",
-            crate::types::type_name(&dt)
+            crate::datatype::type_name(&dt)
         )));
     }
     let len = buffer.len() / width;

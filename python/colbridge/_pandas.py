@@ -20,21 +20,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from colbridge._numpy import bitmap_to_mask, temporal_dtype, values_view
+from colbridge import _pandas_compat as compat
+from colbridge._numpy import bitmap_to_mask, values_view
+from colbridge._optional import require
 
 if TYPE_CHECKING:
     from colbridge._colbridge import Array, ChunkedArray, Table
 
-_INTEGER = {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"}
-_FLOAT = {"halffloat", "float", "double"}
-
 
 def _pandas() -> Any:
-    try:
-        import pandas
-    except ImportError as e:  # pragma: no cover - exercised only without pandas
-        raise ImportError("to_pandas() needs pandas: pip install 'colbridge[pandas]'") from e
-    return pandas
+    return require("pandas", "to_pandas()")
 
 
 class _Lease:
@@ -78,12 +73,6 @@ def _mask(arr: Array) -> np.ndarray[Any, np.dtype[np.bool_]] | None:
     return mask
 
 
-def _tz(type_name: str) -> str | None:
-    if ", tz=" in type_name:
-        return type_name.split(", tz=", 1)[1].rstrip("]")
-    return None
-
-
 def _string_column(arr: Array, pd: Any, dtype_backend: str | None) -> Any:
     """Strings as pandas' default ``str`` dtype (or ``StringDtype`` / ``ArrowDtype``): backed by
     the Arrow buffers themselves when pyarrow is installed, Python objects otherwise."""
@@ -112,15 +101,15 @@ def column_to_pandas(
 ) -> Any:
     """One Arrow array as the values of a pandas column (ndarray or ExtensionArray)."""
     pd = _pandas()
-    name = str(arr.type)
+    t = arr.type
     if types_mapper is not None:
-        ext = types_mapper(arr.type)
+        ext = types_mapper(t)
         if ext is not None:
             return ext.__from_arrow__(_to_pyarrow(arr))
     if dtype_backend == "pyarrow":
         pa_arr = _to_pyarrow(arr)
         return pd.arrays.ArrowExtensionArray(pa_arr)
-    if name.startswith("dictionary<"):
+    if t.is_dictionary:
         indices, dictionary = arr.indices, arr.dictionary
         assert indices is not None and dictionary is not None
         codes_view = values_view(indices)
@@ -134,16 +123,16 @@ def column_to_pandas(
             # From colbridge's own decoder: codes are validated and (signed) null codes already
             # hold -1 (src/interop/pandas.rs).
             codes = _leased(codes_view, leases).view(signed)
-            return super(pd.Categorical, pd.Categorical)._simple_new(codes, dtype)
-        return _categorical(codes_view, _mask(arr), dtype, leases, pd)
+            return compat.categorical_sharing_codes(codes, dtype)
+        return _categorical(codes_view, _mask(arr), dtype, leases)
     mask = _mask(arr)
     view = values_view(arr)
     if view is not None:
         shared = _leased(view, leases)
-        if name in _INTEGER and (mask is not None or dtype_backend == "numpy_nullable"):
+        if t.is_integer and (mask is not None or dtype_backend == "numpy_nullable"):
             m = mask if mask is not None else np.zeros(len(arr), dtype=np.bool_)
             return pd.arrays.IntegerArray(shared, m, copy=False)
-        if name in _FLOAT and dtype_backend == "numpy_nullable":
+        if t.is_floating and dtype_backend == "numpy_nullable":
             m = mask if mask is not None else np.zeros(len(arr), dtype=np.bool_)
             # pandas has Float32 and Float64; float16 widens (a copy), as in pandas' reader.
             values = shared if shared.dtype.itemsize >= 4 else shared.astype(np.float32)
@@ -160,20 +149,19 @@ def column_to_pandas(
                     out = out.astype(np.float64)
                 out[mask] = np.nan
             shared = out
-        tz = _tz(name)
-        if tz is not None:
-            dtype = pd.DatetimeTZDtype(unit=np.datetime_data(shared.dtype)[0], tz=tz)
-            utc = shared if shared.dtype.kind == "M" else shared.view(temporal_dtype(name))
-            return pd.arrays.DatetimeArray._simple_new(utc, dtype=dtype)
+        if t.tz is not None:
+            dtype = pd.DatetimeTZDtype(unit=np.datetime_data(shared.dtype)[0], tz=t.tz)
+            utc = shared if shared.dtype.kind == "M" else shared.view(view.dtype)
+            return compat.datetime_tz_array(utc, dtype)
         return shared
-    if name == "bool" and arr.values is not None:
+    if t.is_boolean and arr.values is not None:
         values = bitmap_to_mask(arr.values).copy()  # Arrow bits → NumPy bytes: one unpack
         if dtype_backend == "numpy_nullable":
             m = mask if mask is not None else np.zeros(len(arr), dtype=np.bool_)
             return pd.arrays.BooleanArray(values, m, copy=False)
         if mask is None:
             return values
-    if name in ("string", "large_string", "string_view"):
+    if t.is_string:
         return _string_column(arr, pd, dtype_backend)
     out = np.empty(len(arr), dtype=object)
     out[:] = arr.to_pylist()
@@ -185,7 +173,6 @@ def _categorical(
     mask: np.ndarray[Any, np.dtype[np.bool_]] | None,
     dtype: Any,
     leases: list[_Lease],
-    pd: Any,
 ) -> Any:
     """A Categorical whose codes are the Arrow indices (shared when there are no nulls).
 
@@ -206,12 +193,11 @@ def _categorical(
     signed = np.dtype(f"i{indices.dtype.itemsize}")
     if mask is None and n_categories <= np.iinfo(signed).max:
         codes = _leased(indices, leases).view(signed)
-        # NDArrayBacked._simple_new: Categorical._simple_new without the narrowing copy.
-        return super(pd.Categorical, pd.Categorical)._simple_new(codes, dtype)
+        return compat.categorical_sharing_codes(codes, dtype)
     codes = indices.astype(np.int64, copy=True)
     if mask is not None:
         codes[mask] = -1
-    return pd.Categorical._simple_new(codes, dtype=dtype)
+    return compat.categorical_from_codes(codes, dtype)
 
 
 def _to_pyarrow(arr: Array) -> Any:
@@ -245,13 +231,12 @@ def to_dataframe(
         raise InvalidInputError(
             f"dtype_backend must be None, 'numpy_nullable' or 'pyarrow', not {dtype_backend!r}"
         )
-    pd = _pandas()
+    _pandas()
     leases = _Leases(writable=hand_over)
-    data = {
-        name: column_to_pandas(_single(col), leases, types_mapper, dtype_backend)
-        for name, col in zip(table.column_names, table.columns, strict=True)
-    }
-    frame = pd.DataFrame(data, copy=False)
+    columns = [
+        column_to_pandas(_single(col), leases, types_mapper, dtype_backend) for col in table.columns
+    ]
+    frame = compat.frame_from_columns(table.column_names, columns)
     if hand_over:
         return frame
     _pin_copy_on_write(frame, leases)
@@ -278,10 +263,6 @@ def _pin_copy_on_write(obj: Any, leases: list[_Lease]) -> None:
     would form a cycle the garbage collector cannot see, and the memory would leak."""
     if not leases:
         return
-    sentinels = []
-    for block in obj._mgr.blocks:
-        values = block.values
-        empty = values[..., :0].copy() if isinstance(values, np.ndarray) else values[:0].copy()
-        sentinels.append(block.make_block_same_class(empty, refs=block.refs))
+    sentinels = compat.copy_on_write_sentinels(obj)
     for lease in leases:
-        lease.owner = tuple(sentinels)
+        lease.owner = sentinels

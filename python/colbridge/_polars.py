@@ -9,16 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from colbridge._optional import require
+
 if TYPE_CHECKING:
     from colbridge._colbridge import Array, ChunkedArray, Table
 
 
 def _polars() -> Any:
-    try:
-        import polars
-    except ImportError as e:  # pragma: no cover - exercised only without polars
-        raise ImportError("to_polars() needs polars: pip install 'colbridge[polars]'") from e
-    return polars
+    return require("polars", "to_polars()")
 
 
 def to_dataframe(table: Table) -> Any:

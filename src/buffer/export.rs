@@ -8,7 +8,7 @@ use crate::buffer::{ElementFormat, PyBuffer};
 
 /// The PEP 3118 element format of a fixed-width type's values (temporal types as their
 /// storage integers); `None` for types without a plain values buffer.
-pub fn value_format(dt: &DataType) -> Option<ElementFormat> {
+pub(crate) fn value_format(dt: &DataType) -> Option<ElementFormat> {
     use DataType::*;
     let f = |c, n| Some(ElementFormat::new(c, n));
     match dt {
@@ -31,7 +31,7 @@ pub fn value_format(dt: &DataType) -> Option<ElementFormat> {
 }
 
 /// The arrays's validity bitmap, sliced to the array, if it has one.
-pub fn validity(array: &dyn Array) -> Option<PyBuffer> {
+pub(crate) fn validity(array: &dyn Array) -> Option<PyBuffer> {
     array.nulls().map(|nulls| {
         let bits = nulls.inner();
         PyBuffer::bitmap(bits.inner(), bits.offset(), bits.len(), "validity")
@@ -40,7 +40,7 @@ pub fn validity(array: &dyn Array) -> Option<PyBuffer> {
 
 /// The values buffer: fixed-width values starting at the slice, or bit-packed booleans, or the
 /// indices of a dictionary array.
-pub fn values(array: &dyn Array) -> Option<PyBuffer> {
+pub(crate) fn values(array: &dyn Array) -> Option<PyBuffer> {
     let data = array.to_data();
     let dt = array.data_type();
     match dt {
@@ -78,7 +78,7 @@ fn sliced(
 }
 
 /// The offsets of a variable-size type (strings, binaries, lists), `len + 1` of them.
-pub fn offsets(array: &dyn Array) -> Option<PyBuffer> {
+pub(crate) fn offsets(array: &dyn Array) -> Option<PyBuffer> {
     let data = array.to_data();
     let fmt = match array.data_type() {
         DataType::Utf8 | DataType::Binary | DataType::List(_) | DataType::Map(..) => {
@@ -94,7 +94,7 @@ pub fn offsets(array: &dyn Array) -> Option<PyBuffer> {
 }
 
 /// The character / byte data of a string or binary array (the whole buffer; offsets index it).
-pub fn data(array: &dyn Array) -> Option<PyBuffer> {
+pub(crate) fn data(array: &dyn Array) -> Option<PyBuffer> {
     let data = array.to_data();
     match array.data_type() {
         DataType::Utf8 | DataType::Binary | DataType::LargeUtf8 | DataType::LargeBinary => {
@@ -106,7 +106,7 @@ pub fn data(array: &dyn Array) -> Option<PyBuffer> {
 }
 
 /// All buffers in Arrow C data interface order (validity first; `None` where absent).
-pub fn all_buffers(array: &ArrayRef) -> Vec<Option<PyBuffer>> {
+pub(crate) fn all_buffers(array: &ArrayRef) -> Vec<Option<PyBuffer>> {
     let mut out = vec![validity(array.as_ref())];
     match array.data_type() {
         DataType::Utf8 | DataType::Binary | DataType::LargeUtf8 | DataType::LargeBinary => {
@@ -136,7 +136,7 @@ pub fn all_buffers(array: &ArrayRef) -> Vec<Option<PyBuffer>> {
 
 /// Whether any buffer of `array` (children and bitmaps included) is also referenced from
 /// outside it: a NumPy view, a C data interface export, a slice, another array.
-pub fn is_shared(array: &dyn Array) -> bool {
+pub(crate) fn is_shared(array: &dyn Array) -> bool {
     // `to_data` itself takes one reference to every buffer; the array holds another.
     fn shared(data: &arrow_data::ArrayData) -> bool {
         data.buffers().iter().any(|b| b.strong_count() > 2)

@@ -1,64 +1,74 @@
-//! `DataType`, `Field` and `Schema`: thin Python views of arrow-rs schema objects, plus the
-//! parsing of user-facing type names ("int64", "timestamp[ms, tz=UTC]", pyarrow types, ...).
+//! Arrow data types by name: the pyarrow-style names colbridge prints and parses
+//! ("int64", "timestamp[ms, tz=UTC]", "list<item: string>") and the time units they carry.
+//! Pure Rust: no Python objects here, so every layer above (the C data interface, the
+//! pyclasses) can use it.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow_schema::{DataType, Field, FieldRef, Schema, SchemaRef, TimeUnit};
-use pyo3::prelude::*;
-use pyo3::types::PyTuple;
+use arrow_array::ffi::FFI_ArrowSchema;
+use arrow_schema::{DataType, Field, FieldRef, TimeUnit};
 
 use crate::error::{Error, Result};
-use crate::ffi;
 
-/// An Arrow data type.
-///
-/// Example:
-///     >>> colbridge.DataType("timestamp[ms, tz=UTC]")
-///     DataType(timestamp[ms, tz=UTC])
-#[pyclass(name = "DataType", module = "colbridge", frozen, eq)]
-#[derive(Clone, PartialEq)]
-pub struct PyDataType(pub DataType);
+/// The Arrow C data interface format string of a type (`"l"`, `"tsu:UTC"`, `"+l"`; a dictionary
+/// has its index type's format), exactly as colbridge's capsules describe it.
+pub(crate) fn c_format(dt: &DataType) -> Result<String> {
+    Ok(FFI_ArrowSchema::try_from(dt)?.format().to_string())
+}
 
-/// A named, typed, nullable slot in a schema.
-///
-/// Example:
-///     >>> colbridge.Field("when", "timestamp[ms]", nullable=False)
-///     Field(when: timestamp[ms] not null)
-#[pyclass(name = "Field", module = "colbridge", frozen, eq)]
-#[derive(Clone, PartialEq)]
-pub struct PyField(pub FieldRef);
+/// `field` (its name, nullability and metadata) with type `data_type`; the field itself when it
+/// already has that type.
+pub(crate) fn retyped(field: &FieldRef, data_type: &DataType) -> FieldRef {
+    if field.data_type() == data_type {
+        return field.clone();
+    }
+    Arc::new(field.as_ref().clone().with_data_type(data_type.clone()))
+}
 
-/// An ordered collection of fields, with optional key/value metadata.
-///
-/// Example:
-///     >>> colbridge.Schema([("a", "int64"), colbridge.Field("b", "string")]).names
-///     ['a', 'b']
-#[pyclass(name = "Schema", module = "colbridge", frozen, eq, sequence)]
-#[derive(Clone, PartialEq)]
-pub struct PySchema(pub SchemaRef);
-
-fn unit_name(unit: &TimeUnit) -> &'static str {
+/// The one table of time units: each unit's name (as in `timestamp[ms]`) and how many of it
+/// make a second.
+fn unit_info(unit: &TimeUnit) -> (&'static str, i64) {
     match unit {
-        TimeUnit::Second => "s",
-        TimeUnit::Millisecond => "ms",
-        TimeUnit::Microsecond => "us",
-        TimeUnit::Nanosecond => "ns",
+        TimeUnit::Second => ("s", 1),
+        TimeUnit::Millisecond => ("ms", 1_000),
+        TimeUnit::Microsecond => ("us", 1_000_000),
+        TimeUnit::Nanosecond => ("ns", 1_000_000_000),
     }
 }
 
-fn parse_unit(s: &str) -> Result<TimeUnit> {
-    match s.trim() {
-        "s" => Ok(TimeUnit::Second),
-        "ms" => Ok(TimeUnit::Millisecond),
-        "us" => Ok(TimeUnit::Microsecond),
-        "ns" => Ok(TimeUnit::Nanosecond),
-        other => Err(Error::InvalidInput(format!("unknown time unit '{other}'"))),
-    }
+const TIME_UNITS: [TimeUnit; 4] = [
+    TimeUnit::Second,
+    TimeUnit::Millisecond,
+    TimeUnit::Microsecond,
+    TimeUnit::Nanosecond,
+];
+
+/// The unit's name: "s", "ms", "us" or "ns".
+pub(crate) fn unit_name(unit: &TimeUnit) -> &'static str {
+    unit_info(unit).0
+}
+
+/// How many of `unit` make one second (1 for seconds ... 10^9 for nanoseconds).
+pub(crate) fn units_per_second(unit: &TimeUnit) -> i64 {
+    unit_info(unit).1
+}
+
+/// How many nanoseconds one `unit` lasts (10^9 for seconds ... 1 for nanoseconds).
+pub(crate) fn nanos_per_unit(unit: &TimeUnit) -> i64 {
+    1_000_000_000 / units_per_second(unit)
+}
+
+/// The unit called `s` ("s", "ms", "us" or "ns", surrounding spaces ignored).
+pub(crate) fn parse_unit(s: &str) -> Result<TimeUnit> {
+    let name = s.trim();
+    TIME_UNITS
+        .into_iter()
+        .find(|unit| unit_name(unit) == name)
+        .ok_or_else(|| Error::InvalidInput(format!("unknown time unit '{name}'")))
 }
 
 /// The pyarrow-style name of a type (`int64`, `timestamp[us, tz=UTC]`, `list<item: int64>`).
-pub fn type_name(dt: &DataType) -> String {
+pub(crate) fn type_name(dt: &DataType) -> String {
     use DataType::*;
     match dt {
         Null => "null".into(),
@@ -133,7 +143,7 @@ pub fn type_name(dt: &DataType) -> String {
 }
 
 /// Parse a pyarrow-style type name; falls back to arrow-rs' own `Display` syntax.
-pub fn parse_type(name: &str) -> Result<DataType> {
+pub(crate) fn parse_type(name: &str) -> Result<DataType> {
     use DataType::*;
     let s = name.trim();
     let simple = match s {
@@ -265,218 +275,6 @@ fn parse_decimal(name: &str, args: &str, bits: u32) -> Result<DataType> {
     })
 }
 
-/// Accept a `DataType`, a type name, or anything with `__arrow_c_schema__` (pyarrow types).
-pub fn extract_type(obj: &Bound<'_, PyAny>) -> PyResult<DataType> {
-    if let Ok(dt) = obj.cast::<PyDataType>() {
-        return Ok(dt.get().0.clone());
-    }
-    if let Ok(name) = obj.extract::<String>() {
-        return Ok(parse_type(&name)?);
-    }
-    if obj.hasattr("__arrow_c_schema__")? {
-        return Ok(ffi::import_field(obj)?.data_type().clone());
-    }
-    Err(Error::UnsupportedType(format!(
-        "expected a colbridge.DataType, a type name or an object with __arrow_c_schema__, got {}",
-        obj.get_type().name()?
-    ))
-    .into())
-}
-
-#[pymethods]
-impl PyDataType {
-    #[new]
-    fn py_new(spec: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Ok(Self(extract_type(spec)?))
-    }
-
-    /// Width in bits of one value for fixed-width types, else None.
-    #[getter]
-    fn bit_width(&self) -> Option<usize> {
-        match &self.0 {
-            DataType::Boolean => Some(1),
-            dt => dt.primitive_width().map(|w| w * 8),
-        }
-    }
-
-    fn __str__(&self) -> String {
-        type_name(&self.0)
-    }
-
-    fn __repr__(&self) -> String {
-        format!("DataType({})", type_name(&self.0))
-    }
-
-    fn __hash__(&self) -> u64 {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        self.0.hash(&mut h);
-        h.finish()
-    }
-
-    fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        ffi::export_schema_capsule(py, Field::new("", self.0.clone(), true))
-    }
-}
-
-#[pymethods]
-impl PyField {
-    #[new]
-    #[pyo3(signature = (name, r#type, nullable = true))]
-    fn py_new(name: String, r#type: &Bound<'_, PyAny>, nullable: bool) -> PyResult<Self> {
-        Ok(Self(Arc::new(Field::new(
-            name,
-            extract_type(r#type)?,
-            nullable,
-        ))))
-    }
-
-    /// The field's name.
-    #[getter]
-    fn name(&self) -> &str {
-        self.0.name()
-    }
-
-    /// The field's Arrow data type.
-    #[getter]
-    fn r#type(&self) -> PyDataType {
-        PyDataType(self.0.data_type().clone())
-    }
-
-    /// Whether the field may hold nulls.
-    #[getter]
-    fn nullable(&self) -> bool {
-        self.0.is_nullable()
-    }
-
-    /// Key/value metadata (the field's or the schema's).
-    #[getter]
-    fn metadata(&self) -> HashMap<String, String> {
-        self.0.metadata().clone()
-    }
-
-    fn __repr__(&self) -> String {
-        let not_null = if self.0.is_nullable() {
-            ""
-        } else {
-            " not null"
-        };
-        format!(
-            "Field({}: {}{})",
-            self.0.name(),
-            type_name(self.0.data_type()),
-            not_null
-        )
-    }
-
-    fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        ffi::export_schema_capsule(py, self.0.as_ref())
-    }
-}
-
-#[pymethods]
-impl PySchema {
-    /// Build a schema from a list of `Field`s or `(name, type)` pairs.
-    #[new]
-    fn py_new(fields: Vec<Bound<'_, PyAny>>) -> PyResult<Self> {
-        let mut out = Vec::with_capacity(fields.len());
-        for f in fields {
-            if let Ok(field) = f.cast::<PyField>() {
-                out.push(field.get().0.clone());
-            } else if let Ok(pair) = f.cast::<PyTuple>() {
-                let name: String = pair.get_item(0)?.extract()?;
-                let dt = extract_type(&pair.get_item(1)?)?;
-                out.push(Arc::new(Field::new(name, dt, true)));
-            } else {
-                return Err(Error::UnsupportedType(
-                    "Schema() takes Field objects or (name, type) pairs".into(),
-                )
-                .into());
-            }
-        }
-        Ok(Self(Arc::new(Schema::new(out))))
-    }
-
-    /// The fields' names, in order.
-    #[getter]
-    fn names(&self) -> Vec<String> {
-        self.0.fields().iter().map(|f| f.name().clone()).collect()
-    }
-
-    /// The fields' data types, in order.
-    #[getter]
-    fn types(&self) -> Vec<PyDataType> {
-        self.0
-            .fields()
-            .iter()
-            .map(|f| PyDataType(f.data_type().clone()))
-            .collect()
-    }
-
-    /// Key/value metadata (the field's or the schema's).
-    #[getter]
-    fn metadata(&self) -> HashMap<String, String> {
-        self.0.metadata().clone()
-    }
-
-    /// The field at an index or with a name.
-    ///
-    /// Example:
-    ///     >>> colbridge.Schema([("a", "int64")]).field("a")
-    ///     Field(a: int64)
-    fn field(&self, key: &Bound<'_, PyAny>) -> PyResult<PyField> {
-        self.__getitem__(key)
-    }
-
-    fn __len__(&self) -> usize {
-        self.0.fields().len()
-    }
-
-    fn __getitem__(&self, key: &Bound<'_, PyAny>) -> PyResult<PyField> {
-        let index = field_index(&self.0, key)?;
-        Ok(PyField(self.0.fields()[index].clone()))
-    }
-
-    fn _repr_html_<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(slf.py(), "colbridge._repr", "schema_html", (slf,), None)
-    }
-
-    fn __repr__(&self) -> String {
-        let lines: Vec<String> = self
-            .0
-            .fields()
-            .iter()
-            .map(|f| {
-                let not_null = if f.is_nullable() { "" } else { " not null" };
-                format!("  {}: {}{}", f.name(), type_name(f.data_type()), not_null)
-            })
-            .collect();
-        format!("Schema(\n{}\n)", lines.join("\n"))
-    }
-
-    fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        ffi::export_schema_capsule(py, self.0.as_ref())
-    }
-}
-
-/// Resolve an integer position (negative counts from the end) or a column name.
-pub fn field_index(schema: &Schema, key: &Bound<'_, PyAny>) -> PyResult<usize> {
-    let n = schema.fields().len();
-    if let Ok(i) = key.extract::<isize>() {
-        let j = if i < 0 { i + n as isize } else { i };
-        if j < 0 || j as usize >= n {
-            return Err(pyo3::exceptions::PyIndexError::new_err(format!(
-                "column index {i} out of range for {n} columns"
-            )));
-        }
-        return Ok(j as usize);
-    }
-    let name: String = key.extract()?;
-    schema
-        .index_of(&name)
-        .map_err(|_| pyo3::exceptions::PyKeyError::new_err(format!("no column named '{name}'")))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -499,6 +297,43 @@ mod tests {
             let dt = parse_type(name).expect(name);
             assert_eq!(type_name(&dt), name);
         }
+    }
+
+    #[test]
+    fn time_units_round_trip_and_scale() {
+        for unit in TIME_UNITS {
+            assert_eq!(parse_unit(unit_name(&unit)).expect("unit"), unit);
+            assert_eq!(
+                units_per_second(&unit) * nanos_per_unit(&unit),
+                1_000_000_000
+            );
+        }
+        assert_eq!(units_per_second(&TimeUnit::Millisecond), 1_000);
+        assert_eq!(nanos_per_unit(&TimeUnit::Microsecond), 1_000);
+    }
+
+    #[test]
+    fn c_formats_are_the_data_interface_ones() {
+        for (name, format) in [
+            ("int64", "l"),
+            ("uint8", "C"),
+            ("double", "g"),
+            ("bool", "b"),
+            ("large_string", "U"),
+            ("date32[day]", "tdD"),
+            ("timestamp[us]", "tsu:"),
+            ("timestamp[ns, tz=UTC]", "tsn:UTC"),
+            ("duration[ms]", "tDm"),
+            ("list<item: int64>", "+l"),
+            ("decimal128(10, 2)", "d:10,2"),
+        ] {
+            assert_eq!(
+                c_format(&parse_type(name).expect(name)).expect(name),
+                format
+            );
+        }
+        let dictionary = DataType::Dictionary(Box::new(DataType::Int8), Box::new(DataType::Utf8));
+        assert_eq!(c_format(&dictionary).expect("dictionary"), "c");
     }
 
     #[test]
