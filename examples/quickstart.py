@@ -43,7 +43,7 @@ def main() -> None:
     except ImportError:
         print("polars not installed: skipping")
     try:
-        import pyarrow as pa  # type: ignore[import-untyped]
+        import pyarrow as pa
 
         holders["pyarrow"] = pa.table(table).column("trip_id").chunk(0).buffers()[1].address
     except ImportError:

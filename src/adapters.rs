@@ -80,18 +80,6 @@ impl Adapter {
     }
 }
 
-/// Call `colbridge.<module>.<function>(*args, **kwargs)`: the former string-addressed entry
-/// point, kept only for `parquet::inspect` until it calls `Adapter::ParquetFileHtml`.
-pub(crate) fn call<'py>(
-    py: Python<'py>,
-    module: &str,
-    function: &str,
-    args: impl pyo3::call::PyCallArgs<'py>,
-    kwargs: Option<&Bound<'py, PyDict>>,
-) -> PyResult<Bound<'py, PyAny>> {
-    py.import(module)?.getattr(function)?.call(args, kwargs)
-}
-
 /// Every adapter's `(module, function)`, for the test that imports each one.
 #[pyfunction]
 pub(crate) fn _adapter_targets() -> Vec<(&'static str, &'static str)> {

@@ -12,7 +12,7 @@ use pyo3::types::PyType;
 /// Everything that can go wrong inside colbridge's Rust core.
 // `pub` rather than `pub(crate)` while `parquet`'s items are `pub` (private_interfaces).
 #[derive(Debug)]
-pub enum Error {
+pub(crate) enum Error {
     /// A Python object colbridge cannot turn into Arrow data (`TypeError`).
     UnsupportedType(String),
     /// Values that do not fit the requested or inferred type (`ValueError`).

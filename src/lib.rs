@@ -24,7 +24,6 @@ use crate::chunked::PyChunkedArray;
 use crate::table::PyTable;
 
 // Old path of `schema`, still used by the parquet modules; remove once they import `schema`.
-use crate::schema as types;
 
 /// Build an `Array` from a Python iterable, inferring the type unless `type` is given.
 #[pyfunction]

@@ -100,8 +100,8 @@ def array(obj: Any, type: DataType | str | Any | None = None) -> Array | Chunked
     ):
         chunked = _core.chunked_from_arrow(obj)
         if chunked.num_chunks == 1:
-            out: Array | ChunkedArray = chunked.chunk(0)
-            return out if type is None else out.cast(type)
+            single = chunked.chunk(0)
+            return single if type is None else single.cast(type)
         return chunked if type is None else chunked_array([c.cast(type) for c in chunked.chunks])
     if is_pandas:
         return array(obj.to_numpy() if not hasattr(obj, "array") else _pandas_values(obj), type)
@@ -109,7 +109,8 @@ def array(obj: Any, type: DataType | str | Any | None = None) -> Array | Chunked
 
 
 def type_(obj: Any) -> type:
-    return obj.__class__
+    cls: type = obj.__class__
+    return cls
 
 
 def _pyarrow_available() -> bool:
@@ -168,14 +169,17 @@ def chunked_array(chunks: list[Any], type: DataType | str | Any | None = None) -
         >>> colbridge.chunked_array([[1, 2], [3]]).num_chunks
         2
     """
-    arrays = []
+    arrays: list[Array] = []
     for c in chunks:
         a = array(c, type)
-        arrays.extend(a.chunks if isinstance(a, ChunkedArray) else [a])
+        if isinstance(a, ChunkedArray):
+            arrays.extend(a.chunks)
+        else:
+            arrays.append(a)
     if not arrays:
         if type is None:
             raise InvalidInputError("chunked_array([]) needs a type")
-        arrays = [array([], type)]
+        arrays = [_core.array_from_sequence([], type)]
     return _core.chunked_from_arrays(arrays)
 
 

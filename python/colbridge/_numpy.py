@@ -28,7 +28,7 @@ def bitmap_to_mask(buf: Buffer) -> np.ndarray[Any, np.dtype[np.bool_]]:
     """
     offset = buf.bit_offset or 0
     length = buf.bit_length if buf.bit_length is not None else len(buf) * 8
-    raw = np.frombuffer(buf, dtype=np.uint8)
+    raw = np.frombuffer(memoryview(buf), dtype=np.uint8)
     bits = np.unpackbits(raw, count=offset + length, bitorder="little")
     return bits[offset:].view(np.bool_)
 
@@ -92,7 +92,8 @@ def array_to_numpy(arr: Array, zero_copy_only: bool = False) -> np.ndarray[Any, 
         indices = arr.indices
         dictionary = arr.dictionary
         if indices is not None and dictionary is not None and nulls is None:
-            return array_to_numpy(dictionary)[array_to_numpy(indices)]
+            decoded: np.ndarray[Any, Any] = array_to_numpy(dictionary)[array_to_numpy(indices)]
+            return decoded
     if t.is_null:
         return np.full(len(arr), None, dtype=object)
     out = np.empty(len(arr), dtype=object)

@@ -136,23 +136,31 @@ def read_pandas(
     cols = None if columns is None else list(columns)
     if meta is not None and cols is not None:
         cols += [i for i in meta.get("index_columns", []) if isinstance(i, str) and i not in cols]
-    kwargs = dict(
-        columns=cols,
-        row_groups=None if row_groups is None else list(row_groups),
-        filters=filters,
-        use_threads=use_threads,
-    )
+    groups = None if row_groups is None else list(row_groups)
     if dtype_backend is None:
         with reporter(progress, source) as on_progress:
             table = _core.read_parquet(
-                source, on_progress=on_progress, pandas_sentinels=True, **kwargs
+                source,
+                columns=cols,
+                row_groups=groups,
+                filters=filters,
+                use_threads=use_threads,
+                on_progress=on_progress,
+                pandas_sentinels=True,
             )
         schema_metadata = table.schema.metadata
         df = to_dataframe(table, hand_over=True)
         del table  # the frame now owns the buffers alone
     else:
         with reporter(progress, source) as on_progress:
-            table = _core.read_parquet(source, on_progress=on_progress, **kwargs)
+            table = _core.read_parquet(
+                source,
+                columns=cols,
+                row_groups=groups,
+                filters=filters,
+                use_threads=use_threads,
+                on_progress=on_progress,
+            )
         schema_metadata = table.schema.metadata
         df = to_dataframe(table, dtype_backend=dtype_backend)
     if meta is None and pf is None:

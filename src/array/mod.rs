@@ -6,7 +6,6 @@ pub(crate) mod to_py;
 
 // Old path of `buffer::import`, still used by the parquet modules; remove once they import it
 // from `buffer`.
-pub(crate) use crate::buffer::import as from_buffer;
 
 use std::sync::Arc;
 

@@ -13,8 +13,8 @@ use crate::parquet::metadata;
 use crate::parquet::plan::{resolve_columns, resolve_row_groups};
 use crate::parquet::source::Source;
 use crate::parquet::stream::PyBatchReader;
+use crate::schema::PySchema;
 use crate::table::PyTable;
-use crate::types::PySchema;
 
 /// An open Parquet file: inspect it, read it whole, or stream it in batches.
 ///
@@ -221,13 +221,7 @@ impl PyParquetFile {
     }
 
     fn _repr_html_<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        crate::adapters::call(
-            slf.py(),
-            "colbridge._repr",
-            "parquet_file_html",
-            (slf,),
-            None,
-        )
+        crate::adapters::Adapter::ParquetFileHtml.call(slf.py(), (slf,), None)
     }
 
     fn __repr__(&self) -> String {

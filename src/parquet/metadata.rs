@@ -17,6 +17,7 @@ use arrow_schema::{DataType, Field, FieldRef, Schema};
 use base64::Engine;
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 
+use crate::datatype::retyped;
 use crate::error::{Error, Result};
 use crate::parquet::parallel::{guard, guarded};
 use crate::parquet::source::Source;
@@ -126,14 +127,6 @@ fn adjust_field(field: &FieldRef, hint: Option<&Field>) -> FieldRef {
         Some(dt) => retyped(field, &dt),
         None => field.clone(),
     }
-}
-
-/// `field` (its name, nullability and metadata) with type `data_type`.
-pub(crate) fn retyped(field: &FieldRef, data_type: &DataType) -> FieldRef {
-    if field.data_type() == data_type {
-        return field.clone();
-    }
-    Arc::new(field.as_ref().clone().with_data_type(data_type.clone()))
 }
 
 /// The embedded schema, or `None` when it is absent or unreadable (the hint is then not applied).

@@ -10,11 +10,12 @@ use arrow_array::ArrayRef;
 use arrow_schema::{DataType, SchemaRef};
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, RowSelection};
 
+use crate::datatype::retyped;
 use crate::error::{Error, Result};
 use crate::parquet::arrow_rs;
 use crate::parquet::decode;
 use crate::parquet::filter::Filter;
-use crate::parquet::metadata::{retyped, short_read};
+use crate::parquet::metadata::short_read;
 use crate::parquet::parallel::{self, context, guarded};
 use crate::parquet::plan::{chunk_bytes, Plan};
 use crate::parquet::progress::Progress;

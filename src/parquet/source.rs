@@ -58,7 +58,7 @@ impl Source {
             })?;
             return Ok(Source::Memory(Bytes::copy_from_slice(bytes.as_bytes())));
         }
-        if let Ok((buffer, _)) = crate::array::from_buffer::borrow_buffer(obj) {
+        if let Ok((buffer, _)) = crate::buffer::import::borrow_buffer(obj) {
             return Ok(Source::Memory(Bytes::copy_from_slice(buffer.as_slice())));
         }
         Err(Error::UnsupportedType(format!(

@@ -98,8 +98,8 @@ impl PyBatchReader {
 impl PyBatchReader {
     /// The Arrow schema of the batches.
     #[getter]
-    fn schema(&self) -> crate::types::PySchema {
-        crate::types::PySchema(self.schema.clone())
+    fn schema(&self) -> crate::schema::PySchema {
+        crate::schema::PySchema(self.schema.clone())
     }
 
     fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
