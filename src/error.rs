@@ -23,8 +23,13 @@ pub(crate) enum Error {
     Capsule(String),
     /// A writable view of read-only Arrow memory was requested (`BufferError`).
     ReadOnlyBuffer(String),
-    /// A malformed, unsupported or unreadable Parquet file (`ValueError`).
+    /// A Parquet file colbridge cannot read: an unsupported feature, or anything not more
+    /// specific below (`ParquetError`, a `ValueError`).
     Parquet(String),
+    /// A Parquet file whose bytes contradict themselves or the format (`CorruptFileError`).
+    Corrupt(String),
+    /// A Parquet file refused by a resource limit (`LimitExceededError`).
+    Limit(String),
     /// Operating-system level I/O failure (`OSError`).
     Io(std::io::Error),
     /// An internal invariant of arrow-rs was violated (`ValueError`).
@@ -47,6 +52,8 @@ impl fmt::Display for Error {
             | Error::Capsule(m)
             | Error::ReadOnlyBuffer(m)
             | Error::Parquet(m)
+            | Error::Corrupt(m)
+            | Error::Limit(m)
             | Error::Arrow(m) => f.write_str(m),
             Error::Io(e) => write!(f, "{e}"),
             Error::Cancelled => f.write_str("interrupted"),
@@ -60,7 +67,7 @@ impl std::error::Error for Error {}
 impl From<ArrowError> for Error {
     fn from(e: ArrowError) -> Self {
         match e {
-            ArrowError::ParquetError(m) => Error::Parquet(m),
+            ArrowError::ParquetError(m) => Error::Corrupt(m),
             ArrowError::IoError(_, io) => Error::Io(io),
             ArrowError::CastError(m) => Error::Cast(m),
             ArrowError::ExternalError(inner) => match inner.downcast::<ParquetError>() {
@@ -75,14 +82,54 @@ impl From<ArrowError> for Error {
     }
 }
 
+/// Marks an `std::io::Error` as a failure to read the file itself (as opposed to, say, a
+/// decompressor's error about the bytes it was given, which the parquet crate reports as an
+/// `io::Error` too): only these become `OSError`.
+#[derive(Debug)]
+pub(crate) struct FileIo(pub(crate) std::io::Error);
+
+impl fmt::Display for FileIo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for FileIo {}
+
+impl FileIo {
+    /// `e` marked as the file's own I/O failure, keeping its kind.
+    pub(crate) fn wrap(e: std::io::Error) -> std::io::Error {
+        std::io::Error::new(e.kind(), FileIo(e))
+    }
+}
+
+/// The file's own I/O error inside `e`, if that is what `e` is.
+fn file_io(e: std::io::Error) -> std::result::Result<std::io::Error, std::io::Error> {
+    if e.get_ref().is_some_and(|inner| inner.is::<FileIo>()) {
+        return match e.into_inner().map(|inner| inner.downcast::<FileIo>()) {
+            Some(Ok(marked)) => Ok(marked.0),
+            Some(Err(other)) => Err(std::io::Error::other(other)),
+            None => Err(std::io::Error::other("I/O error")),
+        };
+    }
+    Err(e)
+}
+
 impl From<ParquetError> for Error {
     fn from(e: ParquetError) -> Self {
         match e {
             ParquetError::External(inner) => match inner.downcast::<std::io::Error>() {
-                Ok(io) => Error::Io(*io),
-                Err(other) => Error::Parquet(other.to_string()),
+                Ok(io) => match file_io(*io) {
+                    Ok(io) => Error::Io(io),
+                    Err(other) => Error::Corrupt(other.to_string()),
+                },
+                Err(other) => match other.downcast::<Error>() {
+                    Ok(ours) => *ours,
+                    Err(other) => Error::Corrupt(other.to_string()),
+                },
             },
-            other => Error::Parquet(other.to_string()),
+            ParquetError::NYI(m) => Error::Parquet(format!("not supported: {m}")),
+            other => Error::Corrupt(other.to_string()),
         }
     }
 }
@@ -116,6 +163,8 @@ impl Error {
             Error::Capsule(_) => "CapsuleError",
             Error::ReadOnlyBuffer(_) => "ReadOnlyBufferError",
             Error::Parquet(_) => "ParquetError",
+            Error::Corrupt(_) => "CorruptFileError",
+            Error::Limit(_) => "LimitExceededError",
             Error::Io(_) | Error::Cancelled | Error::Python(_) => "",
         }
     }

@@ -40,14 +40,6 @@ CLEAN_ERRORS = (colbridge.ColbridgeError, OSError)
 
 # (corpus, path) -> why colbridge (arrow-rs parquet 59) cannot give pyarrow's answer.
 KNOWN: dict[tuple[str, str], str] = {
-    ("parquet-testing", "data/dict-page-offset-zero.parquet"): (
-        "Dremio footer with dictionary_page_offset 0: arrow-rs' thrift decoder rejects the "
-        "footer (clean ParquetError); pyarrow and DuckDB read it"
-    ),
-    ("parquet-testing", "data/nation.dict-malformed.parquet"): (
-        "arrow-rs reports an invalid page header for the malformed dictionary page (clean "
-        "ParquetError); pyarrow reads the 25 rows"
-    ),
     ("parquet-testing", "data/repeated_no_annotation.parquet"): (
         "legacy repeated group without LIST annotation: arrow-rs decodes 0 of 6 rows, so "
         "colbridge refuses with ParquetError instead of returning incomplete data"

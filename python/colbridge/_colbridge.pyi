@@ -248,7 +248,14 @@ class BatchReader:
 
 @final
 class ParquetFile:
-    def __new__(cls, source: Any) -> ParquetFile: ...
+    def __new__(
+        cls,
+        source: Any,
+        *,
+        max_footer_bytes: int | None = None,
+        max_page_bytes: int | None = None,
+        max_decoded_bytes: int | None = None,
+    ) -> ParquetFile: ...
     @property
     def schema(self) -> Schema: ...
     @property
@@ -289,6 +296,9 @@ def read_parquet(
     use_threads: bool = True,
     on_progress: Callable[[int, int], object] | None = None,
     pandas_sentinels: bool = False,
+    max_footer_bytes: int | None = None,
+    max_page_bytes: int | None = None,
+    max_decoded_bytes: int | None = None,
 ) -> Table: ...
 def write_parquet(
     table: Table,

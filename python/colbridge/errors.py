@@ -17,7 +17,9 @@ __all__ = [
     "CapsuleError",
     "CastError",
     "ColbridgeError",
+    "CorruptFileError",
     "InvalidInputError",
+    "LimitExceededError",
     "ParquetError",
     "ReadOnlyBufferError",
     "UnsupportedTypeError",
@@ -51,6 +53,16 @@ class CapsuleError(ColbridgeError, TypeError):
 
 class ParquetError(ColbridgeError, ValueError):
     """A Parquet file is malformed, unsupported, or cannot be decoded."""
+
+
+class CorruptFileError(ParquetError):
+    """A Parquet file whose bytes contradict themselves or the format: a footer, page header or
+    page that cannot be what it claims (truncated, mis-sized, undecodable)."""
+
+
+class LimitExceededError(ParquetError):
+    """A Parquet file refused by a resource limit (footer size, page size, decoded bytes): the
+    message names the limit and the keyword that raises it."""
 
 
 class ReadOnlyBufferError(ColbridgeError, BufferError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 from colbridge import _colbridge as _core
 from colbridge import _pandas_compat
@@ -32,6 +32,10 @@ def read_parquet(
     batch_size: int | None = None,
     use_threads: bool = True,
     progress: bool | None = None,
+    *,
+    max_footer_bytes: int | None = None,
+    max_page_bytes: int | None = None,
+    max_decoded_bytes: int | None = None,
 ) -> Table:
     """Read a Parquet file into a :class:`Table` (one contiguous buffer per column).
 
@@ -42,6 +46,11 @@ def read_parquet(
     columns into chunks of that many rows (zero-copy slices). ``progress`` shows a progress bar
     (``tqdm`` when installed): ``None`` shows it for files over 256 MiB when interactive.
     Ctrl-C stops a read promptly with ``KeyboardInterrupt``.
+
+    Resource limits guard against files whose stated sizes lie: ``max_footer_bytes`` (default
+    256 MiB), ``max_page_bytes`` (a page decompressed, default 1 GiB) and ``max_decoded_bytes``
+    (the whole read, default no limit); a file over a limit raises
+    :class:`~colbridge.LimitExceededError` naming it (see SECURITY.md).
 
     Example:
         >>> t = colbridge.read_parquet("data.parquet", columns=["x"], filters=[("x", ">", 3)])
@@ -57,6 +66,9 @@ def read_parquet(
             batch_size=batch_size,
             use_threads=use_threads,
             on_progress=on_progress,
+            max_footer_bytes=max_footer_bytes,
+            max_page_bytes=max_page_bytes,
+            max_decoded_bytes=max_decoded_bytes,
         )
 
 
@@ -101,6 +113,12 @@ def _restore_pandas_metadata(df: Any, meta: dict[str, Any], whole_file: bool) ->
     return df
 
 
+class _Limits(TypedDict):
+    max_footer_bytes: int | None
+    max_page_bytes: int | None
+    max_decoded_bytes: int | None
+
+
 def read_pandas(
     source: Source,
     columns: Sequence[str] | None = None,
@@ -109,6 +127,10 @@ def read_pandas(
     use_threads: bool = True,
     dtype_backend: str | None = None,
     progress: bool | None = None,
+    *,
+    max_footer_bytes: int | None = None,
+    max_page_bytes: int | None = None,
+    max_decoded_bytes: int | None = None,
 ) -> Any:
     """Read a Parquet file into a pandas DataFrame, writing each value to memory once.
 
@@ -117,7 +139,8 @@ def read_pandas(
     the values. The frame owns its memory like any pandas frame (writable, aliased by nothing
     else). ``"numpy_nullable"`` and ``"pyarrow"`` pick pandas' nullable or Arrow-backed dtypes
     as ``pandas.read_parquet`` does. The pandas index and column names stored by pandas/pyarrow
-    are restored. ``progress`` works as in :func:`read_parquet`.
+    are restored. ``progress`` and the resource limits (``max_footer_bytes``, ``max_page_bytes``,
+    ``max_decoded_bytes``) work as in :func:`read_parquet`.
 
     Example:
         >>> df = colbridge.read_pandas("data.parquet")
@@ -131,7 +154,12 @@ def read_pandas(
         raise InvalidInputError(
             f"dtype_backend must be None, 'numpy_nullable' or 'pyarrow', not {dtype_backend!r}"
         )
-    pf = ParquetFile(source) if not hasattr(source, "read") else None
+    limits = _Limits(
+        max_footer_bytes=max_footer_bytes,
+        max_page_bytes=max_page_bytes,
+        max_decoded_bytes=max_decoded_bytes,
+    )
+    pf = ParquetFile(source, **limits) if not hasattr(source, "read") else None
     meta = _pandas_metadata(pf.schema.metadata) if pf is not None else None
     cols = None if columns is None else list(columns)
     if meta is not None and cols is not None:
@@ -147,6 +175,7 @@ def read_pandas(
                 use_threads=use_threads,
                 on_progress=on_progress,
                 pandas_sentinels=True,
+                **limits,
             )
         schema_metadata = table.schema.metadata
         df = to_dataframe(table, hand_over=True)
@@ -160,6 +189,7 @@ def read_pandas(
                 filters=filters,
                 use_threads=use_threads,
                 on_progress=on_progress,
+                **limits,
             )
         schema_metadata = table.schema.metadata
         df = to_dataframe(table, dtype_backend=dtype_backend)

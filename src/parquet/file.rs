@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use pyo3::IntoPyObjectExt;
 
+use crate::parquet::limits::Limits;
 use crate::parquet::metadata;
 use crate::parquet::plan::{resolve_columns, resolve_row_groups};
 use crate::parquet::source::Source;
@@ -26,6 +27,7 @@ use crate::table::PyTable;
 pub(crate) struct PyParquetFile {
     source: Source,
     meta: ArrowReaderMetadata,
+    limits: Limits,
 }
 
 fn stat_value<'py>(
@@ -119,13 +121,25 @@ fn row_group_dict<'py>(py: Python<'py>, rg: &RowGroupMetaData) -> PyResult<Bound
 #[pymethods]
 impl PyParquetFile {
     #[new]
-    fn py_new(py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<Self> {
+    #[pyo3(signature = (source, *, max_footer_bytes = None, max_page_bytes = None, max_decoded_bytes = None))]
+    fn py_new(
+        py: Python<'_>,
+        source: &Bound<'_, PyAny>,
+        max_footer_bytes: Option<u64>,
+        max_page_bytes: Option<u64>,
+        max_decoded_bytes: Option<u64>,
+    ) -> PyResult<Self> {
         let source = Source::from_py(source)?;
+        let limits = Limits::new(max_footer_bytes, max_page_bytes, max_decoded_bytes);
         let meta = {
             let s = source.clone();
-            py.detach(move || metadata::load_metadata(&s))?
+            py.detach(move || metadata::load_metadata(&s, &limits))?
         };
-        Ok(Self { source, meta })
+        Ok(Self {
+            source,
+            meta,
+            limits,
+        })
     }
 
     /// The Arrow schema the file decodes to.
@@ -189,6 +203,7 @@ impl PyParquetFile {
             columns,
             row_groups,
             use_threads,
+            limits: self.limits,
             ..Default::default()
         };
         let decoded =
@@ -217,6 +232,7 @@ impl PyParquetFile {
             roots,
             rgs,
             batch_size.max(1),
+            self.limits,
         )?)
     }
 

@@ -16,21 +16,24 @@ use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Field, FieldRef, Schema};
 use base64::Engine;
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
+use parquet::file::metadata::{PageIndexPolicy, ParquetMetaData, ParquetMetaDataReader};
+use parquet::file::reader::{ChunkReader, Length};
 
 use crate::datatype::retyped;
 use crate::error::{Error, Result};
+use crate::parquet::limits::Limits;
 use crate::parquet::parallel::{guard, guarded};
-use crate::parquet::source::Source;
+use crate::parquet::source::{Handle, Source};
+use crate::parquet::thrift;
 
 /// Footer metadata (with the page index where present) and the Arrow schema.
-pub(crate) fn load_metadata(source: &Source) -> Result<ArrowReaderMetadata> {
+pub(crate) fn load_metadata(source: &Source, limits: &Limits) -> Result<ArrowReaderMetadata> {
     let what = source.describe();
     guarded(&what, || {
         let handle = source.open()?;
-        let options = ArrowReaderOptions::new()
-            .with_page_index_policy(parquet::file::metadata::PageIndexPolicy::Optional);
-        let meta = ArrowReaderMetadata::load(&handle, options.clone())
-            .or_else(|_| ArrowReaderMetadata::load(&handle, ArrowReaderOptions::new()))?;
+        let metadata = Arc::new(read_footer(&handle, limits)?);
+        let options = ArrowReaderOptions::new();
+        let meta = ArrowReaderMetadata::try_new(metadata, options.clone())?;
         // Ask arrow-rs for pyarrow's types where it can decode them (see `adjust_field`).
         let schema = meta.schema();
         let hints = meta
@@ -65,11 +68,58 @@ pub(crate) fn load_metadata(source: &Source) -> Result<ArrowReaderMetadata> {
         )
     })
     .map_err(|e| match e {
-        Error::Parquet(m) | Error::Arrow(m) => {
-            Error::Parquet(format!("{what}: not a readable Parquet file: {m}"))
+        Error::Corrupt(m) | Error::Arrow(m) => {
+            Error::Corrupt(format!("{what}: not a readable Parquet file: {m}"))
         }
+        Error::Parquet(m) => Error::Parquet(format!("{what}: not a readable Parquet file: {m}")),
+        Error::Limit(m) => Error::Limit(format!("{what}: {m}")),
         other => other,
     })
+}
+
+/// The footer, checked before the parquet crate decodes it (`thrift::check_footer`: it would
+/// trust the counts in it), and the page index where the file has one and it is readable.
+fn read_footer(handle: &Handle, limits: &Limits) -> Result<ParquetMetaData> {
+    let len = handle.len();
+    if len < 12 {
+        return Err(Error::Corrupt(format!(
+            "{len} bytes are too few for a Parquet file (at least 12)"
+        )));
+    }
+    let tail = handle.get_bytes(len - 8, 8)?;
+    match &tail[4..] {
+        b"PAR1" => {}
+        b"PARE" => {
+            return Err(Error::Parquet(
+                "encrypted Parquet files are not supported".into(),
+            ))
+        }
+        _ => {
+            return Err(Error::Corrupt(
+                "it does not end with the Parquet magic bytes PAR1".into(),
+            ))
+        }
+    }
+    let size = u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]));
+    if size > len - 12 {
+        return Err(Error::Corrupt(format!(
+            "the footer claims {size} bytes of a {len}-byte file"
+        )));
+    }
+    limits.check_footer(size)?;
+    let footer = handle.get_bytes(len - 8 - size, size as usize)?;
+    let footer = thrift::repair_footer(&footer).map_err(|e| Error::Corrupt(e.to_string()))?;
+    let metadata = ParquetMetaDataReader::decode_metadata(&footer)?;
+    // A page index that cannot be read costs only the page pruning it would allow.
+    let mut reader = ParquetMetaDataReader::new_with_metadata(metadata.clone())
+        .with_page_index_policy(PageIndexPolicy::Optional);
+    match reader
+        .read_page_indexes(handle)
+        .and_then(|()| reader.finish())
+    {
+        Ok(with_index) => Ok(with_index),
+        Err(_) => Ok(metadata),
+    }
 }
 
 /// The type pyarrow gives a field, where arrow-rs can decode it so:
@@ -147,19 +197,23 @@ pub(crate) fn expected_rows(meta: &ArrowReaderMetadata, rgs: &[usize]) -> Result
     for &i in rgs {
         let n = meta.metadata().row_group(i).num_rows();
         let n = usize::try_from(n)
-            .map_err(|_| Error::Parquet(format!("row group {i} has a negative row count ({n})")))?;
+            .map_err(|_| Error::Corrupt(format!("row group {i} has a negative row count ({n})")))?;
         total = total
             .checked_add(n)
-            .ok_or_else(|| Error::Parquet("row counts overflow".into()))?;
+            .ok_or_else(|| Error::Corrupt("row counts overflow".into()))?;
     }
     Ok(total)
 }
 
 pub(crate) fn short_read(decoded: usize, expected: usize, what: &str) -> Error {
-    Error::Parquet(format!(
-        "{what}: decoded {decoded} rows but the file's metadata promises {expected}; refusing to \
-         return incomplete data"
-    ))
+    Error::Corrupt(format!("{what}: {}", short_read_message(decoded, expected)))
+}
+
+pub(crate) fn short_read_message(decoded: usize, expected: usize) -> String {
+    format!(
+        "decoded {decoded} rows but the file's metadata promises {expected}; refusing to return \
+         incomplete data"
+    )
 }
 
 /// arrow-rs can silently return fewer rows than the metadata promises (e.g. for repeated

@@ -10,16 +10,20 @@
 
 mod arrow_rs;
 mod byte_dictionary;
+mod compression;
 mod decode;
 mod file;
 mod filter;
+mod limits;
 mod metadata;
+mod pages;
 mod parallel;
 mod plan;
 mod progress;
 mod read;
 mod source;
 mod stream;
+mod thrift;
 mod write;
 
 use std::sync::atomic::Ordering;
@@ -33,6 +37,7 @@ use crate::chunked::PyChunkedArray;
 use crate::table::PyTable;
 
 use self::filter::Filter;
+use self::limits::Limits;
 use self::progress::Progress;
 use self::read::{Decoded, ReadOptions};
 use self::source::Source;
@@ -67,7 +72,8 @@ pub(crate) fn read_with(
 ) -> PyResult<Decoded> {
     let meta = {
         let source = source.clone();
-        py.detach(move || metadata::load_metadata(&source))?
+        let limits = options.limits;
+        py.detach(move || metadata::load_metadata(&source, &limits))?
     };
     options.filter = match filters {
         Some(f) if !f.is_none() => Some(Filter::from_py(f, meta.schema())?),
@@ -146,7 +152,7 @@ fn wait_interruptibly<T: Send>(
 /// layout), so building the DataFrame needs no second copy.
 #[pyfunction]
 #[allow(clippy::too_many_arguments)] // mirrors the keyword arguments of the Python API
-#[pyo3(signature = (source, columns = None, row_groups = None, filters = None, batch_size = None, use_threads = true, on_progress = None, pandas_sentinels = false))]
+#[pyo3(signature = (source, columns = None, row_groups = None, filters = None, batch_size = None, use_threads = true, on_progress = None, pandas_sentinels = false, max_footer_bytes = None, max_page_bytes = None, max_decoded_bytes = None))]
 fn read_parquet(
     py: Python<'_>,
     source: &Bound<'_, PyAny>,
@@ -157,12 +163,16 @@ fn read_parquet(
     use_threads: bool,
     on_progress: Option<&Bound<'_, PyAny>>,
     pandas_sentinels: bool,
+    max_footer_bytes: Option<u64>,
+    max_page_bytes: Option<u64>,
+    max_decoded_bytes: Option<u64>,
 ) -> PyResult<PyTable> {
     let source = Source::from_py(source)?;
     let options = ReadOptions {
         columns,
         row_groups,
         use_threads,
+        limits: Limits::new(max_footer_bytes, max_page_bytes, max_decoded_bytes),
         // pandas keeps strings with 64-bit offsets: decode them so, and hand them over as is.
         large_strings: pandas_sentinels,
         ..ReadOptions::default()

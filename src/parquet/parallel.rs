@@ -34,7 +34,7 @@ pub(crate) fn guard<T>(f: impl FnOnce() -> T) -> std::result::Result<T, Panicked
 
 /// Run `f`, turning a panic inside the parquet crate into a `ParquetError` about `what`.
 pub(crate) fn guarded<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    guard(f).unwrap_or_else(|panicked| Err(Error::Parquet(format!("{what}: {panicked}"))))
+    guard(f).unwrap_or_else(|panicked| Err(Error::Corrupt(format!("{what}: {panicked}"))))
 }
 
 /// An error a task of `map` can fail with.
@@ -51,7 +51,7 @@ pub(crate) trait TaskError: Send {
 
 impl TaskError for Error {
     fn panicked(panicked: Panicked) -> Self {
-        Error::Parquet(panicked.to_string())
+        Error::Corrupt(panicked.to_string())
     }
     fn unfinished() -> Self {
         Error::Cancelled
@@ -124,7 +124,8 @@ pub(crate) fn map<T: Send, R: Send, E: TaskError>(
 pub(crate) fn context(what: &str) -> impl Fn(Error) -> Error + '_ {
     move |e| match e {
         Error::Parquet(m) => Error::Parquet(format!("{what}: {m}")),
-        Error::Arrow(m) => Error::Parquet(format!("{what}: {m}")),
+        Error::Corrupt(m) | Error::Arrow(m) => Error::Corrupt(format!("{what}: {m}")),
+        Error::Limit(m) => Error::Limit(format!("{what}: {m}")),
         other => other,
     }
 }
@@ -152,7 +153,7 @@ mod tests {
                 }
                 Ok(i)
             });
-            assert!(matches!(out, Err(Error::Parquet(m)) if m.ends_with("malformed data (boom)")));
+            assert!(matches!(out, Err(Error::Corrupt(m)) if m.ends_with("malformed data (boom)")));
             let cancel = AtomicBool::new(true);
             let out = map(
                 vec![1, 2, 3],
@@ -169,7 +170,7 @@ mod tests {
         assert!(matches!(guard(|| 7), Ok(7)));
         let err = guarded("f.parquet", || -> Result<()> { panic!("MAX_VLQ_BYTE_LEN") });
         match err {
-            Err(Error::Parquet(m)) => assert_eq!(
+            Err(Error::Corrupt(m)) => assert_eq!(
                 m,
                 "f.parquet: the Parquet decoder failed on malformed data (MAX_VLQ_BYTE_LEN)"
             ),

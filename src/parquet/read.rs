@@ -3,7 +3,7 @@
 //! contiguous array: colbridge's own decoder (`decode`) where it takes the column, arrow-rs
 //! (`arrow_rs`) where it does not.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use arrow_array::ArrayRef;
@@ -15,7 +15,9 @@ use crate::error::{Error, Result};
 use crate::parquet::arrow_rs;
 use crate::parquet::decode;
 use crate::parquet::filter::Filter;
+use crate::parquet::limits::Limits;
 use crate::parquet::metadata::short_read;
+use crate::parquet::pages;
 use crate::parquet::parallel::{self, context, guarded};
 use crate::parquet::plan::{chunk_bytes, Plan};
 use crate::parquet::progress::Progress;
@@ -31,6 +33,7 @@ pub(crate) struct ReadOptions {
     /// Decode `string` columns as `large_string` (64-bit offsets) where colbridge decodes them
     /// itself (`decode`).
     pub(crate) large_strings: bool,
+    pub(crate) limits: Limits,
 }
 
 /// A decoded table: schema and one contiguous array per column.
@@ -48,6 +51,9 @@ struct Job<'a> {
     /// Threads a column may decode its row groups on.
     threads: usize,
     large_strings: bool,
+    limits: Limits,
+    /// Bytes the columns decoded so far take, for `Limits::decoded`.
+    decoded: AtomicU64,
 }
 
 impl Job<'_> {
@@ -57,6 +63,7 @@ impl Job<'_> {
             source: self.source,
             meta: self.meta,
             progress: self.progress,
+            limits: self.limits,
         }
     }
 
@@ -72,8 +79,18 @@ impl Job<'_> {
     ) -> Result<ArrayRef> {
         let field = self.meta.schema().field(root);
         let meta = self.meta.metadata();
-        let plan = decode::Column::plan(meta, root, rgs, rows, self.threads, selection.as_ref());
+        self.account(root, rgs, rows)?;
+        let plan = decode::Column::plan(
+            meta,
+            root,
+            rgs,
+            rows,
+            self.threads,
+            selection.as_ref(),
+            self.limits,
+        );
         if let Some(column) = plan {
+            self.check_claims(root, rgs, what)?;
             let files = decode::Files {
                 open: &|| self.source.open_with(Some(self.progress.clone())),
                 again: &|| {
@@ -96,6 +113,69 @@ impl Job<'_> {
         }
         self.arrow_rs()
             .decode_column(root, rgs, selection, rows, what)
+    }
+}
+
+impl Job<'_> {
+    /// Count a column's output towards `Limits::decoded`, from the sizes the footer states
+    /// (rows times the value's width, or the chunks' uncompressed bytes): checked before a
+    /// buffer is reserved.
+    fn account(&self, root: usize, rgs: &[usize], rows: usize) -> Result<()> {
+        if self.limits.decoded.is_none() {
+            return Ok(());
+        }
+        let width = self.meta.schema().field(root).data_type().primitive_width();
+        let bytes = match width {
+            Some(w) => (rows as u64).saturating_mul(w as u64),
+            None => {
+                let descr = self.meta.metadata().file_metadata().schema_descr();
+                rgs.iter()
+                    .flat_map(|&rg| {
+                        self.meta
+                            .metadata()
+                            .row_group(rg)
+                            .columns()
+                            .iter()
+                            .enumerate()
+                    })
+                    .filter(|(leaf, _)| descr.get_column_root_idx(*leaf) == root)
+                    .map(|(_, c)| c.uncompressed_size().max(0) as u64)
+                    .sum()
+            }
+        };
+        let total = self.decoded.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        self.limits.check_decoded(total)
+    }
+
+    /// Before colbridge's decoder reserves a column's rows, check the footer's row counts
+    /// against what the pages claim where the counts are out of proportion to the chunk's
+    /// bytes (a 2 KB file claiming 10^12 rows): a lie is a clean error, not a reservation.
+    fn check_claims(&self, root: usize, rgs: &[usize], what: &str) -> Result<()> {
+        let meta = self.meta.metadata();
+        let descr = meta.file_metadata().schema_descr();
+        for &rg in rgs {
+            let group = meta.row_group(rg);
+            let rows = u64::try_from(group.num_rows()).unwrap_or(u64::MAX);
+            for (leaf, chunk) in group.columns().iter().enumerate() {
+                if descr.get_column_root_idx(leaf) != root {
+                    continue;
+                }
+                let bytes = u64::try_from(chunk.compressed_size()).unwrap_or(0);
+                if rows.saturating_mul(8) <= (64u64 << 20).max(bytes.saturating_mul(64)) {
+                    continue;
+                }
+                let handle = self.source.open_with(Some(self.progress.clone()))?;
+                let scan = pages::scan_chunk(&handle, meta, rg, leaf, self.limits, None)
+                    .map_err(context(what))?;
+                if scan.values as u64 != rows {
+                    return Err(Error::Corrupt(format!(
+                        "{what}: row group {rg} claims {rows} rows but its pages hold {} values",
+                        scan.values
+                    )));
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -127,6 +207,8 @@ fn read_columns(
         progress,
         threads: if options.use_threads { cores } else { 1 },
         large_strings: options.large_strings,
+        limits: options.limits,
+        decoded: AtomicU64::new(0),
     };
     let file = source.describe();
     let schema = meta.schema().clone();

@@ -12,7 +12,7 @@ use parquet::file::reader::{ChunkReader, Length};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, FileIo, Result};
 use crate::parquet::progress::Progress;
 
 #[derive(Clone, Debug)]
@@ -121,21 +121,62 @@ impl ChunkReader for Handle {
 
     fn get_read(&self, start: u64) -> ParquetResult<Self::T> {
         self.check_cancelled()?;
+        self.check_range(start, 0)?;
         Ok(match &self.kind {
-            HandleKind::File(f) => Box::new(f.get_read(start)?),
+            HandleKind::File(f) => Box::new(FileRead(f.get_read(start).map_err(file_error)?)),
             HandleKind::Memory(b) => Box::new(b.get_read(start)?),
         })
     }
 
     fn get_bytes(&self, start: u64, length: usize) -> ParquetResult<Bytes> {
         self.check_cancelled()?;
+        // Every range a reader asks for (a footer's, a page index's, a page's) lies in the file:
+        // a lying length is refused here, before the parquet crate reserves it.
+        self.check_range(start, length)?;
         let bytes = match &self.kind {
-            HandleKind::File(f) => f.get_bytes(start, length),
-            HandleKind::Memory(b) => b.get_bytes(start, length),
-        }?;
+            HandleKind::File(f) => f.get_bytes(start, length).map_err(file_error)?,
+            HandleKind::Memory(b) => b.get_bytes(start, length)?,
+        };
         if let Some(p) = &self.progress {
             p.add(bytes.len() as u64);
         }
         Ok(bytes)
+    }
+}
+
+impl Handle {
+    fn check_range(&self, start: u64, length: usize) -> ParquetResult<()> {
+        let end = u64::try_from(length)
+            .ok()
+            .and_then(|n| start.checked_add(n));
+        match end {
+            Some(end) if end <= Length::len(self) => Ok(()),
+            _ => Err(ParquetError::General(format!(
+                "the file's metadata points at bytes {start}..{} past its end ({} bytes)",
+                start.saturating_add(length as u64),
+                Length::len(self)
+            ))),
+        }
+    }
+}
+
+/// A read of the file that failed is an `OSError`; the parquet crate's own errors about what
+/// the bytes mean are not.
+fn file_error(e: ParquetError) -> ParquetError {
+    match e {
+        ParquetError::External(inner) => match inner.downcast::<std::io::Error>() {
+            Ok(io) => ParquetError::External(Box::new(FileIo::wrap(*io))),
+            Err(other) => ParquetError::External(other),
+        },
+        other => other,
+    }
+}
+
+/// A file reader whose failures are marked as the file's own (`FileIo`).
+struct FileRead<R>(R);
+
+impl<R: std::io::Read> std::io::Read for FileRead<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf).map_err(FileIo::wrap)
     }
 }

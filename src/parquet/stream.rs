@@ -13,26 +13,60 @@ use parquet::arrow::ProjectionMask;
 use pyo3::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::parquet::arrow_rs::check_chunks;
+use crate::parquet::limits::Limits;
+use crate::parquet::metadata::{expected_rows, short_read_message};
 use crate::parquet::parallel::{guard, guarded};
 use crate::parquet::source::Source;
 use crate::table::PyTable;
 
-/// A `ParquetRecordBatchReader` whose every step is panic-guarded.
+/// Batches of some row groups of a file, read by arrow-rs: the row groups' page headers are
+/// checked (`arrow_rs::check_chunks`) when the reader is opened, the rows it yields are held to
+/// what the footer promises, and every step is panic-guarded.
 pub(crate) struct GuardedReader {
-    inner: Option<ParquetRecordBatchReader>,
+    inner: ParquetRecordBatchReader,
+    what: String,
+    /// Rows yielded so far, and the rows the footer promises.
+    seen: usize,
+    promised: usize,
     schema: SchemaRef,
+    failed: bool,
+}
+
+impl GuardedReader {
+    /// The next batch: `Ok(None)` once every row group is read.
+    fn step(&mut self) -> Result<Option<RecordBatch>> {
+        match self.inner.next() {
+            Some(batch) => {
+                let batch = batch?;
+                self.seen += batch.num_rows();
+                Ok(Some(batch))
+            }
+            None if self.seen != self.promised => Err(Error::Corrupt(format!(
+                "{}: {}",
+                self.what,
+                short_read_message(self.seen, self.promised)
+            ))),
+            None => Ok(None),
+        }
+    }
 }
 
 impl Iterator for GuardedReader {
     type Item = std::result::Result<RecordBatch, ArrowError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let inner = self.inner.as_mut()?;
-        match guard(|| inner.next()) {
-            Ok(item) => item,
-            Err(panicked) => {
-                self.inner = None;
-                Some(Err(ArrowError::ParquetError(panicked.to_string())))
+        if self.failed {
+            return None;
+        }
+        let outcome = guard(|| self.step())
+            .unwrap_or_else(|panicked| Err(Error::Corrupt(format!("{}: {panicked}", self.what))));
+        match outcome {
+            Ok(Some(batch)) => Some(Ok(batch)),
+            Ok(None) => None,
+            Err(e) => {
+                self.failed = true;
+                Some(Err(ArrowError::ExternalError(Box::new(e))))
             }
         }
     }
@@ -63,23 +97,32 @@ impl PyBatchReader {
         roots: Vec<usize>,
         rgs: Vec<usize>,
         batch_size: usize,
+        limits: Limits,
     ) -> Result<Self> {
-        let reader = guarded(&source.describe(), || {
+        let what = source.describe();
+        let promised = expected_rows(meta, &rgs)?;
+        let inner = guarded(&what, || {
             let handle = source.open()?;
-            let mask = ProjectionMask::roots(meta.metadata().file_metadata().schema_descr(), roots);
+            let metadata = meta.metadata();
+            let cap = check_chunks(&handle, metadata, &roots, &rgs, limits, None)?;
+            let mask = ProjectionMask::roots(metadata.file_metadata().schema_descr(), roots);
             Ok(
                 ParquetRecordBatchReaderBuilder::new_with_metadata(handle, meta.clone())
                     .with_projection(mask)
                     .with_row_groups(rgs)
-                    .with_batch_size(batch_size)
+                    .with_batch_size(batch_size.min(cap).max(1))
                     .build()?,
             )
         })?;
-        let schema = reader.schema();
+        let schema = inner.schema();
         Ok(Self {
             reader: Mutex::new(Some(GuardedReader {
-                inner: Some(reader),
+                inner,
+                what,
+                seen: 0,
+                promised,
                 schema: schema.clone(),
+                failed: false,
             })),
             schema,
         })

@@ -17,12 +17,15 @@ use std::sync::Arc;
 use arrow_array::{ArrayRef, RecordBatch, RecordBatchReader};
 use arrow_schema::{ArrowError, SchemaRef};
 use parquet::arrow::arrow_reader::{
-    ArrowReaderMetadata, ParquetRecordBatchReaderBuilder, RowSelection,
+    ArrowReaderMetadata, ParquetRecordBatchReaderBuilder, RowSelection, RowSelector,
 };
 use parquet::arrow::ProjectionMask;
+use parquet::file::metadata::ParquetMetaData;
 
 use crate::error::{Error, Result};
+use crate::parquet::limits::Limits;
 use crate::parquet::metadata::{check_rows, expected_rows, short_read};
+use crate::parquet::pages::scan_chunk;
 use crate::parquet::parallel::{context, guarded};
 use crate::parquet::progress::Progress;
 use crate::parquet::source::{Handle, Source};
@@ -33,6 +36,7 @@ pub(crate) struct Decoder<'a> {
     pub(crate) source: &'a Source,
     pub(crate) meta: &'a ArrowReaderMetadata,
     pub(crate) progress: &'a Arc<Progress>,
+    pub(crate) limits: Limits,
 }
 
 impl Decoder<'_> {
@@ -67,6 +71,15 @@ impl Decoder<'_> {
     ) -> Result<(SchemaRef, Vec<RecordBatch>)> {
         guarded(what, || {
             let handle: Handle = self.source.open_with(Some(self.progress.clone()))?;
+            let cap = check_chunks(
+                &handle,
+                self.meta.metadata(),
+                &roots,
+                rgs,
+                self.limits,
+                selection.as_ref(),
+            )?;
+            let batch_size = batch_size.min(cap);
             let schema_descr = self.meta.metadata().file_metadata().schema_descr();
             let mask = ProjectionMask::roots(schema_descr, roots);
             let mut builder =
@@ -152,6 +165,56 @@ impl Decoder<'_> {
             .cloned()
             .ok_or_else(|| Error::Parquet(format!("{what}: no column decoded")))
     }
+}
+
+/// Check the page headers of the column chunks of `roots` in `rgs` before arrow-rs reads them
+/// (`pages::scan_chunk`: it would reserve what they claim), and a flat column's row counts
+/// against them. The answer bounds the rows of one batch (arrow-rs reserves a batch's values
+/// up front): 8 per decompressed byte of a column's pages, or 64 Ki, whichever is more.
+pub(crate) fn check_chunks(
+    handle: &Handle,
+    meta: &ParquetMetaData,
+    roots: &[usize],
+    rgs: &[usize],
+    limits: Limits,
+    selection: Option<&RowSelection>,
+) -> Result<usize> {
+    let descr = meta.file_metadata().schema_descr();
+    // The selection spans the row groups in order: cut it at their boundaries.
+    let mut rest = selection.cloned();
+    let mut per_group = Vec::new();
+    for &rg in rgs {
+        let rows = usize::try_from(meta.row_group(rg).num_rows()).unwrap_or(0);
+        per_group.push(
+            rest.as_mut()
+                .map(|r| Vec::<RowSelector>::from(r.split_off(rows))),
+        );
+    }
+    let mut cap = usize::MAX;
+    for leaf in (0..descr.num_columns()).filter(|&l| roots.contains(&descr.get_column_root_idx(l)))
+    {
+        let flat = descr.column(leaf).max_rep_level() == 0;
+        let mut bytes: usize = 0;
+        for (&rg, runs) in rgs.iter().zip(&per_group) {
+            let scan = scan_chunk(handle, meta, rg, leaf, limits, runs.as_deref())?;
+            let rows = usize::try_from(meta.row_group(rg).num_rows()).unwrap_or(usize::MAX);
+            let bad = if flat {
+                scan.values != rows
+            } else {
+                scan.values < rows
+            };
+            if bad || scan.rows.is_some_and(|r| r != rows) {
+                return Err(Error::Corrupt(format!(
+                    "row group {rg} claims {rows} rows but the pages of column {} hold {} values",
+                    descr.column(leaf).path(),
+                    scan.values
+                )));
+            }
+            bytes = bytes.saturating_add(scan.bytes);
+        }
+        cap = cap.min(bytes.saturating_mul(8).max(64 << 10));
+    }
+    Ok(cap)
 }
 
 /// Rows per batch when decoding string and binary columns (a few batches per column: the

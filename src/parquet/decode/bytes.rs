@@ -167,6 +167,7 @@ mod tests {
     use crate::parquet::decode::column::{Column, Files};
     use crate::parquet::decode::read;
     use crate::parquet::decode::testing::{decode, props, strings};
+    use crate::parquet::limits::Limits;
     use crate::parquet::metadata::load_metadata;
     use crate::parquet::source::Source;
 
@@ -235,7 +236,7 @@ mod tests {
         writer.write(&batch).expect("write");
         writer.close().expect("close");
         let source = Source::Memory(Bytes::from(file));
-        let meta = load_metadata(&source).expect("metadata");
+        let meta = load_metadata(&source, &Limits::default()).expect("metadata");
         let files = Files {
             open: &|| source.open(),
             again: &|| (),
@@ -267,7 +268,8 @@ mod tests {
             builder = builder.set_row_groups(groups);
             let lying: ParquetMetaData = builder.build();
             let rgs: Vec<usize> = (0..lying.num_row_groups()).collect();
-            let column = Column::plan(&lying, 0, &rgs, 20_000, 2, None).expect("planned");
+            let column =
+                Column::plan(&lying, 0, &rgs, 20_000, 2, None, Limits::default()).expect("planned");
             assert!(column.recorded_bytes().is_some());
             let out = read(&column, &DataType::Utf8, &files).expect("no error");
             assert!(

@@ -82,7 +82,12 @@ pub(super) fn read<K: ArrowDictionaryKeyType, V: ByteArrayType>(
     column: &Column<'_>,
     files: &Files<'_>,
 ) -> Step<ArrayRef> {
-    let mut codes = Vec::with_capacity(column.rows);
+    let mut codes = Vec::new();
+    // The row count was checked against the pages where it is out of proportion to the file's
+    // bytes (`read`); reserving can still fail, and then the column is left to arrow-rs.
+    codes
+        .try_reserve_exact(column.rows)
+        .map_err(|_| Halt::Fallback)?;
     crate::alloc::prefer_huge_pages(codes.spare_capacity_mut());
     let mut sink = Codes::<K> {
         codes,

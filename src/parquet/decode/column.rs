@@ -9,6 +9,7 @@ use parquet::file::metadata::ParquetMetaData;
 use crate::error::Result;
 use crate::parquet::decode::fixed::INT96;
 use crate::parquet::decode::halt::{corrupt, Step};
+use crate::parquet::limits::Limits;
 use crate::parquet::source::Handle;
 
 /// The column (its single leaf) to decode.
@@ -24,6 +25,7 @@ pub(crate) struct Column<'a> {
     pub(super) threads: usize,
     /// Per row group (same order as `row_groups`): the runs of rows to keep, or `None` for all.
     pub(super) selections: Vec<Option<Vec<RowSelector>>>,
+    pub(super) limits: Limits,
 }
 
 impl<'a> Column<'a> {
@@ -36,6 +38,7 @@ impl<'a> Column<'a> {
         rows: usize,
         threads: usize,
         selection: Option<&RowSelection>,
+        limits: Limits,
     ) -> Option<Self> {
         let descr = meta.file_metadata().schema_descr();
         let mut leaves = (0..descr.num_columns()).filter(|&l| descr.get_column_root_idx(l) == root);
@@ -97,6 +100,7 @@ impl<'a> Column<'a> {
             rows,
             threads,
             selections,
+            limits,
         })
     }
 

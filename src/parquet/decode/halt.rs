@@ -41,7 +41,7 @@ impl TaskError for Halt {
 pub(crate) type Step<T = ()> = std::result::Result<T, Halt>;
 
 pub(crate) fn corrupt(what: impl Into<String>) -> Halt {
-    Halt::Failed(Error::Parquet(what.into()))
+    Halt::Failed(Error::Corrupt(what.into()))
 }
 
 pub(crate) fn short_page() -> Halt {

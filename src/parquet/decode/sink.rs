@@ -238,7 +238,8 @@ impl Validity {
     /// level above 0); a column that cannot keeps no bits.
     pub(super) fn new(nullable: bool, slots: usize) -> Self {
         Validity {
-            bits: nullable.then(|| BooleanBufferBuilder::new(slots)),
+            // At most 8 MiB up front (64 Mi slots); the bits grow past that as they are written.
+            bits: nullable.then(|| BooleanBufferBuilder::new(slots.min(1 << 26))),
             nulls: 0,
         }
     }

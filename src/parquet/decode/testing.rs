@@ -11,6 +11,7 @@ use parquet::file::properties::WriterProperties;
 
 use crate::parquet::decode::column::{Column, Files};
 use crate::parquet::decode::read;
+use crate::parquet::limits::Limits;
 use crate::parquet::metadata::load_metadata;
 use crate::parquet::source::Source;
 
@@ -46,10 +47,18 @@ pub(crate) fn decode_selected(
     writer.write(&batch).expect("write");
     writer.close().expect("close");
     let source = Source::Memory(Bytes::from(file));
-    let meta = load_metadata(&source).expect("metadata");
+    let meta = load_metadata(&source, &Limits::default()).expect("metadata");
     let rgs: Vec<usize> = (0..meta.metadata().num_row_groups()).collect();
     let rows = selection.map_or(batch.num_rows(), |s| s.row_count());
-    let column = Column::plan(meta.metadata(), 0, &rgs, rows, 2, selection)?;
+    let column = Column::plan(
+        meta.metadata(),
+        0,
+        &rgs,
+        rows,
+        2,
+        selection,
+        Limits::default(),
+    )?;
     let recorded = column.recorded_bytes().is_some();
     let dt = meta.schema().field(0).data_type().clone();
     let files = Files {

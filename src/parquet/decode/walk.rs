@@ -1,13 +1,11 @@
-//! Walking a column chunk's pages: the parquet crate reads each page (header, decompression);
-//! here the levels are split from the values (data page v1: length-prefixed RLE levels; v2:
+//! Walking a column chunk's pages: `pages` reads each page (header, decompression, checked
+//! against the chunk and the read's limits); here the levels are split from the values (data page v1: length-prefixed RLE levels; v2:
 //! level lengths in the header), the values are decoded by their encoding and every slot is fed
 //! to a `Sink`. With a row selection, data pages holding no selected row are skipped unread.
 
 use std::sync::Arc;
 
 use parquet::basic::Encoding;
-use parquet::column::page::{Page, PageReader};
-use parquet::file::serialized_reader::SerializedPageReader;
 
 use crate::parquet::decode::column::Column;
 use crate::parquet::decode::encoding::delta::DeltaStrings;
@@ -17,6 +15,7 @@ use crate::parquet::decode::encoding::plain::{read_u32, PlainStrings};
 use crate::parquet::decode::encoding::ByteValues;
 use crate::parquet::decode::halt::{corrupt, short_page, Halt, Step};
 use crate::parquet::decode::sink::{Selected, Sink};
+use crate::parquet::pages::{Page, PageReader};
 use crate::parquet::source::Handle;
 
 impl Column<'_> {
@@ -47,57 +46,40 @@ impl Column<'_> {
     /// Feed every slot of row group `rg` to `sink`; with a selection, data pages holding no
     /// selected row are skipped unread (their bytes are never fetched).
     fn walk_pages<S: Sink>(&self, handle: &Arc<Handle>, rg: usize, sink: &mut S) -> Step {
-        let group = self.meta.row_group(rg);
         let rows = self.group_rows(rg)?;
-        let locations = self
-            .meta
-            .offset_index()
-            .and_then(|index| index.get(rg)?.get(self.leaf))
-            .map(|index| index.page_locations().clone());
-        let mut pages =
-            SerializedPageReader::new(handle.clone(), group.column(self.leaf), rows, locations)?;
+        let mut pages = PageReader::new(handle, self.meta, rg, self.leaf, self.limits)?;
         let mut dictionary: Option<Dictionary> = None;
         let mut slots: usize = 0;
         loop {
             if let Some(n) = sink.skippable()? {
-                match pages.peek_next_page()? {
-                    Some(m) if !m.is_dict => {
-                        let len = m.num_rows.or(m.num_levels).unwrap_or(usize::MAX);
-                        if len <= n {
-                            pages.skip_next_page()?;
-                            sink.skip(len)?;
-                            slots += len;
-                            continue;
-                        }
-                    }
-                    Some(_) => {}
-                    None => break,
+                if let Some(skipped) = pages.skip_if_at_most(n)? {
+                    sink.skip(skipped)?;
+                    slots += skipped;
+                    continue;
                 }
             }
-            let Some(page) = pages.get_next_page()? else {
+            let Some(page) = pages.next_page()? else {
                 break;
             };
             let (levels, values, n, encoding) = match &page {
-                Page::DictionaryPage {
+                Page::Dictionary {
                     buf,
                     num_values,
                     encoding,
-                    ..
                 } => {
                     if !matches!(encoding, Encoding::PLAIN | Encoding::PLAIN_DICTIONARY) {
                         return Err(Halt::Fallback);
                     }
-                    let d = Dictionary::parse(buf.clone(), *num_values as usize, self.width)?;
+                    let d = Dictionary::parse(buf.clone(), *num_values, self.width)?;
                     sink.dictionary(&d)?;
                     dictionary = Some(d);
                     continue;
                 }
-                Page::DataPage {
+                Page::Data {
                     buf,
                     num_values,
                     encoding,
                     def_level_encoding,
-                    ..
                 } => {
                     if self.max_def == 0 {
                         (None, &buf[..], *num_values, *encoding)
@@ -115,24 +97,17 @@ impl Column<'_> {
                         (Some(&buf[4..end]), &buf[end..], *num_values, *encoding)
                     }
                 }
-                Page::DataPageV2 {
-                    buf,
+                Page::DataV2 {
+                    def_levels,
+                    values,
                     num_values,
                     encoding,
-                    def_levels_byte_len,
-                    rep_levels_byte_len,
                     ..
                 } => {
-                    let rep = *rep_levels_byte_len as usize;
-                    let end = rep
-                        .checked_add(*def_levels_byte_len as usize)
-                        .filter(|&e| e <= buf.len())
-                        .ok_or_else(|| corrupt("levels overrun the page"))?;
-                    let levels = (self.max_def > 0).then(|| &buf[rep..end]);
-                    (levels, &buf[end..], *num_values, *encoding)
+                    let levels = (self.max_def > 0).then_some(&def_levels[..]);
+                    (levels, &values[..], *num_values, *encoding)
                 }
             };
-            let n = n as usize;
             let dictionary = dictionary.as_ref();
             decode_page(levels, values, n, encoding, self.width, dictionary, sink)?;
             slots += n;

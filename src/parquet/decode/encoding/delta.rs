@@ -92,7 +92,8 @@ fn delta_binary_packed(data: &[u8], limit: usize) -> Step<(Vec<i64>, usize)> {
         ));
     }
     let per_mini = block / minis;
-    let mut out = Vec::with_capacity(total);
+    // A page's count is checked only as its values are read: reserve no more than its bytes.
+    let mut out = Vec::with_capacity(total.min(data.len().saturating_mul(8)));
     if total == 0 {
         return Ok((out, pos));
     }

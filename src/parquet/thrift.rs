@@ -1,0 +1,815 @@
+//! The Thrift compact protocol, in which Parquet encodes its footer and its page headers, read
+//! with every count checked before it is trusted.
+//!
+//! A footer or a page header is the first thing a hostile file controls. Every length, count
+//! and nesting level here is checked against the bytes that remain (each list element and each
+//! struct takes at least one byte on the wire) before anything is sized from it, so a lie is a
+//! clean error and never an allocation or a recursion that the input alone decides.
+
+use std::fmt;
+
+/// Deepest nesting of structs, lists and maps accepted (Parquet's own footer nests 6 deep; a
+/// schema's groups are a flat list, not nested Thrift).
+const MAX_DEPTH: usize = 64;
+
+/// Why some Thrift bytes were refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Malformed(pub(crate) String);
+
+impl fmt::Display for Malformed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+type Result<T> = std::result::Result<T, Malformed>;
+
+fn malformed<T>(what: impl Into<String>) -> Result<T> {
+    Err(Malformed(what.into()))
+}
+
+/// The wire types of the compact protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Type {
+    /// A boolean field carries its value in its type nibble.
+    Bool(bool),
+    /// A boolean inside a list or map: one byte each.
+    BoolElement,
+    Byte,
+    I16,
+    I32,
+    I64,
+    Double,
+    Binary,
+    List,
+    Set,
+    Map,
+    Struct,
+    Uuid,
+}
+
+impl Type {
+    /// The type's nibble in a field header.
+    fn field_nibble(self) -> u8 {
+        match self {
+            Type::Bool(true) => 1,
+            Type::Bool(false) | Type::BoolElement => 2,
+            Type::Byte => 3,
+            Type::I16 => 4,
+            Type::I32 => 5,
+            Type::I64 => 6,
+            Type::Double => 7,
+            Type::Binary => 8,
+            Type::List => 9,
+            Type::Set => 10,
+            Type::Map => 11,
+            Type::Struct => 12,
+            Type::Uuid => 13,
+        }
+    }
+
+    fn of_field(nibble: u8) -> Result<Type> {
+        Ok(match nibble {
+            1 => Type::Bool(true),
+            2 => Type::Bool(false),
+            other => Type::of_element(other)?,
+        })
+    }
+
+    fn of_element(nibble: u8) -> Result<Type> {
+        Ok(match nibble {
+            1 | 2 => Type::BoolElement,
+            3 => Type::Byte,
+            4 => Type::I16,
+            5 => Type::I32,
+            6 => Type::I64,
+            7 => Type::Double,
+            8 => Type::Binary,
+            9 => Type::List,
+            10 => Type::Set,
+            11 => Type::Map,
+            12 => Type::Struct,
+            13 => Type::Uuid,
+            other => return malformed(format!("unknown Thrift type {other}")),
+        })
+    }
+}
+
+/// Reads compact-protocol values from a byte slice.
+pub(crate) struct Reader<'a> {
+    data: &'a [u8],
+    pos: usize,
+    depth: usize,
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(data: &'a [u8]) -> Self {
+        Reader {
+            data,
+            pos: 0,
+            depth: 0,
+        }
+    }
+
+    /// Bytes read so far.
+    pub(crate) fn position(&self) -> usize {
+        self.pos
+    }
+
+    fn remaining(&self) -> usize {
+        self.data.len() - self.pos
+    }
+
+    fn byte(&mut self) -> Result<u8> {
+        let b = *self
+            .data
+            .get(self.pos)
+            .ok_or_else(|| Malformed("Thrift data ends early".into()))?;
+        self.pos += 1;
+        Ok(b)
+    }
+
+    fn bytes(&mut self, n: usize) -> Result<&'a [u8]> {
+        if n > self.remaining() {
+            return malformed(format!(
+                "a Thrift value claims {n} bytes where {} remain",
+                self.remaining()
+            ));
+        }
+        let out = &self.data[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(out)
+    }
+
+    /// An unsigned LEB128 varint.
+    pub(crate) fn varint(&mut self) -> Result<u64> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.byte()?;
+            value |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        malformed("a Thrift varint longer than 64 bits")
+    }
+
+    pub(crate) fn i64(&mut self) -> Result<i64> {
+        let n = self.varint()?;
+        Ok((n >> 1) as i64 ^ -((n & 1) as i64))
+    }
+
+    pub(crate) fn i32(&mut self) -> Result<i32> {
+        i32::try_from(self.i64()?).or_else(|_| malformed("a Thrift i32 out of range"))
+    }
+
+    pub(crate) fn i16(&mut self) -> Result<i16> {
+        i16::try_from(self.i64()?).or_else(|_| malformed("a Thrift i16 out of range"))
+    }
+
+    pub(crate) fn binary(&mut self) -> Result<&'a [u8]> {
+        let n = usize::try_from(self.varint()?).unwrap_or(usize::MAX);
+        self.bytes(n)
+    }
+
+    /// The element type and count of a list or set; the count is at most the bytes left, as
+    /// each element takes at least one.
+    pub(crate) fn list_header(&mut self) -> Result<(Type, usize)> {
+        let b = self.byte()?;
+        let short = usize::from(b >> 4);
+        let count = if short == 15 {
+            usize::try_from(self.varint()?).unwrap_or(usize::MAX)
+        } else {
+            short
+        };
+        // An empty list's element type says nothing (some writers leave it 0).
+        let element = match (count, b & 0x0f) {
+            (0, 0) => Type::Byte,
+            (_, nibble) => Type::of_element(nibble)?,
+        };
+        if count > self.remaining() {
+            return malformed(format!(
+                "a Thrift list claims {count} elements where {} bytes remain",
+                self.remaining()
+            ));
+        }
+        Ok((element, count))
+    }
+
+    /// The next field of a struct: `None` at its end. `last` is the previous field's id, which
+    /// the compact protocol encodes ids relative to.
+    pub(crate) fn field(&mut self, last: &mut i16) -> Result<Option<(i16, Type)>> {
+        let b = self.byte()?;
+        // A type of 0 ends the struct, whatever the delta (as the Thrift C++ library and the
+        // parquet crate read it).
+        if b & 0x0f == 0 {
+            return Ok(None);
+        }
+        let delta = i16::from(b >> 4);
+        let id = if delta == 0 {
+            self.i16()?
+        } else {
+            last.checked_add(delta)
+                .ok_or_else(|| Malformed("a Thrift field id overflows".into()))?
+        };
+        *last = id;
+        Ok(Some((id, Type::of_field(b & 0x0f)?)))
+    }
+
+    fn enter(&mut self) -> Result<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return malformed(format!("Thrift values nested more than {MAX_DEPTH} deep"));
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self) {
+        self.depth -= 1;
+    }
+
+    /// Read each field of a struct with `on_field`, which returns `false` for fields it leaves
+    /// to be skipped.
+    pub(crate) fn read_struct(
+        &mut self,
+        mut on_field: impl FnMut(&mut Self, i16, Type) -> Result<bool>,
+    ) -> Result<()> {
+        self.enter()?;
+        let mut last = 0;
+        while let Some((id, ty)) = self.field(&mut last)? {
+            if !on_field(self, id, ty)? {
+                self.skip(ty)?;
+            }
+        }
+        self.leave();
+        Ok(())
+    }
+
+    /// Read each element of a list of `want` elements with `on_element`.
+    pub(crate) fn read_list(
+        &mut self,
+        want: Type,
+        mut on_element: impl FnMut(&mut Self) -> Result<()>,
+    ) -> Result<()> {
+        let (element, count) = self.list_header()?;
+        if element != want && count > 0 {
+            return malformed(format!(
+                "a Thrift list of {element:?} where {want:?} was expected"
+            ));
+        }
+        self.enter()?;
+        for _ in 0..count {
+            on_element(self)?;
+        }
+        self.leave();
+        Ok(())
+    }
+
+    /// Step over a value of type `ty`.
+    pub(crate) fn skip(&mut self, ty: Type) -> Result<()> {
+        match ty {
+            Type::Bool(_) => {}
+            Type::BoolElement | Type::Byte => {
+                self.byte()?;
+            }
+            Type::I16 | Type::I32 | Type::I64 => {
+                self.varint()?;
+            }
+            Type::Double => {
+                self.bytes(8)?;
+            }
+            Type::Uuid => {
+                self.bytes(16)?;
+            }
+            Type::Binary => {
+                self.binary()?;
+            }
+            Type::List | Type::Set => {
+                let (element, count) = self.list_header()?;
+                self.enter()?;
+                for _ in 0..count {
+                    self.skip(element)?;
+                }
+                self.leave();
+            }
+            Type::Map => {
+                let count = usize::try_from(self.varint()?).unwrap_or(usize::MAX);
+                if count > 0 {
+                    // Each entry takes at least two bytes.
+                    if count > self.remaining() / 2 {
+                        return malformed("a Thrift map claims more entries than bytes remain");
+                    }
+                    let types = self.byte()?;
+                    let (key, value) = (
+                        Type::of_element(types >> 4)?,
+                        Type::of_element(types & 0x0f)?,
+                    );
+                    self.enter()?;
+                    for _ in 0..count {
+                        self.skip(key)?;
+                        self.skip(value)?;
+                    }
+                    self.leave();
+                }
+            }
+            Type::Struct => self.read_struct(|_, _, _| Ok(false))?,
+        }
+        Ok(())
+    }
+
+    /// An i32 field's value, refusing any other wire type.
+    pub(crate) fn i32_field(&mut self, ty: Type, name: &str) -> Result<i32> {
+        if ty != Type::I32 {
+            return malformed(format!("{name} is a Thrift {ty:?}, not an i32"));
+        }
+        self.i32()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Page headers
+
+/// What a page holds (parquet.thrift `PageType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PageKind {
+    Data,
+    Index,
+    Dictionary,
+    DataV2,
+}
+
+/// A page header (parquet.thrift `PageHeader`), flattened: the fields of the data, dictionary
+/// or v2 header that the page carries. Sizes and counts are checked non-negative.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PageHeader {
+    pub(crate) kind: PageKind,
+    pub(crate) uncompressed_size: usize,
+    pub(crate) compressed_size: usize,
+    /// Values (slots, levels included) in the page; for a dictionary page, its entries.
+    pub(crate) num_values: usize,
+    /// The values' encoding (parquet.thrift `Encoding`).
+    pub(crate) encoding: i32,
+    /// v1 data pages: the encodings of the definition and repetition levels.
+    pub(crate) def_level_encoding: i32,
+    pub(crate) rep_level_encoding: i32,
+    /// v2 data pages: rows, nulls, the byte lengths of the (never compressed) levels, and
+    /// whether the values are compressed.
+    pub(crate) num_rows: Option<usize>,
+    pub(crate) num_nulls: Option<usize>,
+    pub(crate) def_levels_len: usize,
+    pub(crate) rep_levels_len: usize,
+    pub(crate) is_compressed: bool,
+}
+
+fn count(value: i32, what: &str) -> Result<usize> {
+    usize::try_from(value)
+        .or_else(|_| malformed(format!("negative {what} ({value}) in a page header")))
+}
+
+/// Read a page header from the start of `data`: the header and its length in bytes.
+pub(crate) fn read_page_header(data: &[u8]) -> Result<(PageHeader, usize)> {
+    let mut r = Reader::new(data);
+    let mut kind = None;
+    let (mut uncompressed, mut compressed) = (None, None);
+    let mut header = PageHeader {
+        kind: PageKind::Data,
+        uncompressed_size: 0,
+        compressed_size: 0,
+        num_values: 0,
+        encoding: 0,
+        def_level_encoding: 3,
+        rep_level_encoding: 3,
+        num_rows: None,
+        num_nulls: None,
+        def_levels_len: 0,
+        rep_levels_len: 0,
+        is_compressed: true,
+    };
+    let mut detail = false;
+    r.read_struct(|r, id, ty| {
+        match id {
+            1 => {
+                kind = Some(match r.i32_field(ty, "the page type")? {
+                    0 => PageKind::Data,
+                    1 => PageKind::Index,
+                    2 => PageKind::Dictionary,
+                    3 => PageKind::DataV2,
+                    other => return malformed(format!("unknown page type {other}")),
+                })
+            }
+            2 => {
+                uncompressed = Some(count(
+                    r.i32_field(ty, "uncompressed_page_size")?,
+                    "page size",
+                )?)
+            }
+            3 => {
+                compressed = Some(count(
+                    r.i32_field(ty, "compressed_page_size")?,
+                    "page size",
+                )?)
+            }
+            // 5: DataPageHeader, 7: DictionaryPageHeader, 8: DataPageHeaderV2.
+            5 | 7 | 8 if ty == Type::Struct => {
+                detail = true;
+                read_page_detail(r, id, &mut header)?;
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    })?;
+    header.kind = kind.ok_or_else(|| Malformed("a page header without a page type".into()))?;
+    header.uncompressed_size =
+        uncompressed.ok_or_else(|| Malformed("a page header without its size".into()))?;
+    header.compressed_size =
+        compressed.ok_or_else(|| Malformed("a page header without its compressed size".into()))?;
+    if !detail && header.kind != PageKind::Index {
+        return malformed(format!(
+            "a {:?} page header without its details",
+            header.kind
+        ));
+    }
+    Ok((header, r.position()))
+}
+
+fn read_page_detail(r: &mut Reader<'_>, which: i16, h: &mut PageHeader) -> Result<()> {
+    r.read_struct(|r, id, ty| {
+        match (which, id) {
+            (5 | 7 | 8, 1) => h.num_values = count(r.i32_field(ty, "num_values")?, "value count")?,
+            (5 | 7, 2) | (8, 4) => h.encoding = r.i32_field(ty, "the encoding")?,
+            (5, 3) => h.def_level_encoding = r.i32_field(ty, "the level encoding")?,
+            (5, 4) => h.rep_level_encoding = r.i32_field(ty, "the level encoding")?,
+            (8, 2) => h.num_nulls = Some(count(r.i32_field(ty, "num_nulls")?, "null count")?),
+            (8, 3) => h.num_rows = Some(count(r.i32_field(ty, "num_rows")?, "row count")?),
+            (8, 5) => h.def_levels_len = count(r.i32_field(ty, "the levels' length")?, "length")?,
+            (8, 6) => h.rep_levels_len = count(r.i32_field(ty, "the levels' length")?, "length")?,
+            (8, 7) => match ty {
+                Type::Bool(b) => h.is_compressed = b,
+                _ => return malformed("is_compressed is not a boolean"),
+            },
+            _ => return Ok(false),
+        }
+        Ok(true)
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The footer
+
+/// Check a serialized `FileMetaData` for what the parquet crate would trust while decoding it:
+/// lists and strings longer than the footer, nesting deeper than `MAX_DEPTH`, and a schema whose
+/// `num_children` claim more elements than the schema has (the crate reserves that many
+/// children before reading them) or nest its groups deeper than `MAX_DEPTH`.
+pub(crate) fn check_footer(footer: &[u8]) -> Result<()> {
+    let mut r = Reader::new(footer);
+    // One entry per schema element actually present (bounded by the footer's length).
+    let mut children: Vec<i32> = Vec::new();
+    let mut has_schema = false;
+    r.read_struct(|r, id, ty| {
+        if id == 2 && ty == Type::List {
+            has_schema = true;
+            r.read_list(Type::Struct, |r| {
+                let mut n = 0;
+                r.read_struct(|r, id, ty| {
+                    if id == 5 {
+                        n = r.i32_field(ty, "num_children")?;
+                        return Ok(true);
+                    }
+                    Ok(false)
+                })?;
+                children.push(n);
+                Ok(())
+            })?;
+            return Ok(true);
+        }
+        Ok(false)
+    })?;
+    if !has_schema {
+        return malformed("the footer has no schema");
+    }
+    check_schema_tree(&children)
+}
+
+/// The schema is a depth-first list of elements, each group followed by its `num_children`
+/// children: check the counts add up without reading past the list and without nesting deeper
+/// than `MAX_DEPTH`.
+fn check_schema_tree(children: &[i32]) -> Result<()> {
+    if children.is_empty() {
+        return malformed("the footer's schema is empty");
+    }
+    // Children still expected by each open group, innermost last.
+    let mut open: Vec<usize> = Vec::new();
+    for (i, &n) in children.iter().enumerate() {
+        if let Some(parent) = open.last_mut() {
+            *parent -= 1;
+        } else if i > 0 {
+            return malformed(format!(
+                "the footer's schema has {} elements but its root group holds only {}",
+                children.len(),
+                i
+            ));
+        }
+        let n = usize::try_from(n)
+            .or_else(|_| malformed(format!("schema element {i} claims {n} children")))?;
+        if n > children.len() - i - 1 {
+            return malformed(format!(
+                "schema element {i} claims {n} children but only {} elements follow",
+                children.len() - i - 1
+            ));
+        }
+        if n > 0 || i == 0 {
+            open.push(n);
+            if open.len() > MAX_DEPTH {
+                return malformed(format!(
+                    "the schema nests groups more than {MAX_DEPTH} deep"
+                ));
+            }
+        }
+        while open.last() == Some(&0) {
+            open.pop();
+        }
+    }
+    if !open.is_empty() {
+        return malformed("the footer's schema ends inside a group");
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Repairing a footer
+
+/// What a field of a footer struct should hold, for `repair_footer`.
+#[derive(Clone, Copy)]
+enum Want {
+    I32,
+    I64,
+    Binary,
+    List,
+    Struct(&'static [Field]),
+    StructList(&'static [Field]),
+}
+
+/// A field of a footer struct: its id, what it holds and whether the format allows it absent.
+#[derive(Clone, Copy)]
+struct Field {
+    id: i16,
+    want: Want,
+    optional: bool,
+}
+
+const fn field(id: i16, want: Want, optional: bool) -> Field {
+    Field { id, want, optional }
+}
+
+/// parquet.thrift's `ColumnMetaData`.
+const COLUMN_META_DATA: &[Field] = &[
+    field(8, Want::List, true),
+    field(10, Want::I64, true),
+    field(11, Want::I64, true),
+    field(12, Want::Struct(&[]), true),
+    field(13, Want::List, true),
+    field(14, Want::I64, true),
+    field(15, Want::I32, true),
+    field(16, Want::Struct(&[]), true),
+    field(17, Want::Struct(&[]), true),
+];
+/// parquet.thrift's `ColumnChunk`.
+const COLUMN_CHUNK: &[Field] = &[
+    field(1, Want::Binary, true),
+    field(3, Want::Struct(COLUMN_META_DATA), true),
+    field(4, Want::I64, true),
+    field(5, Want::I32, true),
+    field(6, Want::I64, true),
+    field(7, Want::I32, true),
+];
+/// parquet.thrift's `RowGroup`.
+const ROW_GROUP: &[Field] = &[
+    field(1, Want::StructList(COLUMN_CHUNK), false),
+    field(4, Want::List, true),
+    field(5, Want::I64, true),
+    field(6, Want::I64, true),
+];
+/// parquet.thrift's `FileMetaData` (only the parts `repair_footer` looks into).
+const FILE_META_DATA: &[Field] = &[
+    field(4, Want::StructList(ROW_GROUP), false),
+    field(5, Want::List, true),
+    field(6, Want::Binary, true),
+    field(7, Want::List, true),
+];
+
+impl Want {
+    fn matches(self, ty: Type) -> bool {
+        match self {
+            Want::I32 => ty == Type::I32,
+            Want::I64 => ty == Type::I64,
+            Want::Binary => ty == Type::Binary,
+            Want::List | Want::StructList(_) => ty == Type::List,
+            Want::Struct(_) => ty == Type::Struct,
+        }
+    }
+}
+
+fn write_varint(out: &mut Vec<u8>, mut n: u64) {
+    loop {
+        let b = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+fn write_field_header(out: &mut Vec<u8>, last: &mut i16, id: i16, ty: Type) {
+    let delta = i32::from(id) - i32::from(*last);
+    if (1..=15).contains(&delta) {
+        out.push(((delta as u8) << 4) | ty.field_nibble());
+    } else {
+        out.push(ty.field_nibble());
+        write_varint(out, ((i64::from(id) << 1) ^ (i64::from(id) >> 63)) as u64);
+    }
+    *last = id;
+}
+
+impl<'a> Reader<'a> {
+    /// Copy the struct at the reader into `out`, leaving out the optional fields of `spec` whose
+    /// wire type is not the format's; `true` if any was left out.
+    fn rewrite_struct(&mut self, spec: &[Field], out: &mut Vec<u8>) -> Result<bool> {
+        self.enter()?;
+        let mut changed = false;
+        let (mut read_last, mut written_last) = (0i16, 0i16);
+        while let Some((id, ty)) = self.field(&mut read_last)? {
+            let want = spec.iter().find(|f| f.id == id);
+            if want.is_some_and(|f| f.optional && !f.want.matches(ty)) {
+                self.skip(ty)?;
+                changed = true;
+                continue;
+            }
+            write_field_header(out, &mut written_last, id, ty);
+            match want.map(|f| f.want) {
+                Some(Want::Struct(inner)) if ty == Type::Struct && !inner.is_empty() => {
+                    changed |= self.rewrite_struct(inner, out)?;
+                }
+                Some(Want::StructList(inner)) if ty == Type::List => {
+                    let start = self.pos;
+                    let (element, count) = self.list_header()?;
+                    out.extend_from_slice(&self.data[start..self.pos]);
+                    self.enter()?;
+                    for _ in 0..count {
+                        if element == Type::Struct {
+                            changed |= self.rewrite_struct(inner, out)?;
+                        } else {
+                            let start = self.pos;
+                            self.skip(element)?;
+                            out.extend_from_slice(&self.data[start..self.pos]);
+                        }
+                    }
+                    self.leave();
+                }
+                _ => {
+                    let start = self.pos;
+                    self.skip(ty)?;
+                    out.extend_from_slice(&self.data[start..self.pos]);
+                }
+            }
+        }
+        out.push(0);
+        self.leave();
+        Ok(changed)
+    }
+}
+
+/// The footer checked (`check_footer`) and, where a writer put a value of the wrong Thrift type
+/// into an optional field the parquet crate would then fail on (Dremio writes a list where
+/// `ColumnMetaData.bloom_filter_length` is an i32), the same footer without that field, as
+/// pyarrow reads it (Thrift's C++ library skips such fields).
+pub(crate) fn repair_footer(footer: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>> {
+    check_footer(footer)?;
+    let mut out = Vec::new();
+    out.try_reserve_exact(footer.len())
+        .or_else(|_| malformed("cannot reserve memory for the footer"))?;
+    let mut r = Reader::new(footer);
+    if r.rewrite_struct(FILE_META_DATA, &mut out)? {
+        Ok(std::borrow::Cow::Owned(out))
+    } else {
+        Ok(std::borrow::Cow::Borrowed(footer))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn zigzag(v: i64) -> Vec<u8> {
+        varint(((v << 1) ^ (v >> 63)) as u64)
+    }
+
+    fn varint(mut n: u64) -> Vec<u8> {
+        let mut out = Vec::new();
+        loop {
+            let b = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(b);
+                return out;
+            }
+            out.push(b | 0x80);
+        }
+    }
+
+    /// A field header (short form) followed by a zigzag i32 value.
+    fn i32_field(delta: u8, v: i64) -> Vec<u8> {
+        let mut out = vec![(delta << 4) | 5];
+        out.extend(zigzag(v));
+        out
+    }
+
+    fn data_page(values: i64, uncompressed: i64, compressed: i64) -> Vec<u8> {
+        let mut h = Vec::new();
+        h.extend(i32_field(1, 0)); // type DATA_PAGE
+        h.extend(i32_field(1, uncompressed));
+        h.extend(i32_field(1, compressed));
+        h.push((2 << 4) | 12); // field 5: DataPageHeader
+        h.extend(i32_field(1, values));
+        h.extend(i32_field(1, 0)); // PLAIN
+        h.extend(i32_field(1, 3)); // RLE
+        h.extend(i32_field(1, 3));
+        h.push(0);
+        h.push(0);
+        h
+    }
+
+    #[test]
+    fn a_data_page_header_reads_back() {
+        let bytes = data_page(100, 800, 500);
+        let (h, len) = read_page_header(&bytes).expect("header");
+        assert_eq!(len, bytes.len());
+        assert_eq!(h.kind, PageKind::Data);
+        assert_eq!(
+            (h.num_values, h.uncompressed_size, h.compressed_size),
+            (100, 800, 500)
+        );
+        assert_eq!((h.encoding, h.def_level_encoding), (0, 3));
+    }
+
+    #[test]
+    fn negative_sizes_and_truncations_are_refused() {
+        assert!(read_page_header(&data_page(-1, 8, 8)).is_err());
+        assert!(read_page_header(&data_page(1, -8, 8)).is_err());
+        let bytes = data_page(1, 8, 8);
+        for cut in 0..bytes.len() {
+            assert!(read_page_header(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn lying_list_lengths_and_deep_nesting_are_refused_before_use() {
+        // A list claiming 2^31 i32 elements in a 10-byte input.
+        let mut r = Reader::new(&[0xf5, 0xff, 0xff, 0xff, 0xff, 0x07, 0, 0, 0, 0]);
+        assert!(r.skip(Type::List).is_err());
+        // Structs nested 1000 deep: field 1 of each is a struct.
+        let deep = [vec![(1 << 4) | 12; 1000], vec![0; 1000]].concat();
+        let mut r = Reader::new(&deep);
+        assert!(r.skip(Type::Struct).is_err());
+    }
+
+    /// A FileMetaData with just a schema (elements given by their num_children).
+    fn footer(children: &[i64]) -> Vec<u8> {
+        let mut f = vec![(2 << 4) | 9]; // field 2: list
+        if children.len() < 15 {
+            f.push(((children.len() as u8) << 4) | 12);
+        } else {
+            f.push(0xf0 | 12);
+            f.extend(varint(children.len() as u64));
+        }
+        for &n in children {
+            f.push((4 << 4) | 8); // field 4: name
+            f.extend([1, b'x']);
+            if n != -1 {
+                f.extend(i32_field(1, n)); // field 5: num_children
+            }
+            f.push(0);
+        }
+        f.push(0);
+        f
+    }
+
+    #[test]
+    fn schema_trees_must_add_up() {
+        assert!(check_footer(&footer(&[2, -1, -1])).is_ok());
+        assert!(check_footer(&footer(&[2, 1, -1, -1])).is_ok());
+        // 2^31 - 1 children in a three-element schema.
+        assert!(check_footer(&footer(&[i32::MAX as i64, -1, -1])).is_err());
+        assert!(check_footer(&footer(&[3, -1, -1])).is_err());
+        assert!(check_footer(&footer(&[1, -1, -1])).is_err());
+        assert!(check_footer(&footer(&[-5, -1])).is_err());
+        // A chain of groups 100 deep.
+        let mut chain = vec![1i64; 100];
+        chain.push(-1);
+        assert!(check_footer(&footer(&chain)).is_err());
+        let mut shallow = vec![1i64; 20];
+        shallow.push(-1);
+        assert!(check_footer(&footer(&shallow)).is_ok());
+    }
+}
