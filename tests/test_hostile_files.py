@@ -1,0 +1,252 @@
+"""Files whose counts and sizes lie get a clean colbridge error, never a crash, an abort or an
+allocation the file cannot justify; the resource limits refuse what is too large, naming the
+limit. Memory is measured in a child process under an address-space limit, where an
+allocation the file only claims would abort the process."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import colbridge
+from _thrift import I32, I64, column_meta, decode_struct, encode_struct, join_file, split_file
+
+READERS = {
+    "read_parquet": lambda p, **kw: colbridge.read_parquet(p, **kw),
+    "read_pandas": lambda p, **kw: colbridge.read_pandas(p, **kw),
+    "iter_batches": lambda p, **kw: colbridge.ParquetFile(p, **kw).iter_batches().read_all(),
+}
+
+
+def parquet_bytes(table: pa.Table, **kwargs) -> bytes:
+    buf = io.BytesIO()
+    pq.write_table(table, buf, **kwargs)
+    return buf.getvalue()
+
+
+def column(kind: str, n: int = 1000) -> pa.Table:
+    values = {
+        "int64": pa.array(range(n), pa.int64()),
+        "double": pa.array([i / 3 for i in range(n)]),
+        "string": pa.array([f"s{i % 17}" for i in range(n)]),
+        "dictionary": pa.array([f"s{i % 17}" for i in range(n)]).dictionary_encode(),
+        "bool": pa.array([i % 3 == 0 for i in range(n)]),
+        "int8": pa.array([i % 100 for i in range(n)], pa.int8()),
+    }[kind]
+    return pa.table({"v": values})
+
+
+def claim_rows(data: bytes, rows: int) -> bytes:
+    """The file with its row group (and the file) claiming `rows` rows."""
+    body, footer = split_file(data)
+    footer[3] = (I64, rows)
+    footer[4][1][1][0][3] = (I64, rows)
+    return join_file(body, footer)
+
+
+def run_limited(script: str, extra_gib: float = 1.0) -> dict:
+    """Run `script` in a child whose address space may grow by only `extra_gib` GiB past what
+    its imports take; it prints a JSON line. A claimed allocation aborts such a child."""
+    prelude = textwrap.dedent(
+        f"""
+        import json, resource, sys
+        import colbridge, pyarrow
+        vm = int(open("/proc/self/status").read().split("VmSize:")[1].split()[0]) * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (vm + int({extra_gib} * 2**30),) * 2)
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        def report(**kw):
+            kw["grew_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+            print(json.dumps(kw))
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", prelude + textwrap.dedent(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, f"child died ({out.returncode}): {out.stderr[-2000:]}"
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("kind", ["int64", "double", "string", "dictionary", "bool", "int8"])
+@pytest.mark.parametrize("reader", sorted(READERS))
+def test_a_file_claiming_a_trillion_rows_is_corrupt_not_an_allocation(tmp_path, kind, reader):
+    path = tmp_path / "lie.parquet"
+    path.write_bytes(claim_rows(parquet_bytes(column(kind)), 10**12))
+    with pytest.raises(colbridge.CorruptFileError, match="row"):
+        READERS[reader](path)
+
+
+@pytest.mark.parametrize("kind", ["int64", "dictionary", "bool"])
+def test_row_count_lies_stay_small_under_an_address_space_limit(tmp_path, kind):
+    sizes = {}
+    for rows in (4 * 10**8, 3 * 10**9, 10**12):
+        path = tmp_path / f"lie{rows}.parquet"
+        path.write_bytes(claim_rows(parquet_bytes(column(kind)), rows))
+        result = run_limited(
+            f"""
+            try:
+                colbridge.read_parquet({str(path)!r})
+                report(error=None)
+            except colbridge.ParquetError as e:
+                report(error=type(e).__name__)
+            """
+        )
+        assert result["error"] == "CorruptFileError", result
+        sizes[rows] = result["grew_kib"]
+    assert max(sizes.values()) < 64 * 1024, sizes
+
+
+def one_page_file(table: pa.Table, **kwargs) -> tuple[bytes, int]:
+    """A one-page, one-column file and the offset of its page header."""
+    data = parquet_bytes(
+        table, use_dictionary=False, data_page_size=1 << 30, write_statistics=False, **kwargs
+    )
+    _, footer = split_file(data)
+    return data, column_meta(footer)[9][1]
+
+
+def with_page_header(data: bytes, offset: int, change) -> bytes:
+    """The file with the page header at `offset` changed by `change(fields)`; the chunk's sizes
+    in the footer follow the header's new length."""
+    header, end = decode_struct(data, offset)
+    old_len = end - offset
+    change(header)
+    raw = encode_struct(header)
+    delta = len(raw) - old_len
+    body, footer = split_file(data)
+    body = body[:offset] + raw + body[end:]
+    meta = column_meta(footer)
+    meta[7] = (I64, meta[7][1] + delta)
+    meta[6] = (I64, meta[6][1] + delta)
+    return join_file(body, footer)
+
+
+@pytest.mark.parametrize("codec", ["snappy", "zstd", "gzip", "lz4", "brotli", "none"])
+def test_a_page_claiming_two_gib_decompressed_is_refused_before_it_is_reserved(tmp_path, codec):
+    data, offset = one_page_file(column("double"), compression=codec)
+    lie = with_page_header(data, offset, lambda h: h.__setitem__(2, (I32, 2**31 - 1)))
+    path = tmp_path / "page.parquet"
+    path.write_bytes(lie)
+    result = run_limited(
+        f"""
+        out = {{}}
+        for name, read in [
+            ("read_parquet", lambda: colbridge.read_parquet({str(path)!r})),
+            ("read_pandas", lambda: colbridge.read_pandas({str(path)!r})),
+            ("iter_batches", lambda: colbridge.ParquetFile({str(path)!r}).iter_batches().read_all()),
+        ]:
+            try:
+                read()
+                out[name] = None
+            except colbridge.ParquetError as e:
+                out[name] = type(e).__name__
+        report(**out)
+        """
+    )
+    grew = result.pop("grew_kib")
+    assert set(result.values()) <= {"CorruptFileError", "LimitExceededError"}, result
+    assert None not in result.values()
+    assert grew < 64 * 1024, grew
+
+
+def test_a_dictionary_page_claiming_two_billion_values_is_corrupt(tmp_path):
+    data = parquet_bytes(column("string"), write_statistics=False)
+    _, footer = split_file(data)
+    offset = column_meta(footer)[11][1]  # the dictionary page
+
+    def lie(header):
+        header[7][1][1] = (I32, 2**31 - 1)
+
+    path = tmp_path / "dict.parquet"
+    path.write_bytes(with_page_header(data, offset, lie))
+    for read in READERS.values():
+        with pytest.raises(colbridge.CorruptFileError, match="dictionary"):
+            read(path)
+
+
+def test_a_schema_claiming_two_billion_children_is_corrupt_before_it_is_built(tmp_path):
+    body, footer = split_file(parquet_bytes(column("int64")))
+    root = footer[2][1][1][0]
+    root[5] = (I32, 2**31 - 1)
+    path = tmp_path / "schema.parquet"
+    path.write_bytes(join_file(body, footer))
+    result = run_limited(
+        f"""
+        try:
+            colbridge.ParquetFile({str(path)!r}).schema
+            report(error=None)
+        except colbridge.ParquetError as e:
+            report(error=type(e).__name__, message=str(e))
+        """
+    )
+    assert result["error"] == "CorruptFileError", result
+    assert "children" in result["message"]
+    assert result["grew_kib"] < 16 * 1024
+
+
+def test_limits_refuse_what_is_too_large_and_name_the_keyword(tmp_path):
+    path = tmp_path / "big.parquet"
+    pq.write_table(column("double", 200_000), path, data_page_size=1 << 20)
+    with pytest.raises(colbridge.LimitExceededError, match="max_footer_bytes=100"):
+        colbridge.read_parquet(path, max_footer_bytes=100)
+    with pytest.raises(colbridge.LimitExceededError, match="max_page_bytes=1000"):
+        colbridge.read_parquet(path, max_page_bytes=1000)
+    with pytest.raises(colbridge.LimitExceededError, match="max_decoded_bytes=1000"):
+        colbridge.read_pandas(path, max_decoded_bytes=1000)
+    assert colbridge.read_parquet(path, max_decoded_bytes=200_000 * 8).num_rows == 200_000
+    with pytest.raises(colbridge.LimitExceededError, match="max_decoded_bytes"):
+        colbridge.read_parquet(path, max_decoded_bytes=200_000 * 8 - 1)
+
+
+def test_footers_that_point_outside_the_file_are_corrupt(tmp_path):
+    data = parquet_bytes(column("int64"))
+    cases = {
+        "too long": data[:-8] + struct.pack("<I", len(data)) + b"PAR1",
+        "truncated": data[: len(data) // 2] + data[-8:],
+        "no magic": data[:-4] + b"PARX",
+        "tiny": b"PAR1",
+    }
+    body, footer = split_file(parquet_bytes(column("int64"), use_dictionary=False))
+    column_meta(footer)[9] = (I64, len(data) * 10)  # data page far past the end
+    cases["page past the end"] = join_file(body, footer)
+    for name, bad in cases.items():
+        path = tmp_path / "bad.parquet"
+        path.write_bytes(bad)
+        with pytest.raises(colbridge.ParquetError) as info:
+            colbridge.read_parquet(path)
+            pytest.fail(f"{name}: read without an error")
+        assert not isinstance(info.value, OSError), name
+        assert isinstance(info.value, ValueError), name
+
+
+def test_iter_batches_refuses_row_count_lies_as_read_parquet_does(tmp_path):
+    data = parquet_bytes(column("int8"), row_group_size=500)
+    body, footer = split_file(data)
+    footer[4][1][1][1][3] = (I64, 400)  # the second row group claims fewer rows than it has
+    footer[3] = (I64, 900)
+    path = tmp_path / "short.parquet"
+    path.write_bytes(join_file(body, footer))
+    with pytest.raises(colbridge.CorruptFileError):
+        colbridge.read_parquet(path)
+    with pytest.raises(colbridge.CorruptFileError):
+        colbridge.ParquetFile(path).iter_batches().read_all()
+
+
+def test_the_corpus_files_pyarrow_reads_with_old_writer_quirks_read_the_same(tmp_path):
+    corpus = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "parquet-testing"
+    if not corpus.exists():
+        pytest.skip(f"external corpus not found at {corpus}")
+    for name in ("dict-page-offset-zero.parquet", "nation.dict-malformed.parquet"):
+        path = corpus / "data" / name
+        assert pa.table(colbridge.read_parquet(path)).equals(pq.read_table(path)), name
