@@ -16,9 +16,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from _thrift import I32, I64, column_meta, decode_struct, encode_struct, join_file, split_file
 
 import colbridge
-from _thrift import I32, I64, column_meta, decode_struct, encode_struct, join_file, split_file
 
 READERS = {
     "read_parquet": lambda p, **kw: colbridge.read_parquet(p, **kw),
@@ -141,10 +141,11 @@ def test_a_page_claiming_two_gib_decompressed_is_refused_before_it_is_reserved(t
     result = run_limited(
         f"""
         out = {{}}
+        p = {str(path)!r}
         for name, read in [
-            ("read_parquet", lambda: colbridge.read_parquet({str(path)!r})),
-            ("read_pandas", lambda: colbridge.read_pandas({str(path)!r})),
-            ("iter_batches", lambda: colbridge.ParquetFile({str(path)!r}).iter_batches().read_all()),
+            ("read_parquet", lambda: colbridge.read_parquet(p)),
+            ("read_pandas", lambda: colbridge.read_pandas(p)),
+            ("iter_batches", lambda: colbridge.ParquetFile(p).iter_batches().read_all()),
         ]:
             try:
                 read()
