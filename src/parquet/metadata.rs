@@ -13,7 +13,8 @@
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
-use arrow_schema::{DataType, Field, FieldRef, Schema};
+use arrow_schema::{DataType, Field, FieldRef, Schema, TimeUnit};
+use parquet::basic::Type as PhysicalType;
 use base64::Engine;
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use parquet::file::metadata::{PageIndexPolicy, ParquetMetaData, ParquetMetaDataReader};
@@ -43,10 +44,25 @@ pub(crate) fn load_metadata(source: &Source, limits: &Limits) -> Result<ArrowRea
             .and_then(|kv| kv.iter().find(|e| e.key == "ARROW:schema"))
             .and_then(|e| e.value.as_deref())
             .and_then(decode_arrow_schema);
+        let descr = meta.metadata().file_metadata().schema_descr();
         let wanted: Vec<FieldRef> = schema
             .fields()
             .iter()
-            .map(|f| {
+            .enumerate()
+            .map(|(root, f)| {
+                // INT96 timestamps are nanoseconds without a time zone, whatever the stored
+                // Arrow schema says (pyarrow ignores it for them: truncating to its unit would
+                // lose what the file holds).
+                let leaves: Vec<usize> = (0..descr.num_columns())
+                    .filter(|&l| descr.get_column_root_idx(l) == root)
+                    .collect();
+                if let [leaf] = leaves.as_slice() {
+                    let column = descr.column(*leaf);
+                    if column.physical_type() == PhysicalType::INT96 && column.max_rep_level() == 0
+                    {
+                        return retyped(f, &DataType::Timestamp(TimeUnit::Nanosecond, None));
+                    }
+                }
                 adjust_field(
                     f,
                     hints
