@@ -28,7 +28,7 @@ import colbridge
 
 pa = pytest.importorskip("pyarrow")
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 if not CORPUS.is_dir():
     pytest.skip(f"external corpus not found at {CORPUS}", allow_module_level=True)
 
