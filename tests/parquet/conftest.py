@@ -14,6 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from colbridge._pandas import _Lease
+
 N = 100
 
 
@@ -92,3 +94,11 @@ def pandas_path(tmp_path: Path) -> Path:
     p = tmp_path / "pandas.parquet"
     pandas_frame().to_parquet(p, row_group_size=10)
     return p
+
+
+def lease_of(arr: np.ndarray) -> _Lease | None:
+    """The colbridge lease at the root of ``arr``'s bases: the decoded Arrow buffer itself."""
+    base: Any = arr
+    while isinstance(base, np.ndarray) and base.base is not None:
+        base = base.base
+    return base if isinstance(base, _Lease) else None

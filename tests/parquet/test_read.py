@@ -19,6 +19,7 @@ import pytest
 
 import colbridge
 
+from ..conftest import address
 from .conftest import N, same
 
 
@@ -88,7 +89,7 @@ def test_batch_size_chunks_are_zero_copy_slices(path: Path, batch_size: int) -> 
     # The chunks are consecutive views of one buffer: each starts where the previous ends.
     addresses = [c.values.address for c in col.chunks]
     assert addresses == [addresses[0] + 8 * s for s in range(0, N, batch_size)]
-    numpy_addresses = [c.to_numpy().__array_interface__["data"][0] for c in col.chunks]
+    numpy_addresses = [address(c.to_numpy()) for c in col.chunks]
     assert numpy_addresses == addresses
 
 

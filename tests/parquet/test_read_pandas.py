@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import colbridge
-from colbridge._pandas import _Lease
 
-from .conftest import pandas_frame
+from ..conftest import address
+from .conftest import lease_of, pandas_frame
 
 
 @pytest.mark.parametrize("backend", [None, "numpy_nullable", "pyarrow"])
@@ -91,13 +90,6 @@ def test_read_pandas_restores_column_names(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(colbridge.read_pandas(p), pd.read_parquet(p))
 
 
-def _lease_of(arr: np.ndarray) -> _Lease | None:
-    base: Any = arr
-    while isinstance(base, np.ndarray) and base.base is not None:
-        base = base.base
-    return base if isinstance(base, _Lease) else None
-
-
 def _block_values(df: pd.DataFrame, col: str) -> np.ndarray:
     """The ndarray pandas holds for a column (not a read-only CoW view of it)."""
     values = df._mgr.iget_values(df.columns.get_loc(col))
@@ -108,10 +100,10 @@ def _block_values(df: pd.DataFrame, col: str) -> np.ndarray:
 def test_read_pandas_columns_are_the_decoded_buffers(pandas_path: Path, col: str) -> None:
     df = colbridge.read_pandas(pandas_path)
     values = _block_values(df, col)
-    lease = _lease_of(values)
+    lease = lease_of(values)
     assert lease is not None, f"{col}: pandas holds a copy, not colbridge's buffer"
     # The pandas column starts at the decoded Arrow buffer the lease wraps.
-    assert values.__array_interface__["data"][0] == lease.__array_interface__["data"][0]
+    assert address(values) == lease.__array_interface__["data"][0]
     assert not lease.__array_interface__["data"][1]  # handed over writable
     assert values.flags.writeable
     assert np.shares_memory(_block_values(df, col), _block_values(df, col))
@@ -124,12 +116,12 @@ def test_read_pandas_nullable_int_shares_values(pandas_path: Path) -> None:
     df = colbridge.read_pandas(pandas_path)
     arr = df["i_null"].array
     assert isinstance(arr, pd.arrays.IntegerArray)
-    assert _lease_of(arr._data) is not None
+    assert lease_of(arr._data) is not None
 
 
 def test_read_pandas_frame_is_writable(pandas_path: Path) -> None:
     df = colbridge.read_pandas(pandas_path)
-    before = _block_values(df, "f_null").__array_interface__["data"][0]
+    before = address(_block_values(df, "f_null"))
     df.loc[1, "f_null"] = 123.0
     df["f_null"] = df["f_null"]  # no-op assignment keeps working
     assert df.loc[1, "f_null"] == 123.0
@@ -142,7 +134,7 @@ def test_read_pandas_frame_is_writable(pandas_path: Path) -> None:
     assert df.loc[0, "i"] == 99 and df.loc[0, "s"] == "new"
     assert df.loc[2, "ts"] == pd.Timestamp("1999-01-01")
     # the float write landed in the decoded buffer itself: no copy was needed
-    assert _block_values(df, "f_null").__array_interface__["data"][0] == before
+    assert address(_block_values(df, "f_null")) == before
     df2 = colbridge.read_pandas(pandas_path)
     assert df2.loc[1, "f_null"] == 1.0  # a fresh read is unaffected
 
