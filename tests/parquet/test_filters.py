@@ -80,7 +80,9 @@ def _expected(table: pa.Table, dnf: list[list[tuple[str, str, Any]]]) -> pa.Tabl
 
 
 @pytest.mark.parametrize("term", TERMS, ids=[f"{c} {o} {v}" for c, o, v in TERMS])
-def test_filter_single_term(path: Path, table: pa.Table, term: tuple) -> None:
+def test_every_operator_keeps_the_rows_pandas_keeps(
+    path: Path, table: pa.Table, term: tuple
+) -> None:
     got = colbridge.read_parquet(path, filters=[term])
     want = _expected(table, [[term]])
     same(got, want)
@@ -89,12 +91,12 @@ def test_filter_single_term(path: Path, table: pa.Table, term: tuple) -> None:
         assert pq.read_table(path, filters=[term]).to_pylist() == want.to_pylist()
 
 
-def test_filter_and(path: Path, table: pa.Table) -> None:
+def test_terms_of_a_conjunction_must_all_hold(path: Path, table: pa.Table) -> None:
     conj = [("i", ">", -20), ("f", "is not null", None), ("s", "!=", "s05")]
     same(colbridge.read_parquet(path, filters=conj), _expected(table, [conj]))
 
 
-def test_filter_dnf_or_of_ands(path: Path, table: pa.Table) -> None:
+def test_a_list_of_conjunctions_keeps_rows_matching_any(path: Path, table: pa.Table) -> None:
     dnf = [
         [("i", "<", -30), ("f", ">", 0.0)],
         [("s", "in", ["s01", "s02"]), ("id", ">=", 50)],
@@ -111,14 +113,14 @@ def test_filter_dnf_or_of_ands(path: Path, table: pa.Table) -> None:
     )
 
 
-def test_filter_with_columns_and_row_groups(path: Path, table: pa.Table) -> None:
+def test_filters_combine_with_columns_and_row_groups(path: Path, table: pa.Table) -> None:
     got = colbridge.read_parquet(path, columns=["s"], row_groups=[0, 1], filters=[("i", ">", 0)])
     first20 = table.slice(0, 20)
     want = _expected(first20, [[("i", ">", 0)]]).select(["s"])
     same(got, want)
 
 
-def test_filter_on_dictionary_column(tmp_path: Path) -> None:
+def test_filters_apply_to_dictionary_columns(tmp_path: Path) -> None:
     p = tmp_path / "dict.parquet"
     df = pd.DataFrame({"c": pd.Categorical(["x", "y", None, "x", "z"]), "v": range(5)})
     df.to_parquet(p)
@@ -126,7 +128,7 @@ def test_filter_on_dictionary_column(tmp_path: Path) -> None:
     assert got.column("v").to_pylist() == [0, 3, 4]
 
 
-def test_filter_no_match(path: Path) -> None:
+def test_a_filter_matching_nothing_gives_an_empty_table_with_the_schema(path: Path) -> None:
     t = colbridge.read_parquet(path, filters=[("id", ">", 10_000)])
     assert t.num_rows == 0
     assert pa.table(t).schema.names == pq.read_schema(path).names
@@ -151,7 +153,7 @@ def _corrupt_row_groups_except(path: Path, keep: int) -> None:
     path.write_bytes(bytes(data))
 
 
-def test_row_groups_really_pruned(tmp_path: Path) -> None:
+def test_row_groups_ruled_out_by_statistics_are_never_read(tmp_path: Path) -> None:
     p = tmp_path / "ten.parquet"
     t = pa.table({"k": np.arange(100, dtype=np.int64), "v": np.arange(100, dtype=np.float64) / 2})
     pq.write_table(t, p, row_group_size=10)
@@ -186,11 +188,11 @@ def test_row_groups_really_pruned(tmp_path: Path) -> None:
         (5, "list"),
     ],
 )
-def test_bad_filters(path: Path, filters: Any, match: str) -> None:
+def test_malformed_filters_raise_invalid_input(path: Path, filters: Any, match: str) -> None:
     with pytest.raises(colbridge.InvalidInputError, match=match):
         colbridge.read_parquet(path, filters=filters)
 
 
-def test_filter_value_of_wrong_type(path: Path) -> None:
+def test_a_filter_value_of_the_wrong_type_raises(path: Path) -> None:
     with pytest.raises(colbridge.ColbridgeError):
         colbridge.read_parquet(path, filters=[("i", "==", "not a number")])

@@ -15,7 +15,7 @@ import colbridge
 from .conftest import N, same
 
 
-def test_parquet_file_schema_and_metadata(path: Path) -> None:
+def test_schema_and_metadata_match_pyarrow(path: Path) -> None:
     pf = colbridge.ParquetFile(path)
     ref = pq.ParquetFile(path)
     assert pf.schema.names == ref.schema_arrow.names
@@ -51,7 +51,7 @@ def test_parquet_file_schema_and_metadata(path: Path) -> None:
 
 
 @pytest.mark.parametrize("codec", ["NONE", "SNAPPY", "GZIP", "BROTLI", "ZSTD", "LZ4"])
-def test_parquet_file_reports_codec(tmp_path: Path, codec: str) -> None:
+def test_codecs_are_reported_by_their_parquet_names(tmp_path: Path, codec: str) -> None:
     p = tmp_path / "c.parquet"
     pq.write_table(pa.table({"x": list(range(50))}), p, compression=codec)
     col = colbridge.ParquetFile(p).metadata["row_groups"][0]["columns"][0]
@@ -60,7 +60,7 @@ def test_parquet_file_reports_codec(tmp_path: Path, codec: str) -> None:
     assert col["compression"] == {"LZ4": "LZ4_RAW", "NONE": "UNCOMPRESSED"}.get(want, want)
 
 
-def test_parquet_file_read(path: Path, table: pa.Table) -> None:
+def test_read_takes_columns_row_groups_and_filters(path: Path, table: pa.Table) -> None:
     pf = colbridge.ParquetFile(path)
     same(pf.read(), table)
     same(pf.read(columns=["f"], row_groups=[2]), table.slice(20, 10).select(["f"]))
@@ -79,7 +79,7 @@ def test_iter_batches_yields_tables(path: Path, table: pa.Table) -> None:
     same(sub[0], table.slice(10, 10).select(["s"]))
 
 
-def test_iter_batches_consumers(path: Path, table: pa.Table) -> None:
+def test_iter_batches_streams_to_pyarrow_polars_and_duckdb(path: Path, table: pa.Table) -> None:
     import duckdb
 
     pf = colbridge.ParquetFile(path)

@@ -36,7 +36,9 @@ from .conftest import N, same
         pytest.param(lambda p: open(p, "rb"), id="file"),  # noqa: SIM115
     ],
 )
-def test_read_parquet_sources(path: Path, table: pa.Table, make: Any) -> None:
+def test_every_kind_of_source_reads_as_pyarrow_reads_it(
+    path: Path, table: pa.Table, make: Any
+) -> None:
     src = make(path)
     try:
         same(colbridge.read_parquet(src), pq.read_table(path))
@@ -66,12 +68,12 @@ def test_columns_selects_and_orders(path: Path) -> None:
     same(t, pq.read_table(path, columns=["s", "id"]))
 
 
-def test_columns_unknown_raises(path: Path) -> None:
+def test_unknown_column_raises_invalid_input(path: Path) -> None:
     with pytest.raises(colbridge.InvalidInputError, match="nope"):
         colbridge.read_parquet(path, columns=["nope"])
 
 
-def test_row_groups(path: Path) -> None:
+def test_row_groups_are_read_in_the_order_given_and_checked(path: Path) -> None:
     want = pq.ParquetFile(path).read_row_groups([3, 0, 7])
     same(colbridge.read_parquet(path, row_groups=[3, 0, 7]), want)
     with pytest.raises(colbridge.InvalidInputError, match="out of range"):
@@ -93,14 +95,14 @@ def test_batch_size_chunks_are_zero_copy_slices(path: Path, batch_size: int) -> 
     assert numpy_addresses == addresses
 
 
-def test_use_threads_same_result(path: Path) -> None:
+def test_threads_do_not_change_the_result(path: Path) -> None:
     a = pa.table(colbridge.read_parquet(path, use_threads=False))
     b = pa.table(colbridge.read_parquet(path, use_threads=True))
     assert a.equals(b)
     assert a.equals(pq.read_table(path))
 
 
-def test_empty_file_and_empty_selection(tmp_path: Path) -> None:
+def test_empty_file_reads_as_an_empty_table_with_its_schema(tmp_path: Path) -> None:
     p = tmp_path / "empty.parquet"
     pq.write_table(pa.table({"x": pa.array([], pa.int32())}), p)
     t = colbridge.read_parquet(p)
@@ -108,7 +110,7 @@ def test_empty_file_and_empty_selection(tmp_path: Path) -> None:
     assert pa.table(t).schema.types == [pa.int32()]
 
 
-def test_timezone_kept(tmp_path: Path) -> None:
+def test_timestamp_time_zone_is_kept(tmp_path: Path) -> None:
     p = tmp_path / "tz.parquet"
     want = pa.table({"a": pa.array([1, None, 3], pa.timestamp("ns", tz="Europe/Paris"))})
     pq.write_table(want, p)
@@ -122,7 +124,7 @@ def test_timezone_of_coerced_unit_kept(tmp_path: Path) -> None:
     same(colbridge.read_parquet(p), pq.read_table(p))
 
 
-def test_missing_file(tmp_path: Path) -> None:
+def test_missing_file_raises_file_not_found_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         colbridge.read_parquet(tmp_path / "missing.parquet")
     with pytest.raises(FileNotFoundError):
@@ -131,7 +133,7 @@ def test_missing_file(tmp_path: Path) -> None:
         colbridge.ParquetFile(tmp_path / "missing.parquet")
 
 
-def test_not_parquet(tmp_path: Path) -> None:
+def test_input_that_is_not_parquet_raises_parquet_error(tmp_path: Path) -> None:
     p = tmp_path / "text.parquet"
     p.write_text("hello, this is not a parquet file at all\n" * 10)
     for src in (p, p.read_bytes(), b"", b"PAR1"):
@@ -142,7 +144,7 @@ def test_not_parquet(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("cut", [1, 8, 100, 0.5])
-def test_truncated(path: Path, tmp_path: Path, cut: float) -> None:
+def test_truncated_file_raises_parquet_error(path: Path, tmp_path: Path, cut: float) -> None:
     data = path.read_bytes()
     n = int(len(data) * cut) if isinstance(cut, float) else len(data) - cut
     p = tmp_path / "trunc.parquet"
@@ -153,7 +155,7 @@ def test_truncated(path: Path, tmp_path: Path, cut: float) -> None:
         colbridge.read_parquet(data[:n])
 
 
-def test_corrupt_pages_raise_parquet_error(path: Path, tmp_path: Path) -> None:
+def test_corrupt_pages_raise_a_clean_error_or_read(path: Path, tmp_path: Path) -> None:
     data = bytearray(path.read_bytes())
     rng = np.random.default_rng(0)
     md = pq.ParquetFile(path).metadata
@@ -171,7 +173,7 @@ def test_corrupt_pages_raise_parquet_error(path: Path, tmp_path: Path) -> None:
             pass
 
 
-def test_no_pyarrow_needed(pandas_path: Path) -> None:
+def test_reading_needs_no_pyarrow(pandas_path: Path) -> None:
     code = textwrap.dedent(
         f"""
         import sys

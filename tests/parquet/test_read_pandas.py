@@ -53,7 +53,7 @@ def test_read_pandas_columns_filters_row_groups(pandas_path: Path) -> None:
     assert got["i"].tolist() == list(range(10, 20))
 
 
-def test_read_pandas_bad_backend(pandas_path: Path) -> None:
+def test_unknown_dtype_backend_raises_invalid_input(pandas_path: Path) -> None:
     with pytest.raises(colbridge.InvalidInputError):
         colbridge.read_pandas(pandas_path, dtype_backend="numpy")
 

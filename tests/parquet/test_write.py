@@ -26,7 +26,9 @@ def _writable_sample() -> pa.Table:
 
 @pytest.mark.parametrize("compression", COMPRESSIONS)
 @pytest.mark.parametrize("kind", ["colbridge", "pandas", "pyarrow"])
-def test_write_parquet_round_trip(tmp_path: Path, compression: str | None, kind: str) -> None:
+def test_every_kind_of_input_round_trips_through_every_codec(
+    tmp_path: Path, compression: str | None, kind: str
+) -> None:
     src = _writable_sample()
     data: Any = {
         "colbridge": lambda: colbridge.table(src),
@@ -58,7 +60,7 @@ def test_write_parquet_round_trip(tmp_path: Path, compression: str | None, kind:
     same(colbridge.read_parquet(p).select(src.column_names), back.select(src.column_names))
 
 
-def test_write_parquet_level_row_groups_statistics(tmp_path: Path) -> None:
+def test_level_row_group_size_and_statistics_are_honoured(tmp_path: Path) -> None:
     src = colbridge.table({"x": np.arange(100, dtype=np.int64)})
     p = tmp_path / "o.parquet"
     colbridge.write_parquet(src, p, compression="zstd", compression_level=9, row_group_size=25)
@@ -80,6 +82,6 @@ def test_write_parquet_level_row_groups_statistics(tmp_path: Path) -> None:
         ({"row_group_size": 0}, colbridge.InvalidInputError),
     ],
 )
-def test_write_parquet_bad_options(tmp_path: Path, kwargs: dict, exc: type) -> None:
+def test_bad_options_raise_invalid_input(tmp_path: Path, kwargs: dict, exc: type) -> None:
     with pytest.raises(exc):
         colbridge.write_parquet(colbridge.table({"x": [1]}), tmp_path / "x.parquet", **kwargs)
