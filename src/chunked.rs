@@ -83,6 +83,8 @@ impl PyChunkedArray {
         self.chunks.len()
     }
 
+    /// The chunk at an index (negative counts from the end).
+    ///
     /// Example:
     ///     >>> colbridge.chunked_array([[1], [2, 3]]).chunk(1).to_pylist()
     ///     [2, 3]

@@ -5,7 +5,7 @@ pandas has no public way to hand it memory it must neither copy nor write (see
 private attributes are used; public API is used wherever pandas has one that keeps the memory
 shared. Each function below names what it touches. ``CHECKED_VERSIONS`` lists the pandas
 releases this module was checked against (the address and Copy-on-Write tests passing);
-``tests/test_pandas_compat.py`` fails on any other release, as a reminder to re-check it.
+``tests/interop/test_pandas_compat.py`` fails on any other release, as a reminder to re-check it.
 
 pandas itself is imported lazily: importing colbridge never imports pandas.
 """

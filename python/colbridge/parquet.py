@@ -55,7 +55,7 @@ def read_parquet(
     Example:
         >>> t = colbridge.read_parquet("data.parquet", columns=["x"], filters=[("x", ">", 3)])
         >>> t.num_rows
-        6
+        600
     """
     with reporter(progress, source) as on_progress:
         return _core.read_parquet(
@@ -145,6 +145,8 @@ def read_pandas(
     Example:
         >>> df = colbridge.read_pandas("data.parquet")
         >>> df.loc[0, "x"] = 5  # a normal, writable frame
+        >>> df["x"].head(3).tolist()
+        [5, 1, 2]
     """
     from colbridge._pandas import to_dataframe
 
@@ -212,6 +214,8 @@ def write_parquet(
 
     Example:
         >>> colbridge.write_parquet(colbridge.table({"x": [1, 2]}), "out.parquet")
+        >>> colbridge.read_parquet("out.parquet").to_pydict()
+        {'x': [1, 2]}
     """
     from colbridge._construct import table as to_table
 

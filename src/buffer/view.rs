@@ -35,8 +35,11 @@ impl ElementFormat {
 /// Example:
 ///     >>> import numpy as np, colbridge
 ///     >>> buf = colbridge.array([1, 2, 3]).values
-///     >>> np.asarray(buf)
-///     array([1, 2, 3])
+///     >>> buf.format, buf.itemsize, len(buf)
+///     ('q', 8, 3)
+///     >>> view = np.asarray(buf)  # no copy: NumPy views the Arrow memory
+///     >>> view.tolist(), view.flags.writeable
+///     ([1, 2, 3], False)
 #[pyclass(name = "Buffer", module = "colbridge", frozen)]
 pub(crate) struct PyBuffer {
     buffer: Buffer,
@@ -128,7 +131,7 @@ impl PyBuffer {
     ///
     /// Example:
     ///     >>> colbridge.array([1], type="int16").values.to_bytes()
-    ///     b'\\x01\\x00'
+    ///     b'\x01\x00'
     fn to_bytes<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
         PyBytes::new(py, &self.buffer.as_slice()[..self.size()])
     }

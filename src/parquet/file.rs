@@ -189,6 +189,9 @@ impl PyParquetFile {
     ///
     /// Example:
     ///     >>> colbridge.ParquetFile("data.parquet").read(columns=["x"], row_groups=[0])
+    ///     colbridge.Table (1000 rows x 1 columns)
+    ///     x: int64
+    ///       [0, 1, 2, 3, 4, ...]
     #[pyo3(signature = (columns = None, row_groups = None, filters = None, use_threads = true, on_progress = None))]
     fn read(
         &self,
@@ -215,8 +218,11 @@ impl PyParquetFile {
     /// (for Polars, DuckDB, pyarrow) and iterates as `Table`s of one batch each.
     ///
     /// Example:
-    ///     >>> for batch in colbridge.ParquetFile("data.parquet").iter_batches(batch_size=100):
+    ///     >>> for batch in colbridge.ParquetFile("data.parquet").iter_batches(batch_size=400):
     ///     ...     print(batch.num_rows)
+    ///     400
+    ///     400
+    ///     200
     #[pyo3(signature = (batch_size = 65536, columns = None, row_groups = None))]
     fn iter_batches(
         &self,

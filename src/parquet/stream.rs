@@ -82,8 +82,10 @@ impl RecordBatchReader for GuardedReader {
 /// Arrow consumer through `__arrow_c_stream__` (consumes it).
 ///
 /// Example:
-///     >>> reader = colbridge.ParquetFile("data.parquet").iter_batches(batch_size=1000)
-///     >>> import polars as pl; pl.DataFrame(reader)  # streamed, batch by batch
+///     >>> import polars as pl
+///     >>> reader = colbridge.ParquetFile("data.parquet").iter_batches(batch_size=400)
+///     >>> pl.DataFrame(reader).shape  # streamed to Polars batch by batch
+///     (1000, 2)
 #[pyclass(name = "BatchReader", module = "colbridge")]
 pub(crate) struct PyBatchReader {
     reader: Mutex<Option<GuardedReader>>,
@@ -173,7 +175,9 @@ impl PyBatchReader {
     /// Read all remaining batches into one `Table` (one chunk per batch).
     ///
     /// Example:
-    ///     >>> colbridge.ParquetFile("data.parquet").iter_batches().read_all().num_rows
+    ///     >>> t = colbridge.ParquetFile("data.parquet").iter_batches(batch_size=400).read_all()
+    ///     >>> t.num_rows, t.column("x").num_chunks
+    ///     (1000, 3)
     fn read_all(&self, py: Python<'_>) -> PyResult<PyTable> {
         let reader = self.take()?;
         let schema = reader.schema.clone();

@@ -8,6 +8,8 @@ import pytest
 import colbridge
 from colbridge import _pandas_compat
 
+from ..conftest import address
+
 pd = pytest.importorskip("pandas")
 
 PACKAGE = Path(colbridge.__file__).parent
@@ -45,5 +47,4 @@ def test_frames_have_one_block_per_column_over_the_arrow_memory():
     assert len(df._mgr.blocks) == 2
     for i, column in enumerate(table.columns):
         values = df.iloc[:, i].to_numpy()
-        address = values.__array_interface__["data"][0]
-        assert address == column.chunk(0).values.address
+        assert address(values) == column.chunk(0).values.address

@@ -18,7 +18,7 @@ import colbridge
 from colbridge import errors
 
 
-def test_hierarchy() -> None:
+def test_every_error_class_also_derives_from_the_matching_builtin() -> None:
     assert issubclass(errors.UnsupportedTypeError, (colbridge.ColbridgeError, TypeError))
     assert issubclass(errors.CapsuleError, TypeError)
     for cls in (errors.InvalidInputError, errors.CastError, errors.ZeroCopyError):
@@ -50,13 +50,13 @@ class Opaque:
         ([{1: "a"}], "dict keys must be str"),
     ],
 )
-def test_unsupported_python_objects(values: list[Any], match: str) -> None:
+def test_unsupported_python_objects_are_named_in_the_error(values: list[Any], match: str) -> None:
     with raises(colbridge.UnsupportedTypeError, match):
         colbridge.array(values)
 
 
 @pytest.mark.parametrize("obj", [5, 3.5, None, Opaque()])
-def test_non_sequences(obj: Any) -> None:
+def test_scalars_and_arbitrary_objects_are_not_arrays(obj: Any) -> None:
     with raises(colbridge.UnsupportedTypeError, "cannot convert"):
         colbridge.array(obj)
 
@@ -67,7 +67,7 @@ def test_single_str_bytes_or_dict_is_not_a_sequence(obj: Any) -> None:
         colbridge.array(obj)
 
 
-def test_table_of_something_else() -> None:
+def test_table_refuses_what_is_neither_columns_nor_a_producer() -> None:
     with raises(colbridge.UnsupportedTypeError, "colbridge.table takes"):
         colbridge.table([1, 2, 3])
 
@@ -89,7 +89,9 @@ def test_table_of_something_else() -> None:
         ([[1], ["a"]], ("int", "str")),
     ],
 )
-def test_mixed_types(values: list[Any], kinds: tuple[str, str]) -> None:
+def test_mixed_types_are_refused_naming_both_kinds(
+    values: list[Any], kinds: tuple[str, str]
+) -> None:
     with raises(colbridge.UnsupportedTypeError, "mixed types") as info:
         colbridge.array(values)
     for kind in kinds:
@@ -99,7 +101,7 @@ def test_mixed_types(values: list[Any], kinds: tuple[str, str]) -> None:
 @pytest.mark.parametrize(
     "values", [[[1], 2], [2, [1]], [[1], [[2]]], [[[1]], [2]], [{"a": [1]}, {"a": 1}]]
 )
-def test_ragged_nesting(values: list[Any]) -> None:
+def test_ragged_nesting_is_invalid_input(values: list[Any]) -> None:
     with raises(colbridge.InvalidInputError, "ragged nesting"):
         colbridge.array(values)
 
@@ -156,7 +158,7 @@ def test_values_that_fit_no_type(values: list[Any], match: str) -> None:
         "list<item: nope>",
     ],
 )
-def test_unknown_type_names(name: str) -> None:
+def test_unknown_type_names_are_invalid_input(name: str) -> None:
     with raises(colbridge.InvalidInputError, "unknown data type|unknown time unit"):
         colbridge.DataType(name)
     with raises(colbridge.InvalidInputError, "unknown data type|unknown time unit"):
@@ -174,12 +176,12 @@ def test_printed_type_names_parse_back() -> None:
         assert colbridge.DataType(str(arr.type)) == arr.type
 
 
-def test_bad_type_object() -> None:
+def test_type_must_be_a_data_type_or_a_name() -> None:
     with raises(colbridge.UnsupportedTypeError, "expected a colbridge.DataType"):
         colbridge.array([1], type=3.5)
 
 
-def test_iterator_that_raises() -> None:
+def test_a_failing_iterator_becomes_invalid_input_with_its_message() -> None:
     def gen() -> Any:
         yield 1
         raise RuntimeError("producer failed")
@@ -192,7 +194,7 @@ def test_iterator_that_raises() -> None:
 
 
 @pytest.mark.parametrize("dtype", [">i2", ">i8", ">u4", ">f8", ">M8[ms]", ">m8[ns]"])
-def test_byte_swapped_numpy_input(dtype: str) -> None:
+def test_byte_swapped_numpy_input_is_refused(dtype: str) -> None:
     source = np.arange(3).astype(dtype)
     with raises(colbridge.InvalidInputError, "byte-swapped"):
         colbridge.array(source)
@@ -207,17 +209,17 @@ def test_byte_swapped_numpy_input(dtype: str) -> None:
     assert len(colbridge.array(source.astype(source.dtype.newbyteorder("=")))) == 3
 
 
-def test_multidimensional_numpy_input() -> None:
+def test_multidimensional_numpy_input_is_refused() -> None:
     with raises(colbridge.InvalidInputError, "one-dimensional"):
         colbridge.array(np.zeros((2, 2)))
 
 
-def test_numpy_complex_input() -> None:
+def test_complex_numpy_input_is_unsupported() -> None:
     with raises(colbridge.UnsupportedTypeError, "complex"):
         colbridge.array(np.zeros(2, dtype=np.complex128))
 
 
-def test_masked_array_with_mismatched_mask() -> None:
+def test_buffer_import_checks_mask_length_item_size_and_type() -> None:
     core = colbridge._colbridge
     with raises(colbridge.InvalidInputError, "mask has 2 entries for 3 values"):
         core.array_from_buffer(np.arange(3), "int64", np.zeros(2, dtype=bool))
@@ -232,7 +234,7 @@ def test_masked_array_with_mismatched_mask() -> None:
 # --- zero-copy refusals ----------------------------------------------------------------------
 
 
-def test_zero_copy_only_with_nulls() -> None:
+def test_zero_copy_only_refuses_arrays_with_nulls() -> None:
     with raises(colbridge.ZeroCopyError, "it has nulls"):
         colbridge.array([1, None, 3]).to_numpy(zero_copy_only=True)
     with raises(colbridge.ZeroCopyError, "it has nulls"):
@@ -242,17 +244,17 @@ def test_zero_copy_only_with_nulls() -> None:
 
 
 @pytest.mark.parametrize("values", [["a", "b"], [True, False], [[1], [2]], [dt.date(2020, 1, 1)]])
-def test_zero_copy_only_without_a_numpy_form(values: list[Any]) -> None:
+def test_zero_copy_only_refuses_types_without_a_numpy_form(values: list[Any]) -> None:
     with raises(colbridge.ZeroCopyError, "no zero-copy NumPy form"):
         colbridge.array(values).to_numpy(zero_copy_only=True)
 
 
-def test_zero_copy_only_with_several_chunks() -> None:
+def test_zero_copy_only_refuses_several_chunks() -> None:
     with raises(colbridge.ZeroCopyError, "2 chunks"):
         colbridge.chunked_array([[1], [2]]).to_numpy(zero_copy_only=True)
 
 
-def test_dunder_array_copy_false_when_a_copy_is_needed() -> None:
+def test_dunder_array_copy_false_refuses_only_when_a_copy_is_needed() -> None:
     for values in ([1, None], ["a", "b"], [True, False]):
         with raises(ValueError, "without a copy"):
             np.array(colbridge.array(values), copy=False)
@@ -270,7 +272,7 @@ def test_dunder_array_copy_false_when_a_copy_is_needed() -> None:
     assert not np.shares_memory(copied, np.asarray(arr.values))
 
 
-def test_writable_buffer_request() -> None:
+def test_writable_buffer_request_raises_read_only_buffer_error() -> None:
     import ctypes
 
     get = ctypes.pythonapi.PyObject_GetBuffer
@@ -288,7 +290,7 @@ def capsules(requested: Any) -> Any:
     return colbridge.array([1, 2, 3]).__arrow_c_array__(requested)
 
 
-def test_requested_schema_that_cannot_be_honoured() -> None:
+def test_requested_schema_without_a_cast_raises_cast_error() -> None:
     struct = pa.struct([("a", pa.int64())]).__arrow_c_schema__()
     with raises(
         colbridge.CastError, "cannot honour requested_schema: no cast from int64 to struct"
@@ -300,14 +302,14 @@ def test_requested_schema_that_cannot_be_honoured() -> None:
         colbridge.chunked_array([[1]]).__arrow_c_stream__(struct)
 
 
-def test_requested_schema_with_values_that_do_not_fit() -> None:
+def test_requested_schema_with_values_that_do_not_fit_raises_cast_error() -> None:
     with raises(colbridge.CastError, "casting int64 to int8 failed"):
         colbridge.array([1000]).__arrow_c_array__(pa.int8().__arrow_c_schema__())
     with raises(colbridge.CastError, "casting string to int32 failed"):
         colbridge.array(["x"]).__arrow_c_array__(pa.int32().__arrow_c_schema__())
 
 
-def test_requested_schema_for_a_table() -> None:
+def test_requested_schema_for_a_table_must_match_its_fields() -> None:
     table = colbridge.table({"a": [1], "b": ["x"]})
     with raises(colbridge.CastError, "must be a struct/schema"):
         table.__arrow_c_stream__(pa.int64().__arrow_c_schema__())
@@ -318,7 +320,7 @@ def test_requested_schema_for_a_table() -> None:
         table.__arrow_c_stream__(bad.__arrow_c_schema__())
 
 
-def test_requested_schema_that_is_not_a_capsule() -> None:
+def test_requested_schema_must_be_a_schema_capsule() -> None:
     with raises(colbridge.CapsuleError, "must be an 'arrow_schema' PyCapsule"):
         capsules(5)
     with raises(colbridge.CapsuleError, "incorrect name"):
@@ -358,7 +360,7 @@ class WrongArity:
     ],
     ids=lambda p: type(p).__name__ if not isinstance(p, str) else "",
 )
-def test_bad_producers(producer: Any, match: str) -> None:
+def test_malformed_producers_raise_capsule_error(producer: Any, match: str) -> None:
     with raises(colbridge.CapsuleError, match):
         colbridge.array(producer)
     with raises(colbridge.CapsuleError, match):
@@ -410,17 +412,17 @@ def test_struct_arrays_with_null_rows_are_refused_as_tables() -> None:
             colbridge.table(producer)
 
 
-def test_chunk_type_mismatch() -> None:
+def test_chunks_of_different_types_are_refused() -> None:
     with raises(colbridge.InvalidInputError, "chunk of type"):
         colbridge._colbridge.chunked_from_arrays([colbridge.array([1]), colbridge.array(["a"])])
 
 
-def test_table_with_ragged_columns() -> None:
+def test_columns_of_different_lengths_are_refused() -> None:
     with raises(colbridge.InvalidInputError, "column 'b' has 1 rows, expected 2"):
         colbridge.table({"a": [1, 2], "b": [1]})
 
 
-def test_cast_failures() -> None:
+def test_failed_casts_raise_cast_error() -> None:
     with raises(colbridge.CastError, "Cannot cast string 'a'"):
         colbridge.array(["a"]).cast("int64")
     with raises(colbridge.CastError, "not supported"):
@@ -429,7 +431,7 @@ def test_cast_failures() -> None:
         colbridge.array([300]).cast("int8")
 
 
-def test_misc_misuse() -> None:
+def test_empty_chunked_array_stepped_slice_and_missing_items_raise() -> None:
     with raises(colbridge.InvalidInputError, "needs a type"):
         colbridge.chunked_array([])
     with raises(colbridge.InvalidInputError, "step 1"):

@@ -21,6 +21,8 @@ import pytest
 import colbridge
 from colbridge._interchange import ColumnNullType, DtypeKind
 
+from ..conftest import address
+
 pd = pytest.importorskip("pandas")
 pa = pytest.importorskip("pyarrow")
 pl = pytest.importorskip("polars")
@@ -312,7 +314,7 @@ def test_non_null_int64_is_zero_copy_on_our_side() -> None:
     values = t.column("x").chunk(0).values
     col = t.__dataframe__(allow_copy=False).get_column_by_name("x")
     buf, dtype = col.get_buffers()["data"]
-    assert buf.ptr == values.address == source.__array_interface__["data"][0]
+    assert buf.ptr == values.address == address(source)
     assert buf.bufsize == values.size == source.nbytes
     assert dtype == (DtypeKind.INT, 64, "l", "=")
     assert col.offset == 0 and col.describe_null[0] == ColumnNullType.NON_NULLABLE

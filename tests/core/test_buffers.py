@@ -12,6 +12,8 @@ import pytest
 
 import colbridge
 
+from ..conftest import address
+
 
 class Py_buffer(ctypes.Structure):  # noqa: N801 - the CPython struct's name
     _fields_ = [
@@ -41,10 +43,6 @@ _get_buffer.restype = ctypes.c_int
 _release_buffer = ctypes.pythonapi.PyBuffer_Release
 _release_buffer.argtypes = [ctypes.POINTER(Py_buffer)]
 _release_buffer.restype = None
-
-
-def address(a: Any) -> int:
-    return int(np.asarray(a).__array_interface__["data"][0])
 
 
 # (values, type) -> expected memoryview format / itemsize of the values buffer

@@ -10,6 +10,8 @@ import pytest
 
 import colbridge
 
+from ..conftest import pyarrow_type
+
 TYPES: list[str | pa.DataType] = [
     "null", "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
     "halffloat", "float", "double", "string", "large_string", "string_view", "binary",
@@ -20,10 +22,6 @@ TYPES: list[str | pa.DataType] = [
     pa.struct([("a", pa.int64()), ("b", pa.string())]), pa.map_(pa.string(), pa.int64()),
     pa.dictionary(pa.int8(), pa.string()), pa.dictionary(pa.uint32(), pa.float64()),
 ]  # fmt: skip
-
-
-def pyarrow_type(t: colbridge.DataType) -> pa.DataType:
-    return pa.DataType._import_from_c_capsule(t.__arrow_c_schema__())
 
 
 PREDICATES = {

@@ -2,11 +2,10 @@
 
 import importlib.metadata
 import tomllib
-from pathlib import Path
 
 import colbridge
 
-ROOT = Path(__file__).resolve().parents[1]
+from ..conftest import ROOT
 
 
 def cargo_version() -> str:

@@ -12,6 +12,8 @@ import pytest
 
 import colbridge
 
+from ..conftest import pyarrow_type
+
 
 def shares(a: Any, buf: colbridge.Buffer) -> bool:
     return bool(np.shares_memory(np.asarray(a), np.asarray(buf)))
@@ -290,7 +292,7 @@ def test_types_mapper(table: colbridge.Table) -> None:
     mapping = {pa.int64(): pd.Int64Dtype(), pa.string(): pd.StringDtype("pyarrow")}
 
     def mapper(arrow_type: Any) -> Any:
-        return mapping.get(pa.DataType._import_from_c_capsule(arrow_type.__arrow_c_schema__()))
+        return mapping.get(pyarrow_type(arrow_type))
 
     df = table.to_pandas(types_mapper=mapper)
     assert str(df["a"].dtype) == "Int64"

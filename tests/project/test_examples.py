@@ -3,11 +3,11 @@ Jupyter kernel (nbclient + ipykernel). Any error fails the test."""
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+from ..conftest import EXAMPLES
+
 SCRIPTS = sorted(p for p in EXAMPLES.glob("*.py") if not p.name.startswith("_"))
 NOTEBOOKS = sorted(EXAMPLES.glob("*.ipynb"))
 

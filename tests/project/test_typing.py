@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from ..conftest import EXAMPLES, ROOT
 
 pytest.importorskip("mypy")
 
@@ -28,7 +28,7 @@ def test_stubs_match_the_native_module():
 
 
 def test_examples_type_check_with_mypy_strict():
-    examples = sorted(str(p) for p in (ROOT / "examples").glob("*.py"))
+    examples = sorted(str(p) for p in EXAMPLES.glob("*.py"))
     out = run("mypy", "--strict", "--no-incremental", *examples)
     assert out.returncode == 0, out.stdout + out.stderr
 

@@ -18,10 +18,7 @@ import pytest
 
 import colbridge
 
-
-def address(a: Any) -> int:
-    return int(np.asarray(a).__array_interface__["data"][0])
-
+from ..conftest import address
 
 N = 7
 

@@ -2,11 +2,13 @@ import numpy as np
 
 import colbridge
 
+from ..conftest import address
+
 
 def test_numpy_input_is_shared_with_numpy_output():
     source = np.arange(10, dtype=np.int64)
     arr = colbridge.array(source)
-    assert arr.values.address == source.__array_interface__["data"][0]
+    assert arr.values.address == address(source)
     assert np.shares_memory(arr.to_numpy(), source)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import duckdb
 import nanoarrow as na
@@ -14,9 +13,7 @@ import pytest
 
 import colbridge
 
-
-def address(a: Any) -> int:
-    return int(np.asarray(a).__array_interface__["data"][0])
+from ..conftest import address, pyarrow_type
 
 
 @pytest.fixture
@@ -78,9 +75,7 @@ def test_pyarrow_schema_and_type_capsules(table: colbridge.Table) -> None:
     assert pa.schema(table.schema).names == table.column_names
     assert pa.schema(table).names == table.column_names
     assert pa.field(colbridge.Field("x", "int32")).type == pa.int32()
-    assert pa.DataType._import_from_c_capsule(
-        colbridge.DataType("timestamp[ms, tz=UTC]").__arrow_c_schema__()
-    ) == pa.timestamp("ms", tz="UTC")
+    assert pyarrow_type(colbridge.DataType("timestamp[ms, tz=UTC]")) == pa.timestamp("ms", tz="UTC")
 
 
 def test_pyarrow_array_with_type_uses_requested_schema() -> None:

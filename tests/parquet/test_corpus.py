@@ -26,9 +26,10 @@ import pytest
 
 import colbridge
 
+from ..conftest import CORPUS
+
 pa = pytest.importorskip("pyarrow")
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 if not CORPUS.is_dir():
     pytest.skip(f"external corpus not found at {CORPUS}", allow_module_level=True)
 

@@ -9,6 +9,8 @@ import colbridge
 from colbridge import _colbridge as core
 from colbridge import _progress
 
+from ..conftest import parquet_file
+
 
 @pytest.fixture(scope="module")
 def big_file(tmp_path_factory):
@@ -16,9 +18,8 @@ def big_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("progress") / "big.parquet"
     rng = np.random.default_rng(0)
     n = 8_000_000
-    table = colbridge.table({f"c{i}": rng.random(n) for i in range(4)})
-    colbridge.write_parquet(table, path, compression=None, row_group_size=1_000_000)
-    return path
+    columns = {f"c{i}": rng.random(n) for i in range(4)}
+    return parquet_file(path, columns, compression=None, row_group_size=1_000_000)
 
 
 def test_progress_callback_counts_up_to_the_total(big_file):
@@ -34,8 +35,7 @@ def test_progress_callback_counts_up_to_the_total(big_file):
 
 def test_progress_true_draws_a_bar_and_false_draws_nothing(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(_progress, "_TqdmBar", _progress._TextBar)  # deterministic output
-    path = tmp_path / "small.parquet"
-    colbridge.write_parquet(colbridge.table({"x": list(range(1000))}), path)
+    path = parquet_file(tmp_path / "small.parquet", {"x": list(range(1000))})
     colbridge.read_parquet(path, progress=True)
     assert "100.0%" in capsys.readouterr().err
     colbridge.read_parquet(path, progress=False)

@@ -6,15 +6,15 @@ import sys
 
 import pytest
 
-import colbridge
+from ..conftest import parquet_file
 
 
 @pytest.fixture
 def sample(tmp_path):
-    path = tmp_path / "sample.parquet"
-    table = colbridge.table({"a": list(range(25)), "b": [f"s{i}" for i in range(25)]})
-    colbridge.write_parquet(table, path, compression="snappy", row_group_size=10)
-    return path
+    columns = {"a": list(range(25)), "b": [f"s{i}" for i in range(25)]}
+    return parquet_file(
+        tmp_path / "sample.parquet", columns, compression="snappy", row_group_size=10
+    )
 
 
 def run(*args):

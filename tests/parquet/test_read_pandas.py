@@ -1,0 +1,147 @@
+"""read_pandas: the frame pandas.read_parquet gives for every dtype backend, with the index and
+column names restored, built on the decoded buffers themselves (no copy) and writable."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import colbridge
+
+from ..conftest import address
+from .conftest import lease_of, pandas_frame
+
+
+@pytest.mark.parametrize("backend", [None, "numpy_nullable", "pyarrow"])
+def test_read_pandas_matches_pandas(pandas_path: Path, backend: str | None) -> None:
+    kwargs = {} if backend is None else {"dtype_backend": backend}
+    got = colbridge.read_pandas(pandas_path, dtype_backend=backend)
+    want = pd.read_parquet(pandas_path, **kwargs)
+    assert list(got.columns) == list(want.columns)
+    assert dict(got.dtypes) == dict(want.dtypes)
+    # category order: see test_read_pandas_category_order_across_row_groups
+    pd.testing.assert_frame_equal(got, want, check_categorical=False)
+    if backend != "pyarrow":
+        assert sorted(got["cat"].cat.categories) == sorted(want["cat"].cat.categories)
+
+
+def test_read_pandas_category_order_across_row_groups(pandas_path: Path) -> None:
+    got = colbridge.read_pandas(pandas_path)
+    want = pd.read_parquet(pandas_path)
+    assert list(got["cat"].cat.categories) == list(want["cat"].cat.categories)
+
+
+def test_read_pandas_category_order_one_row_group(tmp_path: Path) -> None:
+    p = tmp_path / "cat.parquet"
+    pandas_frame().to_parquet(p)
+    got, want = colbridge.read_pandas(p), pd.read_parquet(p)
+    assert list(got["cat"].cat.categories) == list(want["cat"].cat.categories)
+    pd.testing.assert_series_equal(got["cat"], want["cat"])
+
+
+def test_read_pandas_columns_filters_row_groups(pandas_path: Path) -> None:
+    want = pd.read_parquet(pandas_path)
+    got = colbridge.read_pandas(pandas_path, columns=["f_null", "s"])
+    pd.testing.assert_frame_equal(got, want[["f_null", "s"]])
+    got = colbridge.read_pandas(pandas_path, filters=[("i", ">=", 25)])
+    assert got["i"].tolist() == [25, 26, 27, 28, 29]
+    got = colbridge.read_pandas(pandas_path, row_groups=[1])
+    assert got["i"].tolist() == list(range(10, 20))
+
+
+def test_unknown_dtype_backend_raises_invalid_input(pandas_path: Path) -> None:
+    with pytest.raises(colbridge.InvalidInputError):
+        colbridge.read_pandas(pandas_path, dtype_backend="numpy")
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        pytest.param(pd.Index([5, 6, 7, 8], name="idx"), id="named"),
+        pytest.param(pd.Index(["a", "b", "c", "d"]), id="unnamed-str"),
+        pytest.param(pd.RangeIndex(0, 4), id="default-range"),
+        pytest.param(pd.RangeIndex(10, 18, 2, name="r"), id="named-range"),
+        pytest.param(
+            pd.MultiIndex.from_tuples([(1, "a"), (1, "b"), (2, "a"), (2, "b")], names=["n", "l"]),
+            id="multi",
+        ),
+    ],
+)
+def test_read_pandas_restores_index(tmp_path: Path, index: pd.Index) -> None:
+    df = pd.DataFrame({"x": [1.5, 2.5, None, 4.5], "y": ["p", "q", "r", "s"]}, index=index)
+    p = tmp_path / "idx.parquet"
+    df.to_parquet(p)
+    got = colbridge.read_pandas(p)
+    pd.testing.assert_frame_equal(got, pd.read_parquet(p))
+    pd.testing.assert_index_equal(got.index, df.index, exact=False)
+    got = colbridge.read_pandas(io.BytesIO(p.read_bytes()))
+    pd.testing.assert_frame_equal(got, pd.read_parquet(p))
+
+
+def test_read_pandas_restores_column_names(tmp_path: Path) -> None:
+    df = pd.DataFrame({1: [1, 2], "two": [3.0, 4.0]})
+    df.columns = pd.Index(["1", "two"], name="cols")
+    p = tmp_path / "c.parquet"
+    df.to_parquet(p)
+    pd.testing.assert_frame_equal(colbridge.read_pandas(p), pd.read_parquet(p))
+
+
+def _block_values(df: pd.DataFrame, col: str) -> np.ndarray:
+    """The ndarray pandas holds for a column (not a read-only CoW view of it)."""
+    values = df._mgr.iget_values(df.columns.get_loc(col))
+    return getattr(values, "_ndarray", values)
+
+
+@pytest.mark.parametrize("col", ["f_null", "ts", "f", "i", "f32"])
+def test_read_pandas_columns_are_the_decoded_buffers(pandas_path: Path, col: str) -> None:
+    df = colbridge.read_pandas(pandas_path)
+    values = _block_values(df, col)
+    lease = lease_of(values)
+    assert lease is not None, f"{col}: pandas holds a copy, not colbridge's buffer"
+    # The pandas column starts at the decoded Arrow buffer the lease wraps.
+    assert address(values) == lease.__array_interface__["data"][0]
+    assert not lease.__array_interface__["data"][1]  # handed over writable
+    assert values.flags.writeable
+    assert np.shares_memory(_block_values(df, col), _block_values(df, col))
+    if col in ("f_null", "ts"):
+        # nulls became NaN / NaT in place, in that same memory
+        assert df[col].isna().sum() == pd.read_parquet(pandas_path)[col].isna().sum() > 0
+
+
+def test_read_pandas_nullable_int_shares_values(pandas_path: Path) -> None:
+    df = colbridge.read_pandas(pandas_path)
+    arr = df["i_null"].array
+    assert isinstance(arr, pd.arrays.IntegerArray)
+    assert lease_of(arr._data) is not None
+
+
+def test_read_pandas_frame_is_writable(pandas_path: Path) -> None:
+    df = colbridge.read_pandas(pandas_path)
+    before = address(_block_values(df, "f_null"))
+    df.loc[1, "f_null"] = 123.0
+    df["f_null"] = df["f_null"]  # no-op assignment keeps working
+    assert df.loc[1, "f_null"] == 123.0
+    df.fillna({"f_null": -1.0}, inplace=True)
+    assert (df["f_null"] == -1.0).sum() == 10
+    df.loc[0, "i"] = 99
+    df.loc[2, "ts"] = pd.Timestamp("1999-01-01")
+    df.loc[3, "cat"] = "a"
+    df.loc[0, "s"] = "new"
+    assert df.loc[0, "i"] == 99 and df.loc[0, "s"] == "new"
+    assert df.loc[2, "ts"] == pd.Timestamp("1999-01-01")
+    # the float write landed in the decoded buffer itself: no copy was needed
+    assert address(_block_values(df, "f_null")) == before
+    df2 = colbridge.read_pandas(pandas_path)
+    assert df2.loc[1, "f_null"] == 1.0  # a fresh read is unaffected
+
+
+def test_table_to_pandas_stays_read_only_shared(pandas_path: Path) -> None:
+    """Not read_pandas: Table.to_pandas shares memory, so writes must copy first."""
+    t = colbridge.read_parquet(pandas_path)
+    df = t.to_pandas()
+    df.loc[0, "f"] = 1e9
+    assert t.column("f").to_pylist()[0] != 1e9
