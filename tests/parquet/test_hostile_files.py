@@ -11,14 +11,15 @@ import struct
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from _thrift import I32, I64, column_meta, decode_struct, encode_struct, join_file, split_file
 
 import colbridge
+
+from ..conftest import CORPUS
+from ._thrift import I32, I64, column_meta, decode_struct, encode_struct, join_file, split_file
 
 READERS = {
     "read_parquet": lambda p, **kw: colbridge.read_parquet(p, **kw),
@@ -245,7 +246,7 @@ def test_iter_batches_refuses_row_count_lies_as_read_parquet_does(tmp_path):
 
 
 def test_the_corpus_files_pyarrow_reads_with_old_writer_quirks_read_the_same(tmp_path):
-    corpus = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "parquet-testing"
+    corpus = CORPUS / "parquet-testing"
     if not corpus.exists():
         pytest.skip(f"external corpus not found at {corpus}")
     for name in ("dict-page-offset-zero.parquet", "nation.dict-malformed.parquet"):

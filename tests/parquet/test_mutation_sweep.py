@@ -20,12 +20,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ..conftest import CORPUS
+
 WORKER = Path(__file__).with_name("_mutation_worker.py")
 # About 3,000 mutants in all; COLBRIDGE_MUTANTS_PER_SEED runs a longer sweep.
 MUTANTS_PER_SEED = int(os.environ.get("COLBRIDGE_MUTANTS_PER_SEED", "250"))
-CORPUS = (
-    Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "parquet-testing" / "data"
-)
+SEEDS = CORPUS / "parquet-testing" / "data"
 CORPUS_SEEDS = [
     "alltypes_plain.parquet",
     "datapage_v2.snappy.parquet",
@@ -69,8 +69,8 @@ def seeds() -> dict[str, bytes]:
         out[name] = buf.getvalue()
     # Real files from other writers, where the external corpus is present.
     for name in CORPUS_SEEDS:
-        if (CORPUS / name).exists():
-            out[name.removesuffix(".parquet")] = (CORPUS / name).read_bytes()
+        if (SEEDS / name).exists():
+            out[name.removesuffix(".parquet")] = (SEEDS / name).read_bytes()
     return out
 
 
