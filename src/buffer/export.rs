@@ -6,6 +6,20 @@ use arrow_schema::DataType;
 
 use crate::buffer::{ElementFormat, PyBuffer};
 
+/// 8-byte integers as NumPy names them: `l`/`L` where a C `long` is 8 bytes (NumPy's `int64`
+/// is then `long`, and `q` would give its distinct `longlong` type, which `np.issubdtype(...,
+/// np.int64)` refuses), `q`/`Q` where it is not (Windows).
+const INT64: ElementFormat = if std::mem::size_of::<std::ffi::c_long>() == 8 {
+    ElementFormat::new(c"l", 8)
+} else {
+    ElementFormat::new(c"q", 8)
+};
+const UINT64: ElementFormat = if std::mem::size_of::<std::ffi::c_ulong>() == 8 {
+    ElementFormat::new(c"L", 8)
+} else {
+    ElementFormat::new(c"Q", 8)
+};
+
 /// The PEP 3118 element format of a fixed-width type's values (temporal types as their
 /// storage integers); `None` for types without a plain values buffer.
 pub(crate) fn value_format(dt: &DataType) -> Option<ElementFormat> {
@@ -18,8 +32,8 @@ pub(crate) fn value_format(dt: &DataType) -> Option<ElementFormat> {
         UInt16 => f(c"H", 2),
         Int32 | Date32 | Time32(_) => f(c"i", 4),
         UInt32 => f(c"I", 4),
-        Int64 | Date64 | Time64(_) | Timestamp(..) | Duration(_) => f(c"q", 8),
-        UInt64 => f(c"Q", 8),
+        Int64 | Date64 | Time64(_) | Timestamp(..) | Duration(_) => Some(INT64),
+        UInt64 => Some(UINT64),
         Float16 => f(c"e", 2),
         Float32 => f(c"f", 4),
         Float64 => f(c"d", 8),
@@ -84,9 +98,7 @@ pub(crate) fn offsets(array: &dyn Array) -> Option<PyBuffer> {
         DataType::Utf8 | DataType::Binary | DataType::List(_) | DataType::Map(..) => {
             ElementFormat::new(c"i", 4)
         }
-        DataType::LargeUtf8 | DataType::LargeBinary | DataType::LargeList(_) => {
-            ElementFormat::new(c"q", 8)
-        }
+        DataType::LargeUtf8 | DataType::LargeBinary | DataType::LargeList(_) => INT64,
         _ => return None,
     };
     let buf = data.buffers().first()?;

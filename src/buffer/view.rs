@@ -35,11 +35,11 @@ impl ElementFormat {
 /// Example:
 ///     >>> import numpy as np, colbridge
 ///     >>> buf = colbridge.array([1, 2, 3]).values
-///     >>> buf.format, buf.itemsize, len(buf)
-///     ('q', 8, 3)
+///     >>> buf.itemsize, len(buf)
+///     (8, 3)
 ///     >>> view = np.asarray(buf)  # no copy: NumPy views the Arrow memory
-///     >>> view.tolist(), view.flags.writeable
-///     ([1, 2, 3], False)
+///     >>> view.dtype, view.tolist(), view.flags.writeable
+///     (dtype('int64'), [1, 2, 3], False)
 #[pyclass(name = "Buffer", module = "colbridge", frozen)]
 pub(crate) struct PyBuffer {
     buffer: Buffer,
@@ -97,7 +97,8 @@ impl PyBuffer {
         self.shape[0] as usize * self.element.itemsize
     }
 
-    /// The PEP 3118 format character (`"q"` for int64, `"B"` for bytes and bitmaps, ...).
+    /// The PEP 3118 format character (`"l"` for int64 where a C long has 64 bits, `"B"` for
+    /// bytes and bitmaps, ...).
     #[getter]
     fn format(&self) -> &str {
         self.element.format.to_str().unwrap_or("B")

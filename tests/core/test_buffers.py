@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import datetime as dt
+import struct
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,10 @@ _release_buffer.argtypes = [ctypes.POINTER(Py_buffer)]
 _release_buffer.restype = None
 
 
+# 8-byte integers in the format NumPy gives int64/uint64 (C long where it is 8 bytes).
+I8 = "l" if struct.calcsize("l") == 8 else "q"
+U8 = I8.upper()
+
 # (values, type) -> expected memoryview format / itemsize of the values buffer
 VALUE_FORMATS = [
     ([1, -2, 3], "int8", "b", 1),
@@ -53,21 +58,21 @@ VALUE_FORMATS = [
     ([1, 2, 3], "uint16", "H", 2),
     ([1, -2, 3], "int32", "i", 4),
     ([1, 2, 3], "uint32", "I", 4),
-    ([1, -2, 3], "int64", "q", 8),
-    ([1, 2, 2**64 - 1], "uint64", "Q", 8),
+    ([1, -2, 3], "int64", I8, 8),
+    ([1, 2, 2**64 - 1], "uint64", U8, 8),
     ([1.5, -2.0, 3.25], "float16", "e", 2),
     ([1.5, -2.0, 3.25], "float32", "f", 4),
     ([1.5, -2.0, 3.25], "float64", "d", 8),
-    ([dt.datetime(2020, 1, 1), dt.datetime(1960, 5, 6, 7, 8, 9)], "timestamp[ms]", "q", 8),
-    ([dt.datetime(2020, 1, 1, tzinfo=dt.UTC)], "timestamp[us, tz=UTC]", "q", 8),
+    ([dt.datetime(2020, 1, 1), dt.datetime(1960, 5, 6, 7, 8, 9)], "timestamp[ms]", I8, 8),
+    ([dt.datetime(2020, 1, 1, tzinfo=dt.UTC)], "timestamp[us, tz=UTC]", I8, 8),
     ([dt.date(2020, 1, 1), dt.date(1900, 2, 3)], "date32", "i", 4),
-    ([dt.date(2020, 1, 1)], "date64", "q", 8),
+    ([dt.date(2020, 1, 1)], "date64", I8, 8),
     ([dt.time(1, 2, 3), dt.time(23, 59)], "time32[s]", "i", 4),
     ([dt.time(1, 2, 3)], "time32[ms]", "i", 4),
-    ([dt.time(1, 2, 3, 4)], "time64[us]", "q", 8),
-    ([dt.time(1, 2, 3, 4)], "time64[ns]", "q", 8),
-    ([dt.timedelta(days=1), dt.timedelta(seconds=-5)], "duration[s]", "q", 8),
-    ([dt.timedelta(microseconds=7)], "duration[ns]", "q", 8),
+    ([dt.time(1, 2, 3, 4)], "time64[us]", I8, 8),
+    ([dt.time(1, 2, 3, 4)], "time64[ns]", I8, 8),
+    ([dt.timedelta(days=1), dt.timedelta(seconds=-5)], "duration[s]", I8, 8),
+    ([dt.timedelta(microseconds=7)], "duration[ns]", I8, 8),
 ]
 
 
@@ -108,7 +113,7 @@ def test_temporal_values_are_storage_integers() -> None:
 
 @pytest.mark.parametrize(
     ("type_name", "fmt", "itemsize"),
-    [("string", "i", 4), ("binary", "i", 4), ("large_string", "q", 8), ("large_binary", "q", 8)],
+    [("string", "i", 4), ("binary", "i", 4), ("large_string", I8, 8), ("large_binary", I8, 8)],
 )
 def test_offsets_and_data_buffers(type_name: str, fmt: str, itemsize: int) -> None:
     raw = ["ab", None, "", "cde"]
@@ -370,3 +375,10 @@ def test_bitmap_to_mask_of_a_plain_byte_buffer_unpacks_every_bit() -> None:
         True, False, True, False, False, True, False, True,
         True, False, False, False, False, False, False, False,
     ]  # fmt: skip
+
+
+def test_int64_views_are_numpys_own_int64():
+    values = np.asarray(colbridge.array([1, 2, 3]).values)
+    assert values.dtype == np.int64 and np.issubdtype(values.dtype, np.int64)
+    assert type(colbridge.array([1, 2, 3]).to_numpy()[0]) is np.int64
+    assert np.asarray(colbridge.array([1], type="uint64").values).dtype == np.uint64
