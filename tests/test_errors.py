@@ -90,7 +90,7 @@ def test_table_of_something_else() -> None:
     ],
 )
 def test_mixed_types(values: list[Any], kinds: tuple[str, str]) -> None:
-    with raises(colbridge.UnsupportedTypeError, "mixed types") as info:
+    with raises(colbridge.InvalidInputError, "mixed types") as info:
         colbridge.array(values)
     for kind in kinds:
         assert kind in str(info.value)

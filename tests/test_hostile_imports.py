@@ -561,3 +561,15 @@ def test_validate_false_skips_the_value_checks() -> None:
 def test_validate_false_still_checks_the_structure() -> None:
     with pytest.raises(colbridge.CapsuleError, match="2 buffers where the type has 3"):
         colbridge.array(mismatched(pa.string(), pa.array([1, 2])), validate=False)
+
+
+def test_a_column_of_mixed_values_is_invalid_input_naming_it() -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame({"ok": [1, 2], "mixed": pd.Series([1, "x"], dtype=object)})
+    with pytest.raises(colbridge.InvalidInputError, match="column 'mixed'"):
+        colbridge.table(frame)
+    with pytest.raises(colbridge.InvalidInputError, match="column 'm': mixed types"):
+        colbridge.table({"m": [1, "x"]})
+    with pytest.raises(colbridge.InvalidInputError, match="mixed types"):
+        colbridge.array(np.array([1, "x"], dtype=object))

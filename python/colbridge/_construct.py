@@ -11,7 +11,7 @@ import numpy as np
 from colbridge import _colbridge as _core
 from colbridge import _pandas_compat
 from colbridge._colbridge import Array, ChunkedArray, DataType, Table
-from colbridge.errors import InvalidInputError, UnsupportedTypeError
+from colbridge.errors import ColbridgeError, InvalidInputError, UnsupportedTypeError
 
 _NUMPY_KINDS = {
     "i1": "int8", "i2": "int16", "i4": "int32", "i8": "int64",
@@ -107,7 +107,11 @@ def array(
     if (hasattr(obj, "__arrow_c_array__") or hasattr(obj, "__arrow_c_stream__")) and (
         not is_pandas or _pyarrow_available()
     ):
-        chunked = _core.chunked_from_arrow(obj, validate=validate)
+        chunked = (
+            _pandas_via_pyarrow(obj, validate)
+            if is_pandas
+            else _core.chunked_from_arrow(obj, validate=validate)
+        )
         if chunked.num_chunks == 1:
             single = chunked.chunk(0)
             return single if type is None else single.cast(type)
@@ -116,6 +120,18 @@ def array(
         values = obj.to_numpy() if not hasattr(obj, "array") else _pandas_values(obj)
         return array(values, type, validate=validate)
     return _core.array_from_sequence(obj, type)
+
+
+def _pandas_via_pyarrow(obj: Any, validate: bool) -> ChunkedArray:
+    """pandas exports Arrow through pyarrow, which converts object columns: its errors for
+    values of mixed types (``ArrowInvalid``, ``ArrowTypeError``) are :class:`InvalidInputError`,
+    as colbridge's own are."""
+    try:
+        return _core.chunked_from_arrow(obj, validate=validate)
+    except ColbridgeError:
+        raise
+    except (ValueError, TypeError) as e:
+        raise InvalidInputError(str(e)) from e
 
 
 def type_(obj: Any) -> type:
@@ -197,6 +213,14 @@ def chunked_array(
     return _core.chunked_from_arrays(arrays)
 
 
+def _column(name: str, values: Any, validate: bool) -> Array | ChunkedArray:
+    """``array(values)`` as the table column ``name``: an error says which column."""
+    try:
+        return array(values, validate=validate)
+    except ColbridgeError as e:
+        raise type(e)(f"column {name!r}: {e}") from e
+
+
 def table(obj: Any, columns: list[str] | None = None, *, validate: bool = True) -> Table:
     """Build a :class:`Table`.
 
@@ -214,11 +238,11 @@ def table(obj: Any, columns: list[str] | None = None, *, validate: bool = True) 
         return obj if columns is None else obj.select(columns)
     if isinstance(obj, Mapping):
         names = [str(k) for k in obj]
-        cols = [array(v, validate=validate) for v in obj.values()]
+        cols = [_column(n, v, validate) for n, v in zip(names, obj.values(), strict=True)]
         out = _core.table_from_columns(names, cols)
     elif type_(obj).__module__.startswith("pandas") and hasattr(obj, "columns"):
         names = [str(c) for c in obj.columns]
-        cols = [array(obj.iloc[:, i], validate=validate) for i in range(len(names))]
+        cols = [_column(n, obj.iloc[:, i], validate) for i, n in enumerate(names)]
         out = _core.table_from_columns(names, cols)
     elif hasattr(obj, "__arrow_c_stream__") or hasattr(obj, "__arrow_c_array__"):
         out = _core.table_from_arrow(obj, validate=validate)
