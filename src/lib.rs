@@ -4,6 +4,7 @@
 mod adapters;
 mod alloc;
 mod array;
+mod atomic_file;
 mod buffer;
 mod chunked;
 mod datatype;

@@ -297,4 +297,5 @@ def write_parquet(
     compression_level: int | None = None,
     row_group_size: int | None = None,
     write_statistics: bool = True,
+    fsync: bool = False,
 ) -> None: ...

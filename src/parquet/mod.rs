@@ -80,8 +80,9 @@ pub(crate) fn read_with(
 }
 
 /// Run `work` on a decoding thread while this (Python) thread waits without the GIL, waking
-/// every 100 ms to deliver Ctrl-C (a `KeyboardInterrupt` cancels the work, which stops at its
-/// next fetch from the file) and to call `on_progress(done_bytes, total_bytes)`.
+/// every 100 ms to deliver Ctrl-C (a `KeyboardInterrupt` cancels the work: a read stops at its
+/// next fetch from the file, a write before its next slice) and to call
+/// `on_progress(done_bytes, total_bytes)`.
 fn wait_interruptibly<T: Send>(
     py: Python<'_>,
     progress: &Arc<Progress>,
