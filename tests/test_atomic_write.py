@@ -10,6 +10,8 @@ anything touches the disk, and every failure is a colbridge error or a real ``OS
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import io
 import json
 import os
@@ -143,6 +145,69 @@ def test_unwritable_types_are_refused_naming_the_column(
     assert_untouched(old_file)
 
 
+def every_type() -> dict[str, pa.Array]:
+    """One column of (nearly) every type pyarrow builds."""
+    sparse = pa.UnionArray.from_sparse(pa.array([0], pa.int8()), [pa.array([1])])
+    day = dt.date(2020, 1, 1)
+    return {
+        "null": pa.nulls(1),
+        "bool": pa.array([True]),
+        "uint64": pa.array([2**63], pa.uint64()),
+        "float16": pa.array([1.5], pa.float16()),
+        "decimal32": pa.array([decimal.Decimal("1.5")], pa.decimal32(5, 2)),
+        "decimal256": pa.array([decimal.Decimal("1.5")], pa.decimal256(50, 2)),
+        "date64": pa.array([day], pa.date64()),
+        "time32": pa.array([dt.time(1)], pa.time32("s")),
+        "timestamp_tz": pa.array([dt.datetime(2020, 1, 1)], pa.timestamp("s", "UTC")),
+        "duration": pa.array([dt.timedelta(1)], pa.duration("ms")),
+        "month_day_nano": pa.array([pa.MonthDayNano([1, 2, 3])]),
+        "binary_view": pa.array([b"x"], pa.binary_view()),
+        "fixed_size_binary": pa.array([b"xy"], pa.binary(2)),
+        "string_view": pa.array(["x"], pa.string_view()),
+        "large_list": pa.array([[1]], pa.large_list(pa.int64())),
+        "fixed_size_list": pa.array([[1, 2]], pa.list_(pa.int64(), 2)),
+        "list_view": pa.array([[1]], pa.list_view(pa.int64())),
+        "struct": pa.array([{"a": 1, "b": "x"}]),
+        "empty_struct": pa.array([{}], pa.struct([])),
+        "map": pa.array([[("k", 1)]], pa.map_(pa.string(), pa.int64())),
+        "dictionary": pa.array(["a"]).dictionary_encode(),
+        "dictionary_decimal": pa.array([decimal.Decimal("1.5")]).dictionary_encode(),
+        "run_end_encoded": pa.RunEndEncodedArray.from_arrays(
+            pa.array([1], pa.int32()), pa.array(["a"])
+        ),
+        "sparse_union": sparse,
+        "list_of_union": pa.ListArray.from_arrays(pa.array([0, 1], pa.int32()), sparse),
+        "struct_of_interval": pa.StructArray.from_arrays(
+            [pa.array([pa.MonthDayNano([1, 2, 3])])], names=["i"]
+        ),
+        "uuid": pa.array([b"0" * 16], pa.uuid()),
+    }
+
+
+UNWRITABLE = {
+    "month_day_nano",
+    "empty_struct",
+    "sparse_union",
+    "list_of_union",
+    "struct_of_interval",
+}
+
+
+@pytest.mark.parametrize(("name", "column"), list(every_type().items()))
+def test_every_type_is_written_or_refused_never_a_panic(
+    old_file: Path, name: str, column: pa.Array
+) -> None:
+    try:
+        colbridge.write_parquet(pa.table({name: column}), old_file)
+    except colbridge.UnsupportedTypeError as e:
+        assert name in UNWRITABLE, e
+        assert f"column '{name}'" in str(e)
+        assert_untouched(old_file)
+    else:
+        assert name not in UNWRITABLE
+        assert pq.read_table(old_file).num_rows == 1
+
+
 def test_a_column_of_mixed_values_is_invalid_input_naming_it(old_file: Path) -> None:
     frame = pd.DataFrame({"ok": [1, 2], "mixed": pd.Series([1, "x"], dtype=object)})
     with pytest.raises(colbridge.InvalidInputError, match="column 'mixed'"):
@@ -176,6 +241,14 @@ def test_a_missing_directory_is_file_not_found_naming_the_path(tmp_path: Path) -
     assert info.value.filename == str(where)
     assert str(where) in str(info.value)
     assert not (tmp_path / "no").exists()
+
+
+def test_where_is_a_str_bytes_or_pathlike_path_or_a_file_object(tmp_path: Path) -> None:
+    table = colbridge.table({"x": [1]})
+    colbridge.write_parquet(table, os.fsencode(tmp_path / "bytes.parquet"))
+    assert pq.read_table(tmp_path / "bytes.parquet").num_rows == 1
+    with pytest.raises(colbridge.UnsupportedTypeError, match="not int"):
+        colbridge.write_parquet(table, 123)
 
 
 def test_a_directory_is_not_replaced(tmp_path: Path) -> None:

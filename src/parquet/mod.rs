@@ -91,10 +91,13 @@ fn wait_interruptibly<T: Send>(
 ) -> PyResult<T> {
     std::thread::scope(|scope| {
         let (tx, rx) = mpsc::channel();
-        scope.spawn(move || {
-            // The receiver outlives this scope's threads, so the send cannot fail.
-            let _ = tx.send(work());
-        });
+        // `Builder` rather than `scope.spawn`, which panics when no thread can be created.
+        std::thread::Builder::new()
+            .spawn_scoped(scope, move || {
+                // The receiver outlives this scope's threads, so the send cannot fail.
+                let _ = tx.send(work());
+            })
+            .map_err(crate::error::Error::Io)?;
         let rx = Mutex::new(rx);
         let mut interrupt: Option<PyErr> = None;
         // A first, short wait lets fast reads finish; then wake 10 times a second.

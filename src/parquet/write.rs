@@ -132,8 +132,18 @@ pub(crate) fn write_parquet(
     }
     let path: PathBuf = py
         .import("os")?
-        .call_method1("fspath", (r#where,))?
-        .extract()?;
+        .call_method1("fsdecode", (r#where,))
+        .and_then(|p| p.extract())
+        .map_err(|_| {
+            Error::UnsupportedType(format!(
+                "write_parquet writes to a path or a binary file object, not {}",
+                r#where
+                    .get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
+            ))
+        })?;
     wait_interruptibly(py, &progress, None, || {
         guarded(|| {
             let mut file = AtomicFile::create(&path)?;
