@@ -220,6 +220,13 @@ def list_of_strings_not_utf8() -> Any:
     return pa.ListArray.from_arrays(pa.array([0, 1, 2], pa.int32()), values)
 
 
+@invalid("326.08 is too large to store in a Decimal128 of precision 4")
+def decimal_beyond_its_precision() -> Any:
+    # Converting it would print 32.60: pyarrow's ValidateFull refuses it, and so does colbridge.
+    values = buf("i8", [32608, 0])
+    return pa.Array.from_buffers(pa.decimal128(4, 2), 1, [None, values])
+
+
 @invalid("non-monotonic offset", below="s")
 def struct_field_offsets_decrease() -> Any:
     values = pa.Array.from_buffers(
@@ -384,6 +391,14 @@ MALFORMED: dict[str, tuple[Callable[[], Any], str]] = {
     "negative_fixed_size": (
         lambda: colbridge.DataType(schema_of(c_schema(b"w:-1"))),
         "negative fixed size",
+    ),
+    "decimal_precision_zero": (
+        lambda: colbridge.DataType(schema_of(c_schema(b"d:0,0"))),
+        "precision cannot be 0",
+    ),
+    "decimal_precision_too_large": (
+        lambda: colbridge.DataType(schema_of(c_schema(b"d:40,2"))),
+        "precision 40 is greater than max 38",
     ),
     "nested_too_deep": (lambda: colbridge.DataType(nested(70)), "deeper than 64"),
     "requested_schema_null_format": (

@@ -6,7 +6,8 @@
 //! buffers). A released, malformed or lying producer could make it panic or read wild memory,
 //! so everything it relies on is checked here first:
 //! - the schema: not released, a non-NULL UTF-8 format and name, non-NULL children, nesting
-//!   at most [`MAX_DEPTH`] deep (`CapsuleError`);
+//!   at most [`MAX_DEPTH`] deep, no negative fixed size, decimal precisions within their width
+//!   (`CapsuleError`);
 //! - the array against the schema's type: not released, a non-negative length and offset, the
 //!   buffers and children the type has (no fewer, no more), a dictionary exactly when the type
 //!   has one (`CapsuleError`);
@@ -23,6 +24,10 @@ use std::ffi::CStr;
 use std::panic::AssertUnwindSafe;
 
 use arrow_array::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
+use arrow_array::types::{
+    validate_decimal_precision_and_scale, Decimal128Type, Decimal256Type, Decimal32Type,
+    Decimal64Type,
+};
 use arrow_buffer::bit_chunk_iterator::UnalignedBitChunk;
 use arrow_data::{layout, BufferSpec};
 use arrow_schema::{DataType, Field};
@@ -56,16 +61,32 @@ pub(super) fn schema_field(schema: &FFI_ArrowSchema) -> Result<Field> {
     Ok(field)
 }
 
-/// The C format accepts negative fixed sizes (`w:-1`, `+w:-1`), which arrow-rs would panic on.
+/// The C format accepts types arrow-rs cannot hold: negative fixed sizes (`w:-1`, `+w:-1`),
+/// which it would panic on, and decimals of precision 0 or beyond their width.
 fn check_sizes(dt: &DataType) -> Result<()> {
+    let malformed = |what: String| {
+        Error::Capsule(format!(
+            "malformed ArrowSchema: {what} in {}",
+            type_name(dt)
+        ))
+    };
     if let DataType::FixedSizeBinary(n) | DataType::FixedSizeList(_, n) = dt {
         if *n < 0 {
-            return Err(Error::Capsule(format!(
-                "malformed ArrowSchema: negative fixed size in {}",
-                type_name(dt)
-            )));
+            return Err(malformed("negative fixed size".into()));
         }
     }
+    let decimal = match dt {
+        DataType::Decimal32(p, s) => validate_decimal_precision_and_scale::<Decimal32Type>(*p, *s),
+        DataType::Decimal64(p, s) => validate_decimal_precision_and_scale::<Decimal64Type>(*p, *s),
+        DataType::Decimal128(p, s) => {
+            validate_decimal_precision_and_scale::<Decimal128Type>(*p, *s)
+        }
+        DataType::Decimal256(p, s) => {
+            validate_decimal_precision_and_scale::<Decimal256Type>(*p, *s)
+        }
+        _ => Ok(()),
+    };
+    decimal.map_err(|e| malformed(e.to_string()))?;
     if let DataType::Dictionary(_, values) = dt {
         check_sizes(values)?;
     }

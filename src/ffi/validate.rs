@@ -6,8 +6,9 @@
 //! `ValidateFull()` refuses. Converting such an array reads out of bounds or returns wrong
 //! values, so every imported array is validated here as arrow-rs' `validate_full` does (offsets
 //! monotonic and in bounds, views in bounds with valid buffer indices, dictionary keys in range,
-//! UTF-8, child lengths, null counts, union type ids), node by node so that an error names the
-//! column (`column 'a.item'`) and the violation.
+//! UTF-8, child lengths, null counts, union type ids) and as pyarrow's `ValidateFull` does for
+//! decimals (values within their precision), node by node so that an error names the column
+//! (`column 'a.item'`) and the violation.
 //!
 //! Cost (measured in `benches/handoff.py`): nothing that grows with the data for fixed-width
 //! columns beyond a popcount of the validity bitmap; one pass over the offsets, views or keys of
@@ -16,6 +17,10 @@
 use std::fmt;
 use std::panic::AssertUnwindSafe;
 
+use arrow_array::types::{
+    Decimal128Type, Decimal256Type, Decimal32Type, Decimal64Type, DecimalType,
+};
+use arrow_array::PrimitiveArray;
 use arrow_data::ArrayData;
 use arrow_schema::{ArrowError, DataType};
 
@@ -71,7 +76,10 @@ pub(super) fn validate(data: &ArrayData, path: &mut ColumnPath) -> Result<()> {
         validate(child, path)?;
         path.pop();
     }
-    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| data.validate_data()));
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        data.validate_data()?;
+        validate_decimals(data)
+    }));
     let reason = match outcome {
         Ok(Ok(())) => return Ok(()),
         Ok(Err(ArrowError::InvalidArgumentError(m))) => m,
@@ -82,6 +90,24 @@ pub(super) fn validate(data: &ArrayData, path: &mut ColumnPath) -> Result<()> {
         "invalid Arrow data in {path} ({}): {reason}",
         type_name(dt)
     )))
+}
+
+/// Decimal values within their declared precision, as pyarrow's `ValidateFull` requires (arrow-rs'
+/// validation does not look): a value with more digits would be printed and converted wrongly.
+fn validate_decimals(data: &ArrayData) -> std::result::Result<(), ArrowError> {
+    fn check<T: DecimalType>(
+        data: &ArrayData,
+        precision: u8,
+    ) -> std::result::Result<(), ArrowError> {
+        PrimitiveArray::<T>::from(data.clone()).validate_decimal_precision(precision)
+    }
+    match data.data_type() {
+        DataType::Decimal32(p, _) => check::<Decimal32Type>(data, *p),
+        DataType::Decimal64(p, _) => check::<Decimal64Type>(data, *p),
+        DataType::Decimal128(p, _) => check::<Decimal128Type>(data, *p),
+        DataType::Decimal256(p, _) => check::<Decimal256Type>(data, *p),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
