@@ -1,5 +1,8 @@
 """Hand-off cost benchmark: how long each colbridge → consumer hand-off takes at 1e3 and 1e7 rows.
 
+Imports the other way (``colbridge.table(pa_table)``) are measured with and without their full
+validation, which is what a producer's data costs to check.
+
 A zero-copy hand-off should cost the same at both sizes (ratio ≈ 1: "O(1)"); a hand-off that
 copies or converts grows with the data (ratio up to 1e4). pyarrow's own ``to_pandas()`` and
 ``pl.from_arrow`` on an equivalent pyarrow table are measured next to colbridge's paths.
@@ -89,6 +92,13 @@ def handoffs(t: colbridge.Table, pt: pa.Table, kind: str) -> list[tuple[str, Cal
             )
         )
     out += [
+        # Imports validate the producer's data in full (offsets, UTF-8, dictionary keys, null
+        # counts); validate=False skips that, which measures what validation costs.
+        ("colbridge: colbridge.table(pa_table)", lambda: colbridge.table(pt)),
+        (
+            "colbridge: colbridge.table(pa_table, validate=False)",
+            lambda: colbridge.table(pt, validate=False),
+        ),
         ("pyarrow: pa_table.to_pandas()", pt.to_pandas),
         ("pyarrow: pl.from_arrow(pa_table)", lambda: pl.from_arrow(pt)),
     ]

@@ -32,6 +32,9 @@ pub(crate) enum Error {
     Limit(String),
     /// Operating-system level I/O failure (`OSError`).
     Io(std::io::Error),
+    /// An I/O failure on a named file: the `OSError` subclass its errno gives
+    /// (`FileNotFoundError`, ...), with `filename` set.
+    File(std::io::Error, std::path::PathBuf),
     /// An internal invariant of arrow-rs was violated (`ValueError`).
     Arrow(String),
     /// The user interrupted a long operation (`KeyboardInterrupt`).
@@ -56,6 +59,7 @@ impl fmt::Display for Error {
             | Error::Limit(m)
             | Error::Arrow(m) => f.write_str(m),
             Error::Io(e) => write!(f, "{e}"),
+            Error::File(e, path) => write!(f, "{}: {e}", path.display()),
             Error::Cancelled => f.write_str("interrupted"),
             Error::Python(e) => write!(f, "{e}"),
         }
@@ -165,7 +169,7 @@ impl Error {
             Error::Parquet(_) => "ParquetError",
             Error::Corrupt(_) => "CorruptFileError",
             Error::Limit(_) => "LimitExceededError",
-            Error::Io(_) | Error::Cancelled | Error::Python(_) => "",
+            Error::Io(_) | Error::File(..) | Error::Cancelled | Error::Python(_) => "",
         }
     }
 }
@@ -174,6 +178,7 @@ impl From<Error> for PyErr {
     fn from(e: Error) -> PyErr {
         match e {
             Error::Io(io) => return PyErr::from(io),
+            Error::File(io, path) => return file_error(io, &path),
             Error::Cancelled => {
                 return pyo3::exceptions::PyKeyboardInterrupt::new_err("interrupted")
             }
@@ -186,6 +191,30 @@ impl From<Error> for PyErr {
             Err(err) => err,
         })
     }
+}
+
+impl Error {
+    /// This error as a failure on the file at `path`: an I/O error then names the file.
+    pub(crate) fn at(self, path: &std::path::Path) -> Error {
+        match self {
+            Error::Io(io) => Error::File(io, path.to_path_buf()),
+            other => other,
+        }
+    }
+}
+
+/// `OSError(errno, strerror, filename)`, which Python turns into the subclass the errno names
+/// (`FileNotFoundError`, `PermissionError`, ...), as `open()` raises it.
+fn file_error(io: std::io::Error, path: &std::path::Path) -> PyErr {
+    let Some(errno) = io.raw_os_error() else {
+        return pyo3::exceptions::PyOSError::new_err(format!("{}: {io}", path.display()));
+    };
+    let text = io.to_string();
+    let strerror = text
+        .strip_suffix(&format!(" (os error {errno})"))
+        .unwrap_or(&text)
+        .to_string();
+    pyo3::exceptions::PyOSError::new_err((errno, strerror, path.as_os_str().to_os_string()))
 }
 
 /// A malformed capsule (wrong name, NULL pointer), reported by pyo3 as a `PyErr`, as a

@@ -4,6 +4,7 @@
 mod adapters;
 mod alloc;
 mod array;
+mod atomic_file;
 mod buffer;
 mod chunked;
 mod datatype;
@@ -51,10 +52,12 @@ fn array_from_buffer(
     )?))
 }
 
-/// Import any `__arrow_c_array__` / `__arrow_c_stream__` producer as chunks (no copy).
+/// Import any `__arrow_c_array__` / `__arrow_c_stream__` producer as chunks (no copy), fully
+/// validated unless `validate` is false.
 #[pyfunction]
-fn chunked_from_arrow(obj: &Bound<'_, PyAny>) -> PyResult<PyChunkedArray> {
-    let (chunks, field) = ffi::import_chunks(obj)?;
+#[pyo3(signature = (obj, validate = true))]
+fn chunked_from_arrow(obj: &Bound<'_, PyAny>, validate: bool) -> PyResult<PyChunkedArray> {
+    let (chunks, field) = ffi::import_chunks(obj, validate)?;
     Ok(PyChunkedArray::try_new(chunks, field)?)
 }
 
@@ -71,10 +74,12 @@ fn chunked_from_arrays(arrays: Vec<Bound<'_, PyArray>>) -> PyResult<PyChunkedArr
     )?)
 }
 
-/// Import any table-like producer (`__arrow_c_stream__` of record batches) as a `Table`.
+/// Import any table-like producer (`__arrow_c_stream__` of record batches) as a `Table`, fully
+/// validated unless `validate` is false.
 #[pyfunction]
-fn table_from_arrow(obj: &Bound<'_, PyAny>) -> PyResult<PyTable> {
-    let (schema, batches) = ffi::import_batches(obj)?;
+#[pyo3(signature = (obj, validate = true))]
+fn table_from_arrow(obj: &Bound<'_, PyAny>, validate: bool) -> PyResult<PyTable> {
+    let (schema, batches) = ffi::import_batches(obj, validate)?;
     Ok(PyTable::from_batches(schema, &batches)?)
 }
 

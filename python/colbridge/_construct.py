@@ -11,7 +11,7 @@ import numpy as np
 from colbridge import _colbridge as _core
 from colbridge import _pandas_compat
 from colbridge._colbridge import Array, ChunkedArray, DataType, Table
-from colbridge.errors import InvalidInputError, UnsupportedTypeError
+from colbridge.errors import ColbridgeError, InvalidInputError, UnsupportedTypeError
 
 _NUMPY_KINDS = {
     "i1": "int8", "i2": "int16", "i4": "int32", "i8": "int64",
@@ -72,7 +72,9 @@ def _from_numpy(obj: np.ndarray[Any, Any], type: Any) -> Array:
     return out if type is None else out.cast(type)
 
 
-def array(obj: Any, type: DataType | str | Any | None = None) -> Array | ChunkedArray:
+def array(
+    obj: Any, type: DataType | str | Any | None = None, *, validate: bool = True
+) -> Array | ChunkedArray:
     """Build an Arrow array.
 
     ``obj`` may be a Python sequence (ints, floats, bools, str, bytes, None, datetime, date,
@@ -81,6 +83,13 @@ def array(obj: Any, type: DataType | str | Any | None = None) -> Array | Chunked
     timestamp/duration), or any object implementing ``__arrow_c_array__`` or
     ``__arrow_c_stream__`` (pyarrow, Polars, DuckDB, nanoarrow, arro3; shared without a copy).
     A stream of several chunks gives a :class:`ChunkedArray`.
+
+    Arrays from producers are validated in full before anything can read them (offsets,
+    string views, dictionary keys, UTF-8, child lengths, null counts): invalid data raises
+    :class:`~colbridge.errors.InvalidInputError` naming the column and the problem, a
+    malformed capsule :class:`~colbridge.errors.CapsuleError`. ``validate=False`` skips the
+    checks that read the values (the structure is still checked) for producers you trust;
+    it is **unsafe**: invalid data is then undefined behaviour (wrong values or a crash).
 
     Example:
         >>> colbridge.array([1, 2, None]).to_pylist()
@@ -98,14 +107,31 @@ def array(obj: Any, type: DataType | str | Any | None = None) -> Array | Chunked
     if (hasattr(obj, "__arrow_c_array__") or hasattr(obj, "__arrow_c_stream__")) and (
         not is_pandas or _pyarrow_available()
     ):
-        chunked = _core.chunked_from_arrow(obj)
+        chunked = (
+            _pandas_via_pyarrow(obj, validate)
+            if is_pandas
+            else _core.chunked_from_arrow(obj, validate=validate)
+        )
         if chunked.num_chunks == 1:
             single = chunked.chunk(0)
             return single if type is None else single.cast(type)
         return chunked if type is None else chunked_array([c.cast(type) for c in chunked.chunks])
     if is_pandas:
-        return array(obj.to_numpy() if not hasattr(obj, "array") else _pandas_values(obj), type)
+        values = obj.to_numpy() if not hasattr(obj, "array") else _pandas_values(obj)
+        return array(values, type, validate=validate)
     return _core.array_from_sequence(obj, type)
+
+
+def _pandas_via_pyarrow(obj: Any, validate: bool) -> ChunkedArray:
+    """pandas exports Arrow through pyarrow, which converts object columns: its errors for
+    values of mixed types (``ArrowInvalid``, ``ArrowTypeError``) are :class:`InvalidInputError`,
+    as colbridge's own are."""
+    try:
+        return _core.chunked_from_arrow(obj, validate=validate)
+    except ColbridgeError:
+        raise
+    except (ValueError, TypeError) as e:
+        raise InvalidInputError(str(e)) from e
 
 
 def type_(obj: Any) -> type:
@@ -162,8 +188,12 @@ def _tz_name(tz: Any) -> str:
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
-def chunked_array(chunks: list[Any], type: DataType | str | Any | None = None) -> ChunkedArray:
+def chunked_array(
+    chunks: list[Any], type: DataType | str | Any | None = None, *, validate: bool = True
+) -> ChunkedArray:
     """A :class:`ChunkedArray` from a list of arrays (or anything :func:`array` accepts).
+
+    ``validate`` is as in :func:`array`.
 
     Example:
         >>> colbridge.chunked_array([[1, 2], [3]]).num_chunks
@@ -171,7 +201,7 @@ def chunked_array(chunks: list[Any], type: DataType | str | Any | None = None) -
     """
     arrays: list[Array] = []
     for c in chunks:
-        a = array(c, type)
+        a = array(c, type, validate=validate)
         if isinstance(a, ChunkedArray):
             arrays.extend(a.chunks)
         else:
@@ -183,12 +213,21 @@ def chunked_array(chunks: list[Any], type: DataType | str | Any | None = None) -
     return _core.chunked_from_arrays(arrays)
 
 
-def table(obj: Any, columns: list[str] | None = None) -> Table:
+def _column(name: str, values: Any, validate: bool) -> Array | ChunkedArray:
+    """``array(values)`` as the table column ``name``: an error says which column."""
+    try:
+        return array(values, validate=validate)
+    except ColbridgeError as e:
+        raise type(e)(f"column {name!r}: {e}") from e
+
+
+def table(obj: Any, columns: list[str] | None = None, *, validate: bool = True) -> Table:
     """Build a :class:`Table`.
 
     ``obj`` may be a dict of columns (anything :func:`array` accepts), a pandas DataFrame, or
     any ``__arrow_c_stream__`` / ``__arrow_c_array__`` producer of record batches (pyarrow
-    tables, Polars DataFrames, DuckDB relations); producers are imported without a copy.
+    tables, Polars DataFrames, DuckDB relations); producers are imported without a copy and
+    validated as :func:`array` describes (``validate=False`` is the same unsafe escape hatch).
 
     Example:
         >>> t = colbridge.table({"a": [1, 2], "b": ["x", None]})
@@ -199,14 +238,14 @@ def table(obj: Any, columns: list[str] | None = None) -> Table:
         return obj if columns is None else obj.select(columns)
     if isinstance(obj, Mapping):
         names = [str(k) for k in obj]
-        cols = [array(v) for v in obj.values()]
+        cols = [_column(n, v, validate) for n, v in zip(names, obj.values(), strict=True)]
         out = _core.table_from_columns(names, cols)
     elif type_(obj).__module__.startswith("pandas") and hasattr(obj, "columns"):
         names = [str(c) for c in obj.columns]
-        cols = [array(obj.iloc[:, i]) for i in range(len(names))]
+        cols = [_column(n, obj.iloc[:, i], validate) for i, n in enumerate(names)]
         out = _core.table_from_columns(names, cols)
     elif hasattr(obj, "__arrow_c_stream__") or hasattr(obj, "__arrow_c_array__"):
-        out = _core.table_from_arrow(obj)
+        out = _core.table_from_arrow(obj, validate=validate)
     else:
         raise UnsupportedTypeError(
             f"colbridge.table takes a dict of columns, a pandas DataFrame or an Arrow "

@@ -8,9 +8,9 @@ Example:
     >>> import colbridge
     >>> try:
     ...     colbridge.array([1, "a"])
-    ... except colbridge.ColbridgeError as e:
+    ... except ValueError as e:
     ...     print(type(e).__name__)
-    UnsupportedTypeError
+    InvalidInputError
 """
 
 __all__ = [

@@ -209,8 +209,24 @@ def write_parquet(
     compression_level: int | None = None,
     row_group_size: int | None = None,
     write_statistics: bool = True,
+    fsync: bool = False,
 ) -> None:
     """Write a :class:`Table`, a pandas DataFrame or any Arrow PyCapsule producer to Parquet.
+
+    ``where`` is a path or a binary file object. A path is replaced atomically: the file is
+    written to a temporary file in the same directory (``.<name>.<random>.colbridge-tmp``) and
+    renamed over ``where`` only once complete, so an error, an exception or Ctrl-C leaves an
+    existing file exactly as it was and no temporary file behind (a process killed outright,
+    e.g. by SIGKILL, can leave its temporary file, never a partial ``where``). ``fsync=True``
+    also syncs the file and then the directory to disk before returning, so the new file
+    survives a power cut. A file object receives the whole file in one ``write`` call at the
+    end, without those guarantees.
+
+    A column Parquet cannot hold (a union, a month_day_nano interval) raises
+    :class:`~colbridge.errors.UnsupportedTypeError` naming it before anything touches the disk,
+    as a column of mixed values raises :class:`~colbridge.errors.InvalidInputError`. I/O
+    failures are ``OSError`` subclasses naming ``where`` (``FileNotFoundError`` for a missing
+    directory). Ctrl-C stops a long write promptly with ``KeyboardInterrupt``.
 
     Example:
         >>> colbridge.write_parquet(colbridge.table({"x": [1, 2]}), "out.parquet")
@@ -231,4 +247,5 @@ def write_parquet(
         compression_level=compression_level,
         row_group_size=row_group_size,
         write_statistics=write_statistics,
+        fsync=fsync,
     )

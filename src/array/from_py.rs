@@ -255,7 +255,7 @@ fn merge(a: Kind, b: Kind) -> Result<Kind> {
             )))
         }
         (x, y) => {
-            return Err(Error::UnsupportedType(format!(
+            return Err(Error::InvalidInput(format!(
                 "mixed types: cannot put {} and {} in one array",
                 kind_name(&x),
                 kind_name(&y)

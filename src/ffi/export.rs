@@ -11,9 +11,10 @@ use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyTuple};
 
 use super::stream::{new_stream, Chunks};
+use super::wrong_capsule;
 use super::{ARRAY_NAME, SCHEMA_NAME, STREAM_NAME};
 use crate::datatype::retyped;
-use crate::error::{capsule_error, Error, Result};
+use crate::error::{Error, Result};
 
 pub(crate) fn export_schema_capsule<'py>(
     py: Python<'py>,
@@ -30,12 +31,13 @@ pub(crate) fn requested_field(capsule: &Bound<'_, PyAny>) -> Result<Field> {
     })?;
     let ptr = capsule
         .pointer_checked(Some(SCHEMA_NAME))
-        .map_err(capsule_error)?
+        .map_err(wrong_capsule(SCHEMA_NAME))?
         .cast::<FFI_ArrowSchema>();
-    // SAFETY: the capsule is named "arrow_schema", so by the PyCapsule protocol it holds a valid
-    // `ArrowSchema` that stays alive (owned by the capsule) while we borrow it here.
+    // SAFETY: the capsule is named "arrow_schema", so by the PyCapsule protocol it holds an
+    // `ArrowSchema` that stays alive (owned by the capsule) while we borrow it here;
+    // `schema_field` checks it before reading deeper.
     let schema = unsafe { ptr.as_ref() };
-    Ok(Field::try_from(schema)?)
+    super::layout::schema_field(schema)
 }
 
 /// Cast `array` to the requested type when a safe cast exists; refuse clearly otherwise.

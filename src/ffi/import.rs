@@ -1,18 +1,24 @@
-//! Import: schemas, arrays and streams from any PyCapsule producer, without copying.
+//! Import: schemas, arrays and streams from any PyCapsule producer, without copying, each
+//! array checked (`layout`) and validated (`validate`) before anyone sees it.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
 use arrow_array::{make_array, Array, ArrayRef, RecordBatch, RecordBatchOptions};
+use arrow_data::ArrayData;
 use arrow_schema::{DataType, Field, FieldRef, Schema, SchemaRef};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyTuple};
 
+use super::layout::{check_array, schema_field};
+use super::validate::ColumnPath;
+use super::wrong_capsule;
 use super::{ARRAY_NAME, SCHEMA_NAME, STREAM_NAME};
 use crate::datatype::type_name;
-use crate::error::{capsule_error, Error, Result};
+use crate::error::{panic_message, Error, Result};
 
 /// Call `obj.<method>()` and check that it returned a PyCapsule named `name`: the capsule (which
 /// owns the C structure) and the pointer it holds.
@@ -28,7 +34,9 @@ fn call_capsule<'py>(
         .call_method0(method)?
         .cast_into::<PyCapsule>()
         .map_err(|_| Error::Capsule(format!("{method} did not return a PyCapsule")))?;
-    let ptr = capsule.pointer_checked(Some(name)).map_err(capsule_error)?;
+    let ptr = capsule
+        .pointer_checked(Some(name))
+        .map_err(wrong_capsule(name))?;
     Ok((capsule, ptr))
 }
 
@@ -36,21 +44,30 @@ fn call_capsule<'py>(
 pub(crate) fn import_field(obj: &Bound<'_, PyAny>) -> Result<Field> {
     let (_capsule, ptr) = call_capsule(obj, "__arrow_c_schema__", SCHEMA_NAME)?;
     let ptr = ptr.cast::<FFI_ArrowSchema>();
-    // SAFETY: a capsule named "arrow_schema" holds a valid ArrowSchema owned by the capsule,
-    // which we keep alive (bound) for the whole borrow.
+    // SAFETY: a capsule named "arrow_schema" holds an ArrowSchema owned by the capsule, which we
+    // keep alive (bound) for the whole borrow; `schema_field` checks it before reading deeper.
     let schema = unsafe { ptr.as_ref() };
-    Ok(Field::try_from(schema)?)
+    schema_field(schema)
 }
 
-/// Import the chunks of any `__arrow_c_array__` / `__arrow_c_stream__` producer.
-pub(crate) fn import_chunks(obj: &Bound<'_, PyAny>) -> Result<(Vec<ArrayRef>, FieldRef)> {
-    let (field, chunks) = import_any(obj)?;
+/// Import the chunks of any `__arrow_c_array__` / `__arrow_c_stream__` producer. With
+/// `validate`, every chunk is fully validated (see [`super::validate`]); without, only its
+/// structure is checked, and invalid data is undefined behaviour.
+pub(crate) fn import_chunks(
+    obj: &Bound<'_, PyAny>,
+    validate: bool,
+) -> Result<(Vec<ArrayRef>, FieldRef)> {
+    let (field, chunks) = import_any(obj, validate)?;
     Ok((chunks, Arc::new(field)))
 }
 
-/// Import a table-like producer: a stream of record batches (struct arrays), or one.
-pub(crate) fn import_batches(obj: &Bound<'_, PyAny>) -> Result<(SchemaRef, Vec<RecordBatch>)> {
-    let (field, chunks) = import_any(obj)?;
+/// Import a table-like producer: a stream of record batches (struct arrays), or one; validated
+/// as in [`import_chunks`].
+pub(crate) fn import_batches(
+    obj: &Bound<'_, PyAny>,
+    validate: bool,
+) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+    let (field, chunks) = import_any(obj, validate)?;
     let DataType::Struct(fields) = field.data_type() else {
         return Err(Error::Capsule(format!(
             "expected a producer of record batches (a struct type), got {}",
@@ -87,13 +104,13 @@ pub(crate) fn import_batches(obj: &Bound<'_, PyAny>) -> Result<(SchemaRef, Vec<R
 
 /// The field and chunks of a producer: one array from `__arrow_c_array__` (preferred, as
 /// pyarrow and arro3 do), else every array of `__arrow_c_stream__`.
-fn import_any(obj: &Bound<'_, PyAny>) -> Result<(Field, Vec<ArrayRef>)> {
+fn import_any(obj: &Bound<'_, PyAny>, validate: bool) -> Result<(Field, Vec<ArrayRef>)> {
     if obj.hasattr("__arrow_c_array__").unwrap_or(false) {
-        let (field, array) = import_array(obj)?;
+        let (field, array) = import_array(obj, validate)?;
         return Ok((field, vec![array]));
     }
     if obj.hasattr("__arrow_c_stream__").unwrap_or(false) {
-        return import_stream(obj);
+        return import_stream(obj, validate);
     }
     Err(Error::Capsule(format!(
         "expected an object with __arrow_c_array__ or __arrow_c_stream__, got {}",
@@ -102,7 +119,7 @@ fn import_any(obj: &Bound<'_, PyAny>) -> Result<(Field, Vec<ArrayRef>)> {
 }
 
 /// Import the `(schema, array)` capsule pair of `__arrow_c_array__`.
-fn import_array(obj: &Bound<'_, PyAny>) -> Result<(Field, ArrayRef)> {
+fn import_array(obj: &Bound<'_, PyAny>, validate: bool) -> Result<(Field, ArrayRef)> {
     let not_a_pair = || {
         Error::Capsule(
             "__arrow_c_array__ did not return a pair of PyCapsules (schema, array)".into(),
@@ -124,49 +141,47 @@ fn import_array(obj: &Bound<'_, PyAny>) -> Result<(Field, ArrayRef)> {
     let (schema_capsule, array_capsule) = (capsule(0)?, capsule(1)?);
     let schema_ptr = schema_capsule
         .pointer_checked(Some(SCHEMA_NAME))
-        .map_err(capsule_error)?
+        .map_err(wrong_capsule(SCHEMA_NAME))?
         .cast::<FFI_ArrowSchema>();
     let array_ptr = array_capsule
         .pointer_checked(Some(ARRAY_NAME))
-        .map_err(capsule_error)?
+        .map_err(wrong_capsule(ARRAY_NAME))?
         .cast::<FFI_ArrowArray>();
-    // SAFETY: a capsule named "arrow_schema" holds a valid ArrowSchema owned by the capsule,
-    // which stays alive (bound) for the whole borrow.
-    let schema = unsafe { schema_ptr.as_ref() };
-    // SAFETY: a capsule named "arrow_array" holds a valid ArrowArray; `from_raw` moves it out
+    // SAFETY: a capsule named "arrow_schema" holds an ArrowSchema owned by the capsule, which
+    // stays alive (bound) for the whole borrow; `schema_field` checks it before reading deeper.
+    let field = schema_field(unsafe { schema_ptr.as_ref() })?;
+    // SAFETY: a capsule named "arrow_array" holds an ArrowArray; `from_raw` moves it out
     // (leaving a released array behind, which the capsule's destructor skips), so we own it
     // and release it on drop, whatever happens below.
-    let mut array = unsafe { FFI_ArrowArray::from_raw(array_ptr.as_ptr()) };
-    let field = Field::try_from(schema)?;
-    // SAFETY: `array` is a valid, unreleased ArrowArray of `schema`'s type (the producer's pair).
-    unsafe { drop_null_type_buffers(&mut array, schema) };
-    // SAFETY: as above; `array` is owned by us and moved in.
-    let data = unsafe { arrow_array::ffi::from_ffi(array, schema) }?;
-    Ok((field, make_array(data)))
+    let array = unsafe { FFI_ArrowArray::from_raw(array_ptr.as_ptr()) };
+    let array = import_checked(array, &field, validate)?;
+    Ok((field, array))
 }
 
-/// Import every array of `__arrow_c_stream__`, normalised before arrow-rs validates them (see
-/// [`drop_null_type_buffers`]).
-fn import_stream(obj: &Bound<'_, PyAny>) -> Result<(Field, Vec<ArrayRef>)> {
+/// Import every array of `__arrow_c_stream__`.
+fn import_stream(obj: &Bound<'_, PyAny>, validate: bool) -> Result<(Field, Vec<ArrayRef>)> {
     let (_capsule, ptr) = call_capsule(obj, "__arrow_c_stream__", STREAM_NAME)?;
     let ptr = ptr.cast::<FFI_ArrowArrayStream>();
-    // SAFETY: a capsule named "arrow_array_stream" holds a valid ArrowArrayStream; `from_raw`
-    // moves it out (leaving a released stream behind, which the capsule's destructor skips),
-    // so we own it and release it on drop.
+    // SAFETY: a capsule named "arrow_array_stream" holds an ArrowArrayStream; `from_raw` moves
+    // it out (leaving a released stream behind, which the capsule's destructor skips), so we
+    // own it and release it on drop.
     let mut stream = unsafe { FFI_ArrowArrayStream::from_raw(ptr.as_ptr()) };
-    let get_schema = stream
-        .get_schema
-        .ok_or_else(|| Error::Capsule("released stream".into()))?;
-    let get_next = stream
-        .get_next
-        .ok_or_else(|| Error::Capsule("released stream".into()))?;
+    let released = || {
+        Error::Capsule(
+            "the ArrowArrayStream is released (already moved out by another import?)".into(),
+        )
+    };
+    // A moved-out stream keeps its callbacks; only `release` says it is gone.
+    stream.release.ok_or_else(released)?;
+    let get_schema = stream.get_schema.ok_or_else(released)?;
+    let get_next = stream.get_next.ok_or_else(released)?;
     let mut schema = FFI_ArrowSchema::empty();
     // SAFETY: `stream` is a live, owned stream and `schema` an empty struct it may fill.
     let rc = unsafe { get_schema(&mut stream, &mut schema) };
     if rc != 0 {
         return Err(Error::Capsule(stream_error(&mut stream, rc)));
     }
-    let field = Field::try_from(&schema)?;
+    let field = schema_field(&schema)?;
     let mut chunks = Vec::new();
     loop {
         let mut array = FFI_ArrowArray::empty();
@@ -179,13 +194,74 @@ fn import_stream(obj: &Bound<'_, PyAny>) -> Result<(Field, Vec<ArrayRef>)> {
         if array.is_released() {
             break;
         }
-        // SAFETY: `array` was just filled by the producer and matches `schema`.
-        unsafe { drop_null_type_buffers(&mut array, &schema) };
-        // SAFETY: `array` is a valid ArrowArray of `schema`'s type, owned by us (moved in).
-        let data = unsafe { arrow_array::ffi::from_ffi(array, &schema) }?;
-        chunks.push(make_array(data));
+        chunks.push(import_checked(array, &field, validate)?);
     }
     Ok((field, chunks))
+}
+
+/// Import one producer's array of `field`'s type (moved to us): its structure checked first
+/// (`layout`), then handed to arrow-rs, then, with `validate`, its values validated in full.
+fn import_checked(mut array: FFI_ArrowArray, field: &Field, validate: bool) -> Result<ArrayRef> {
+    let mut path = ColumnPath::new(field.name());
+    check_array(&mut array, field.data_type(), &mut path)?;
+    let data_type = field.data_type().clone();
+    let imported = catch_unwind(AssertUnwindSafe(move || {
+        // SAFETY: `array` is an unreleased ArrowArray we own, whose buffers, children and
+        // dictionary match `data_type` and whose counts arrow-rs sizes memory from were checked
+        // above; buffer sizes follow from its length as the C data interface requires.
+        unsafe { arrow_array::ffi::from_ffi_and_data_type(array, data_type) }
+    }));
+    let data = match imported {
+        Ok(data) => data.map_err(|e| Error::Capsule(format!("cannot import {path}: {e}")))?,
+        Err(payload) => {
+            return Err(Error::Capsule(format!(
+                "cannot import {path}: {}",
+                panic_message(payload.as_ref())
+            )))
+        }
+    };
+    let data = without_empty_byte_arrays(&data).unwrap_or(data);
+    if validate {
+        super::validate::validate(&data, &mut path)?;
+    }
+    catch_unwind(AssertUnwindSafe(|| make_array(data))).map_err(|payload| {
+        Error::InvalidInput(format!(
+            "invalid Arrow data in {path}: {}",
+            panic_message(payload.as_ref())
+        ))
+    })
+}
+
+/// arrow-rs imports a string or binary array of length 0 with an empty data buffer whatever its
+/// offsets say, which then fails validation when they do not start at 0 (pyarrow exports an
+/// empty slice `arr[1:1]` so). Such an array holds nothing: it becomes a fresh empty array, and
+/// its parents are rebuilt around it. `None` when nothing changed.
+fn without_empty_byte_arrays(data: &ArrayData) -> Option<ArrayData> {
+    let dt = data.data_type();
+    let bytes = matches!(
+        dt,
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Binary | DataType::LargeBinary
+    );
+    if bytes && data.is_empty() {
+        return Some(ArrayData::new_empty(dt));
+    }
+    let children: Vec<Option<ArrayData>> = data
+        .child_data()
+        .iter()
+        .map(without_empty_byte_arrays)
+        .collect();
+    if children.iter().all(Option::is_none) {
+        return None;
+    }
+    let children = children
+        .into_iter()
+        .zip(data.child_data())
+        .map(|(new, old)| new.unwrap_or_else(|| old.clone()))
+        .collect();
+    let builder = data.clone().into_builder().child_data(children);
+    // SAFETY: the array arrow-rs imported, with some empty children swapped for empty arrays of
+    // the same type and length; it is validated afterwards as any import is.
+    Some(unsafe { builder.build_unchecked() })
 }
 
 fn stream_error(stream: &mut FFI_ArrowArrayStream, rc: i32) -> String {
@@ -200,38 +276,4 @@ fn stream_error(stream: &mut FFI_ArrowArrayStream, rc: i32) -> String {
         })
     });
     message.unwrap_or_else(|| format!("the Arrow stream failed with error code {rc}"))
-}
-
-/// The null type has no buffers, but some producers (Polars) export it with one NULL validity
-/// pointer, which arrow-rs refuses; drop that empty slot (recursively through children).
-///
-/// # Safety
-/// `array` must be a valid, unreleased ArrowArray whose type is described by `schema`.
-unsafe fn drop_null_type_buffers(array: &mut FFI_ArrowArray, schema: &FFI_ArrowSchema) {
-    if schema.format() == "n"
-        && array.n_buffers == 1
-        && !array.buffers.is_null()
-        // SAFETY: `buffers` points to `n_buffers` (= 1) pointers.
-        && unsafe { (*array.buffers).is_null() }
-    {
-        array.n_buffers = 0;
-    }
-    if !array.children.is_null() {
-        for (i, child_schema) in schema
-            .children()
-            .enumerate()
-            .take(array.n_children.max(0) as usize)
-        {
-            // SAFETY: `children` points to `n_children` valid child arrays.
-            let child = unsafe { *array.children.add(i) };
-            if !child.is_null() {
-                // SAFETY: the child is a valid array of the child schema's type.
-                unsafe { drop_null_type_buffers(&mut *child, child_schema) };
-            }
-        }
-    }
-    if let (Some(dict_schema), false) = (schema.dictionary(), array.dictionary.is_null()) {
-        // SAFETY: a non-null dictionary is a valid array of the dictionary schema's type.
-        unsafe { drop_null_type_buffers(&mut *array.dictionary, dict_schema) };
-    }
 }

@@ -86,8 +86,9 @@ pub(crate) fn read_with(
 }
 
 /// Run `work` on a decoding thread while this (Python) thread waits without the GIL, waking
-/// every 100 ms to deliver Ctrl-C (a `KeyboardInterrupt` cancels the work, which stops at its
-/// next fetch from the file) and to call `on_progress(done_bytes, total_bytes)`.
+/// every 100 ms to deliver Ctrl-C (a `KeyboardInterrupt` cancels the work: a read stops at its
+/// next fetch from the file, a write before its next slice) and to call
+/// `on_progress(done_bytes, total_bytes)`.
 fn wait_interruptibly<T: Send>(
     py: Python<'_>,
     progress: &Arc<Progress>,
@@ -96,10 +97,13 @@ fn wait_interruptibly<T: Send>(
 ) -> PyResult<T> {
     std::thread::scope(|scope| {
         let (tx, rx) = mpsc::channel();
-        scope.spawn(move || {
-            // The receiver outlives this scope's threads, so the send cannot fail.
-            let _ = tx.send(work());
-        });
+        // `Builder` rather than `scope.spawn`, which panics when no thread can be created.
+        std::thread::Builder::new()
+            .spawn_scoped(scope, move || {
+                // The receiver outlives this scope's threads, so the send cannot fail.
+                let _ = tx.send(work());
+            })
+            .map_err(crate::error::Error::Io)?;
         let rx = Mutex::new(rx);
         let mut interrupt: Option<PyErr> = None;
         // A first, short wait lets fast reads finish; then wake 10 times a second.

@@ -1,13 +1,41 @@
-//! Writing a `Table` (or any Arrow stream) to Parquet with arrow-rs' `ArrowWriter`.
+//! Writing a `Table` to Parquet with arrow-rs' `ArrowWriter`: refused before the disk is
+//! touched when a column cannot be written, atomic for paths, interruptible.
+//!
+//! - Before anything touches the disk, the table's first row is written to memory; if that
+//!   fails, each column alone, so a type Parquet cannot hold (a union, on which arrow-rs
+//!   panics; a month_day_nano interval) is an `UnsupportedTypeError` naming the column.
+//! - A path is written through `AtomicFile`: a temporary file beside it, renamed over it once
+//!   the footer is written and flushed (synced with `fsync`). An error, an exception or Ctrl-C
+//!   leaves an existing file byte for byte as it was and no temporary file. A file object gets
+//!   the whole encoded file in one `write` call at the end; there is no atomicity to offer.
+//! - The encoding runs on a worker thread while the Python thread waits without the GIL and
+//!   delivers Ctrl-C (`wait_interruptibly`, as for reads); the worker stops at its next check,
+//!   made before each slice of at most [`SLICE_BYTES`] of input, so a long write ends within a
+//!   slice's encoding time (milliseconds in a release build).
 
+use std::io::Write;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchOptions};
+use arrow_schema::{DataType, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{BrotliLevel, Compression, GzipLevel, ZstdLevel};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use crate::error::{Error, Result};
+use super::progress::Progress;
+use super::wait_interruptibly;
+use crate::atomic_file::AtomicFile;
+use crate::chunked::PyChunkedArray;
+use crate::datatype::type_name;
+use crate::error::{panic_message, Error, Result};
 use crate::table::PyTable;
+
+/// Input handed to the encoder between two checks for Ctrl-C.
+const SLICE_BYTES: usize = 1 << 20;
 
 fn parse_compression(name: Option<&str>, level: Option<i32>) -> Result<Compression> {
     let bad_level = |e: parquet::errors::ParquetError| {
@@ -46,9 +74,32 @@ fn parse_compression(name: Option<&str>, level: Option<i32>) -> Result<Compressi
     })
 }
 
-/// Write `table` to `where` (a path or a binary file object).
+fn properties(
+    compression: Option<&str>,
+    compression_level: Option<i32>,
+    row_group_size: Option<usize>,
+    write_statistics: bool,
+) -> Result<WriterProperties> {
+    let mut props = WriterProperties::builder()
+        .set_compression(parse_compression(compression, compression_level)?);
+    if let Some(n) = row_group_size {
+        if n == 0 {
+            return Err(Error::InvalidInput(
+                "row_group_size must be positive".into(),
+            ));
+        }
+        props = props.set_max_row_group_row_count(Some(n));
+    }
+    if !write_statistics {
+        props = props.set_statistics_enabled(EnabledStatistics::None);
+    }
+    Ok(props.build())
+}
+
+/// Write `table` to `where` (a path or a binary file object); see the module documentation.
 #[pyfunction]
-#[pyo3(signature = (table, r#where, compression = Some("zstd".to_string()), compression_level = None, row_group_size = None, write_statistics = true))]
+#[allow(clippy::too_many_arguments)] // mirrors the keyword arguments of the Python API
+#[pyo3(signature = (table, r#where, compression = Some("zstd".to_string()), compression_level = None, row_group_size = None, write_statistics = true, fsync = false))]
 pub(crate) fn write_parquet(
     py: Python<'_>,
     table: &Bound<'_, PyTable>,
@@ -57,46 +108,210 @@ pub(crate) fn write_parquet(
     compression_level: Option<i32>,
     row_group_size: Option<usize>,
     write_statistics: bool,
+    fsync: bool,
 ) -> PyResult<()> {
     let table = table.get().clone();
-    let mut props = WriterProperties::builder().set_compression(parse_compression(
+    let props = properties(
         compression.as_deref(),
         compression_level,
-    )?);
-    if let Some(n) = row_group_size {
-        if n == 0 {
-            return Err(Error::InvalidInput("row_group_size must be positive".into()).into());
-        }
-        props = props.set_max_row_group_row_count(Some(n));
-    }
-    if !write_statistics {
-        props = props.set_statistics_enabled(parquet::file::properties::EnabledStatistics::None);
-    }
-    let props = props.build();
-    let encode = |sink: &mut (dyn std::io::Write + Send)| -> Result<()> {
-        let mut writer = ArrowWriter::try_new(sink, table.schema.clone(), Some(props.clone()))?;
-        for batch in table.to_batches()? {
-            writer.write(&batch)?;
-        }
-        writer.close()?;
-        Ok(())
-    };
+        row_group_size,
+        write_statistics,
+    )?;
+    check_writable(&table, &props)?;
+    let progress = Arc::new(Progress::default());
     if r#where.hasattr("write")? && !r#where.hasattr("__fspath__")? {
-        let mut out: Vec<u8> = Vec::new();
-        py.detach(|| encode(&mut out))?;
-        r#where.call_method1("write", (PyBytes::new(py, &out),))?;
+        let bytes = wait_interruptibly(py, &progress, None, || {
+            guarded(|| {
+                let mut out: Vec<u8> = Vec::new();
+                encode(&table, &props, &mut out, &progress)?;
+                Ok(out)
+            })
+        })?;
+        r#where.call_method1("write", (PyBytes::new(py, &bytes),))?;
         return Ok(());
     }
-    let path: std::path::PathBuf = py
+    let path: PathBuf = py
         .import("os")?
-        .call_method1("fspath", (r#where,))?
-        .extract()?;
-    py.detach(|| {
-        let file = std::fs::File::create(&path)?;
-        let mut buffered = std::io::BufWriter::new(file);
-        encode(&mut buffered)?;
-        std::io::Write::flush(&mut buffered)?;
-        Ok::<(), Error>(())
+        .call_method1("fsdecode", (r#where,))
+        .and_then(|p| p.extract())
+        .map_err(|_| {
+            Error::UnsupportedType(format!(
+                "write_parquet writes to a path or a binary file object, not {}",
+                r#where
+                    .get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
+            ))
+        })?;
+    wait_interruptibly(py, &progress, None, || {
+        guarded(|| {
+            let mut file = AtomicFile::create(&path)?;
+            encode(&table, &props, &mut file, &progress).map_err(|e| e.at(&path))?;
+            if progress.cancelled() {
+                return Err(Error::Cancelled); // dropping `file` removes the temporary file
+            }
+            file.commit(fsync)
+        })
     })?;
     Ok(())
+}
+
+/// Run the writer's work, a panic inside arrow-rs becoming a `ParquetError`.
+fn guarded<T>(work: impl FnOnce() -> Result<T>) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|payload| {
+        Err(Error::Parquet(format!(
+            "the Parquet writer failed: {}",
+            panic_message(payload.as_ref())
+        )))
+    })
+}
+
+/// Encode every row of `table` into `sink`, in slices of about [`SLICE_BYTES`], stopping with
+/// `Error::Cancelled` at the first check after `progress` is cancelled.
+fn encode(
+    table: &PyTable,
+    props: &WriterProperties,
+    sink: &mut (dyn Write + Send),
+    progress: &Progress,
+) -> Result<()> {
+    let mut writer = ArrowWriter::try_new(sink, table.schema.clone(), Some(props.clone()))?;
+    for batch in table.to_batches()? {
+        for part in slices(&batch, SLICE_BYTES) {
+            if progress.cancelled() {
+                return Err(Error::Cancelled);
+            }
+            writer.write(&part)?;
+        }
+    }
+    if progress.cancelled() {
+        return Err(Error::Cancelled);
+    }
+    writer.close()?;
+    Ok(())
+}
+
+/// `batch` as zero-copy row slices of about `bytes` of input each (one slice when smaller).
+fn slices(batch: &RecordBatch, bytes: usize) -> impl Iterator<Item = RecordBatch> + '_ {
+    let rows = batch.num_rows();
+    let size: usize = batch
+        .columns()
+        .iter()
+        .map(|c| {
+            c.to_data()
+                .get_slice_memory_size()
+                .unwrap_or_else(|_| c.get_buffer_memory_size())
+        })
+        .sum();
+    let step = if size <= bytes {
+        rows
+    } else {
+        // rows * bytes / size, in u128 so the product cannot overflow; below `rows`.
+        (rows as u128 * bytes as u128 / size as u128) as usize
+    }
+    .max(1);
+    (0..rows.max(1))
+        .step_by(step)
+        .map(move |start| batch.slice(start, step.min(rows - start)))
+}
+
+/// Refuse a column `ArrowWriter` cannot write before anything touches the disk: the table's
+/// first row is written to memory, and if that fails each column's alone, to name the culprit.
+fn check_writable(table: &PyTable, props: &WriterProperties) -> Result<()> {
+    if let Some(field) = table
+        .schema
+        .fields()
+        .iter()
+        .find(|f| has_union(f.data_type()))
+    {
+        // arrow-rs' writer panics on unions (`unimplemented!`): refused without asking it.
+        return Err(Error::UnsupportedType(format!(
+            "cannot write column '{}' of type {} to Parquet: Parquet has no union type",
+            field.name(),
+            type_name(field.data_type())
+        )));
+    }
+    let Some(reason) = sample_fails(table.schema.clone(), &table.columns, props)? else {
+        return Ok(());
+    };
+    for (field, column) in table.schema.fields().iter().zip(&table.columns) {
+        let schema = Arc::new(Schema::new(vec![field.clone()]));
+        if let Some(reason) = sample_fails(schema, std::slice::from_ref(column), props)? {
+            return Err(Error::UnsupportedType(format!(
+                "cannot write column '{}' of type {} to Parquet: {reason}",
+                field.name(),
+                type_name(field.data_type())
+            )));
+        }
+    }
+    Err(Error::Parquet(format!(
+        "the table cannot be written to Parquet: {reason}"
+    )))
+}
+
+/// Whether `dt` is or holds a union.
+fn has_union(dt: &DataType) -> bool {
+    match dt {
+        DataType::Union(..) => true,
+        DataType::List(f)
+        | DataType::LargeList(f)
+        | DataType::FixedSizeList(f, _)
+        | DataType::ListView(f)
+        | DataType::LargeListView(f)
+        | DataType::Map(f, _) => has_union(f.data_type()),
+        DataType::Struct(fields) => fields.iter().any(|f| has_union(f.data_type())),
+        DataType::Dictionary(_, values) => has_union(values),
+        DataType::RunEndEncoded(_, values) => has_union(values.data_type()),
+        _ => false,
+    }
+}
+
+/// Why writing the first row of `columns` (no row for an empty table) to memory fails, if it
+/// does: an error or a panic of arrow-rs' writer.
+fn sample_fails(
+    schema: SchemaRef,
+    columns: &[PyChunkedArray],
+    props: &WriterProperties,
+) -> Result<Option<String>> {
+    let sample: Vec<ArrayRef> = columns
+        .iter()
+        .map(|c| match c.chunks.iter().find(|a| !a.is_empty()) {
+            Some(a) => a.slice(0, 1),
+            None => arrow_array::new_empty_array(c.field.data_type()),
+        })
+        .collect();
+    let rows = sample.first().map_or(0, |a| a.len());
+    let options = RecordBatchOptions::new().with_row_count(Some(rows));
+    let batch = RecordBatch::try_new_with_options(schema.clone(), sample, &options)?;
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let mut writer = ArrowWriter::try_new(Vec::new(), schema, Some(props.clone()))?;
+        writer.write(&batch)?;
+        writer.close().map(drop)
+    }));
+    Ok(match outcome {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(e.to_string()),
+        Err(payload) => Some(panic_message(payload.as_ref())),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow_array::Int64Array;
+
+    use super::*;
+
+    #[test]
+    fn large_batches_are_cut_into_slices_of_about_the_given_size() {
+        let column: ArrayRef = Arc::new(Int64Array::from_iter_values(0..1000));
+        let batch = RecordBatch::try_from_iter([("x", column)]).expect("batch");
+        let parts: Vec<RecordBatch> = slices(&batch, 800).collect();
+        assert_eq!(parts.len(), 10);
+        assert!(parts.iter().all(|p| p.num_rows() == 100));
+        assert_eq!(slices(&batch, 1 << 20).count(), 1);
+        let empty = batch.slice(0, 0);
+        let parts: Vec<RecordBatch> = slices(&empty, 800).collect();
+        assert_eq!(parts.len(), 1);
+        assert_eq!(parts[0].num_rows(), 0);
+    }
 }

@@ -92,7 +92,7 @@ def test_table_refuses_what_is_neither_columns_nor_a_producer() -> None:
 def test_mixed_types_are_refused_naming_both_kinds(
     values: list[Any], kinds: tuple[str, str]
 ) -> None:
-    with raises(colbridge.UnsupportedTypeError, "mixed types") as info:
+    with raises(colbridge.InvalidInputError, "mixed types") as info:
         colbridge.array(values)
     for kind in kinds:
         assert kind in str(info.value)
