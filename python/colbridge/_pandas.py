@@ -214,6 +214,19 @@ def _single(col: Array | ChunkedArray) -> Array:
     return col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
 
 
+def check_dtype_backend(dtype_backend: str | None) -> None:
+    """Refuse an unknown ``dtype_backend``, and ``"pyarrow"`` without pyarrow (saying how to
+    install it), before any work is done."""
+    if dtype_backend not in (None, "numpy_nullable", "pyarrow"):
+        from colbridge.errors import InvalidInputError
+
+        raise InvalidInputError(
+            f"dtype_backend must be None, 'numpy_nullable' or 'pyarrow', not {dtype_backend!r}"
+        )
+    if dtype_backend == "pyarrow":
+        require("pyarrow", "dtype_backend='pyarrow'")
+
+
 def to_dataframe(
     table: Table,
     types_mapper: Callable[[Any], Any] | None = None,
@@ -225,18 +238,13 @@ def to_dataframe(
 
     ``hand_over=True`` is for tables nobody else can see (``read_pandas``): the memory is given
     to pandas writable, with no owner frame, as if pandas had allocated it."""
-    if dtype_backend not in (None, "numpy_nullable", "pyarrow"):
-        from colbridge.errors import InvalidInputError
-
-        raise InvalidInputError(
-            f"dtype_backend must be None, 'numpy_nullable' or 'pyarrow', not {dtype_backend!r}"
-        )
+    check_dtype_backend(dtype_backend)
     _pandas()
     leases = _Leases(writable=hand_over)
     columns = [
         column_to_pandas(_single(col), leases, types_mapper, dtype_backend) for col in table.columns
     ]
-    frame = compat.frame_from_columns(table.column_names, columns)
+    frame = compat.frame_from_columns(table.column_names, columns, table.num_rows)
     if hand_over:
         return frame
     _pin_copy_on_write(frame, leases)
@@ -246,6 +254,7 @@ def to_dataframe(
 def to_series(arr: Array | ChunkedArray, **kwargs: Any) -> Any:
     """``Array.to_pandas``: a Series over the array's memory (same policy as ``to_dataframe``)."""
     pd = _pandas()
+    check_dtype_backend(kwargs.get("dtype_backend"))
     leases: list[_Lease] = []
     values = column_to_pandas(
         _single(arr), leases, kwargs.get("types_mapper"), kwargs.get("dtype_backend")

@@ -39,24 +39,29 @@ def is_ge_v3() -> bool:
 # --- building pandas objects over colbridge memory -------------------------------------------
 
 
-def frame_from_columns(names: list[str], columns: list[Any]) -> Any:
-    """A DataFrame with one block per column, each block the column's own array (no copy, no
-    consolidation).
+def frame_from_columns(names: list[str], columns: list[Any], num_rows: int) -> Any:
+    """A DataFrame of ``num_rows`` rows with one block per column, each block the column's own
+    array (no copy, no consolidation); repeated names are kept, as pandas keeps them.
 
     Public: ``pandas.api.internals.create_dataframe_from_blocks`` on pandas 3, as pyarrow does;
-    before, ``DataFrame(dict, copy=False)``, which keeps the blocks apart too.
+    before, ``DataFrame(dict, copy=False)``, which keeps the blocks apart too (keyed by position,
+    then named, so that repeated names do not collapse).
     """
     import pandas as pd
 
-    if not is_ge_v3() or not columns:
-        return pd.DataFrame(dict(zip(names, columns, strict=True)), copy=False)
+    index = pd.RangeIndex(num_rows)
+    if not columns:
+        return pd.DataFrame(index=index, columns=pd.Index(names, dtype=object))
+    if not is_ge_v3():
+        frame = pd.DataFrame(dict(enumerate(columns)), index=index, copy=False)
+        frame.columns = pd.Index(names)
+        return frame
     from pandas.api.internals import create_dataframe_from_blocks
 
     blocks = [
         (c.reshape(1, -1) if isinstance(c, np.ndarray) else c, np.array([i]))
         for i, c in enumerate(columns)
     ]
-    index = pd.RangeIndex(len(columns[0]))
     return create_dataframe_from_blocks(blocks, index=index, columns=pd.Index(names))
 
 

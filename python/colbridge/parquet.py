@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Sequence
 from typing import Any, TypedDict
 
@@ -16,12 +17,60 @@ from colbridge import _colbridge as _core
 from colbridge import _pandas_compat
 from colbridge._colbridge import BatchReader, ParquetFile, Table
 from colbridge._progress import reporter
-from colbridge.errors import UnsupportedTypeError
+from colbridge.errors import InvalidInputError, UnsupportedTypeError
 
 __all__ = ["BatchReader", "ParquetFile", "read_pandas", "read_parquet", "write_parquet"]
 
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview | Any
 Filters = Sequence[tuple[str, str, Any]] | Sequence[Sequence[tuple[str, str, Any]]]
+
+_ACCEPTED = (
+    "colbridge reads one Parquet file: a local path, bytes or a buffer, or a binary file object"
+)
+
+
+def _check_source(source: Any) -> None:
+    """Refuse, saying what is accepted, the sources that are not one file: a directory, a glob
+    pattern, a URL, a list of files (each of which is "not found" or "a directory" otherwise).
+    Paths that exist are read whatever their names."""
+    if isinstance(source, list | tuple):
+        raise UnsupportedTypeError(
+            f"got a {type(source).__name__} of {len(source)} sources: {_ACCEPTED}; "
+            "lists of files are not supported yet (read each file)"
+        )
+    if not isinstance(source, str | os.PathLike):
+        return
+    path = os.fsdecode(os.fspath(source))
+    if os.path.isdir(path):
+        raise IsADirectoryError(
+            f"{path!r} is a directory: {_ACCEPTED}; directories of Parquet files are not "
+            f"supported yet (read each file of sorted(pathlib.Path({path!r}).glob('*.parquet')))"
+        )
+    if os.path.exists(path):
+        return
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]+://", path):
+        raise InvalidInputError(
+            f"{path!r} is a URL: {_ACCEPTED}; URLs are not supported yet (download the file, or "
+            "pass a binary file object opened by your storage library)"
+        )
+    if any(c in path for c in "*?["):
+        raise InvalidInputError(
+            f"{path!r} is a glob pattern: {_ACCEPTED}; globs are not supported yet (read each "
+            f"file of sorted(glob.glob({path!r})))"
+        )
+
+
+def _column_list(columns: Sequence[str] | None) -> list[str] | None:
+    """``columns`` as a list; a string is refused, as pandas refuses it (a string is a sequence
+    of one-letter names, never what was meant)."""
+    if columns is None:
+        return None
+    if isinstance(columns, str | bytes):
+        raise InvalidInputError(
+            f"columns: expected a list of column names, got the string {columns!r} "
+            f"(use columns=[{columns!r}])"
+        )
+    return list(columns)
 
 
 def read_parquet(
@@ -57,10 +106,11 @@ def read_parquet(
         >>> t.num_rows
         600
     """
+    _check_source(source)
     with reporter(progress, source) as on_progress:
         return _core.read_parquet(
             source,
-            columns=None if columns is None else list(columns),
+            columns=_column_list(columns),
             row_groups=None if row_groups is None else list(row_groups),
             filters=filters,
             batch_size=batch_size,
@@ -148,14 +198,10 @@ def read_pandas(
         >>> df["x"].head(3).tolist()
         [5, 1, 2]
     """
-    from colbridge._pandas import to_dataframe
+    from colbridge._pandas import check_dtype_backend, to_dataframe
 
-    if dtype_backend not in (None, "numpy_nullable", "pyarrow"):
-        from colbridge.errors import InvalidInputError
-
-        raise InvalidInputError(
-            f"dtype_backend must be None, 'numpy_nullable' or 'pyarrow', not {dtype_backend!r}"
-        )
+    check_dtype_backend(dtype_backend)
+    _check_source(source)
     limits = _Limits(
         max_footer_bytes=max_footer_bytes,
         max_page_bytes=max_page_bytes,
@@ -163,7 +209,7 @@ def read_pandas(
     )
     pf = ParquetFile(source, **limits) if not hasattr(source, "read") else None
     meta = _pandas_metadata(pf.schema.metadata) if pf is not None else None
-    cols = None if columns is None else list(columns)
+    cols = _column_list(columns)
     if meta is not None and cols is not None:
         cols += [i for i in meta.get("index_columns", []) if isinstance(i, str) and i not in cols]
     groups = None if row_groups is None else list(row_groups)

@@ -13,22 +13,54 @@ use crate::parquet::arrow_rs;
 use crate::parquet::filter::Filter;
 use crate::parquet::metadata::{check_rows, expected_rows};
 
-/// The top-level column indices to read, in the order asked for.
+/// The top-level column indices to read, in the order asked for. A name the file holds twice is
+/// ambiguous and refused, as pyarrow and pandas refuse it (reading all columns keeps both).
 pub(crate) fn resolve_columns(
     schema: &SchemaRef,
     columns: &Option<Vec<String>>,
 ) -> Result<Vec<usize>> {
-    match columns {
-        None => Ok((0..schema.fields().len()).collect()),
-        Some(names) => names
-            .iter()
-            .map(|n| {
-                schema
-                    .index_of(n)
-                    .map_err(|_| Error::InvalidInput(format!("no column named '{n}' in the file")))
-            })
-            .collect(),
+    let Some(names) = columns else {
+        return Ok((0..schema.fields().len()).collect());
+    };
+    names
+        .iter()
+        .map(|name| {
+            let found: Vec<usize> = schema
+                .fields()
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.name() == name)
+                .map(|(i, _)| i)
+                .collect();
+            match found[..] {
+                [i] => Ok(i),
+                [] => Err(Error::InvalidInput(format!(
+                    "no column named '{name}' in the file; its columns are {}",
+                    column_list(schema)
+                ))),
+                _ => Err(Error::InvalidInput(format!(
+                    "column name '{name}' is ambiguous: the file has {} columns of that name \
+                     (positions {found:?}); read all columns to get each of them",
+                    found.len()
+                ))),
+            }
+        })
+        .collect()
+}
+
+/// The file's column names for a message: the first 20, then how many more.
+fn column_list(schema: &SchemaRef) -> String {
+    const SHOWN: usize = 20;
+    let fields = schema.fields();
+    let mut out: Vec<String> = fields
+        .iter()
+        .take(SHOWN)
+        .map(|f| format!("'{}'", f.name()))
+        .collect();
+    if fields.len() > SHOWN {
+        out.push(format!("... ({} in all)", fields.len()));
     }
+    out.join(", ")
 }
 
 pub(crate) fn resolve_row_groups(
@@ -96,9 +128,9 @@ impl Plan {
         let mut selection = None;
         let mut rows = expected_rows(meta, &rgs)?;
         if let Some(filter) = filter.filter(|f| !f.is_empty()) {
+            let filter_roots = resolve_columns(&schema, &Some(filter.columns()))?;
             rgs = filter.prune_row_groups(&rgs, &schema, meta.parquet_schema(), meta.metadata())?;
             rows = expected_rows(meta, &rgs)?;
-            let filter_roots = resolve_columns(&schema, &Some(filter.columns()))?;
             progress
                 .total
                 .fetch_add(chunk_bytes(meta, &filter_roots, &rgs), Ordering::Relaxed);

@@ -76,12 +76,20 @@ impl Source {
     /// the read is cancelled.
     pub(crate) fn open_with(&self, progress: Option<Arc<Progress>>) -> Result<Handle> {
         let kind = match self {
-            Source::Path(p) => File::open(p).map(HandleKind::File).map_err(|e| {
-                Error::Io(std::io::Error::new(
-                    e.kind(),
-                    format!("{}: {e}", p.display()),
-                ))
-            })?,
+            Source::Path(p) => {
+                let file = File::open(p).map_err(|e| {
+                    Error::Io(std::io::Error::new(
+                        e.kind(),
+                        format!("{}: {e}", p.display()),
+                    ))
+                })?;
+                // Opening a directory succeeds on Unix; reading it is what fails, without a path.
+                if file.metadata().is_ok_and(|m| m.is_dir()) {
+                    let eisdir = std::io::Error::from_raw_os_error(libc::EISDIR);
+                    return Err(Error::File(eisdir, p.clone()));
+                }
+                HandleKind::File(file)
+            }
             Source::Memory(b) => HandleKind::Memory(b.clone()),
         };
         Ok(Handle { kind, progress })

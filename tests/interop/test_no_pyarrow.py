@@ -157,3 +157,26 @@ def test_polars_hand_off() -> None:
         assert colbridge.array(pl.Series([1, 2])).to_pylist() == [1, 2]
         """
     )
+
+
+def test_the_pyarrow_backend_says_how_to_install_pyarrow() -> None:
+    run(
+        """
+        import os, tempfile
+        path = os.path.join(tempfile.mkdtemp(), "t.parquet")
+        table = colbridge.table({"a": [1, 2]})
+        colbridge.write_parquet(table, path)
+        message = "dtype_backend='pyarrow' needs pyarrow: pip install 'colbridge[pyarrow]'"
+        for convert in (
+            lambda: colbridge.read_pandas(path, dtype_backend="pyarrow"),
+            lambda: table.to_pandas(dtype_backend="pyarrow"),
+            lambda: table.column("a").to_pandas(dtype_backend="pyarrow"),
+        ):
+            try:
+                convert()
+            except ImportError as e:
+                assert str(e) == message, str(e)
+            else:
+                raise AssertionError("no ImportError")
+        """
+    )

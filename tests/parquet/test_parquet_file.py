@@ -104,3 +104,12 @@ def test_iter_batches_streams_to_pyarrow_polars_and_duckdb(path: Path, table: pa
     rbr = pa.RecordBatchReader.from_stream(pf.iter_batches(batch_size=50))
     assert [b.num_rows for b in rbr] == [50, 50]
     assert pf.iter_batches(batch_size=8).read_all().num_rows == N
+
+
+@pytest.mark.parametrize("as_given", [str, Path], ids=["str", "Path"])
+def test_repr_shows_the_path_as_the_user_gave_it(path: Path, monkeypatch, as_given) -> None:
+    monkeypatch.chdir(path.parent.parent)
+    relative = Path(path.parent.name) / path.name
+    pf = colbridge.ParquetFile(as_given(relative))
+    assert repr(pf) == (f"colbridge.ParquetFile({relative}: 100 rows, 10 row groups, 6 columns)")
+    assert str(path.parent.parent) not in repr(pf)

@@ -1,0 +1,131 @@
+"""The arguments newcomers get wrong first: sources that are not one file (a directory, a glob, a
+URL, a list), ``columns`` as a string, no columns, repeated and ambiguous column names. Each is
+refused with a message that names the path or column and says what is accepted, or does what
+pandas does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import colbridge
+
+READERS = {"read_parquet": colbridge.read_parquet, "read_pandas": colbridge.read_pandas}
+
+
+@pytest.fixture(params=sorted(READERS))
+def read(request: pytest.FixtureRequest):
+    return READERS[request.param]
+
+
+ACCEPTED = "colbridge reads one Parquet file: a local path, bytes or a buffer, or a binary file"
+
+
+def test_a_directory_is_refused_saying_one_file_is_read(read, path: Path) -> None:
+    with pytest.raises(IsADirectoryError) as info:
+        read(path.parent)
+    message = str(info.value)
+    assert repr(str(path.parent)) in message and ACCEPTED in message
+    assert "directories of Parquet files are not supported yet" in message
+
+
+def test_parquet_file_on_a_directory_names_it(path: Path) -> None:
+    with pytest.raises(IsADirectoryError) as info:
+        colbridge.ParquetFile(path.parent)
+    assert info.value.filename == str(path.parent)
+
+
+def test_a_glob_pattern_is_refused_saying_globs_are_not_supported_yet(read, path: Path) -> None:
+    pattern = str(path.parent / "*.parquet")
+    with pytest.raises(colbridge.InvalidInputError) as info:
+        read(pattern)
+    assert repr(pattern) in str(info.value) and ACCEPTED in str(info.value)
+    assert "globs are not supported yet" in str(info.value)
+
+
+@pytest.mark.parametrize("url", ["s3://bucket/trips.parquet", "https://example.com/t.parquet"])
+def test_a_url_is_refused_saying_urls_are_not_supported_yet(read, url: str) -> None:
+    with pytest.raises(colbridge.InvalidInputError) as info:
+        read(url)
+    assert repr(url) in str(info.value) and ACCEPTED in str(info.value)
+    assert "URLs are not supported yet" in str(info.value)
+
+
+def test_a_list_of_files_is_refused_saying_one_file_is_read(read, path: Path) -> None:
+    with pytest.raises(colbridge.UnsupportedTypeError, match="lists of files are not supported"):
+        read([path, path])
+
+
+def test_a_file_named_like_a_pattern_is_read(read, path: Path) -> None:
+    odd = path.with_name("trips[2023]*.parquet")
+    odd.write_bytes(path.read_bytes())
+    assert len(read(odd)) == 100 if read is colbridge.read_pandas else read(odd).num_rows == 100
+
+
+def test_a_missing_file_stays_file_not_found_naming_it(read, tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="nope.parquet"):
+        read(tmp_path / "nope.parquet")
+
+
+def test_columns_as_a_string_is_refused_as_pandas_refuses_it(read, path: Path) -> None:
+    with pytest.raises(colbridge.InvalidInputError) as info:
+        read(path, columns="s")
+    assert str(info.value) == (
+        "columns: expected a list of column names, got the string 's' (use columns=['s'])"
+    )
+    with pytest.raises(ValueError):  # pandas refuses it too, with a ValueError
+        pd.read_parquet(path, columns="s")
+
+
+def test_an_unknown_column_lists_the_columns_of_the_file(read, path: Path) -> None:
+    with pytest.raises(colbridge.InvalidInputError) as info:
+        read(path, columns=["zone"])
+    assert str(info.value) == (
+        "no column named 'zone' in the file; its columns are 'id', 'i', 'f', 's', 't', 'b'"
+    )
+
+
+def test_no_columns_gives_every_row_and_no_column_as_pandas_does(path: Path) -> None:
+    got = colbridge.read_pandas(path, columns=[])
+    assert got.shape == (100, 0)
+    pd.testing.assert_frame_equal(got, pd.read_parquet(path, columns=[]))
+    assert colbridge.read_parquet(path, columns=[]).num_rows == 100
+
+
+def test_a_column_asked_for_twice_is_returned_twice_as_pandas_does(path: Path) -> None:
+    got = colbridge.read_pandas(path, columns=["s", "id", "s"])
+    pd.testing.assert_frame_equal(got, pd.read_parquet(path, columns=["s", "id", "s"]))
+    assert colbridge.read_parquet(path, columns=["s", "s"]).column_names == ["s", "s"]
+
+
+@pytest.fixture
+def duplicated(tmp_path: Path) -> Path:
+    p = tmp_path / "duplicated.parquet"
+    pq.write_table(pa.table([pa.array([1, 2]), pa.array([3, 4])], names=["a", "a"]), p)
+    return p
+
+
+def test_a_file_with_a_repeated_name_reads_whole_with_both_columns(duplicated: Path) -> None:
+    assert colbridge.read_parquet(duplicated).column_names == ["a", "a"]
+    want = pq.ParquetFile(duplicated).read().to_pandas()  # pyarrow keeps both as well
+    pd.testing.assert_frame_equal(colbridge.read_pandas(duplicated), want)
+
+
+@pytest.mark.parametrize(
+    "how",
+    [{"columns": ["a"]}, {"filters": [("a", ">", 1)]}],
+    ids=["columns", "filters"],
+)
+def test_a_repeated_name_is_ambiguous_when_selected(read, duplicated: Path, how: dict) -> None:
+    with pytest.raises(colbridge.InvalidInputError) as info:
+        read(duplicated, **how)
+    assert str(info.value) == (
+        "column name 'a' is ambiguous: the file has 2 columns of that name (positions [0, 1]); "
+        "read all columns to get each of them"
+    )
+    with pytest.raises(pa.ArrowInvalid, match="Multiple matches"):  # as pyarrow refuses it
+        pq.read_table(duplicated, columns=["a"])
