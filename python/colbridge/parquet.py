@@ -22,7 +22,9 @@ from colbridge.errors import InvalidInputError, UnsupportedTypeError
 __all__ = ["BatchReader", "ParquetFile", "read_pandas", "read_parquet", "write_parquet"]
 
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview | Any
-Filters = Sequence[tuple[str, str, Any]] | Sequence[Sequence[tuple[str, str, Any]]]
+Filters = (
+    tuple[str, str, Any] | Sequence[tuple[str, str, Any]] | Sequence[Sequence[tuple[str, str, Any]]]
+)
 
 _ACCEPTED = (
     "colbridge reads one Parquet file: a local path, bytes or a buffer, or a binary file object"
@@ -90,8 +92,10 @@ def read_parquet(
 
     ``source`` is a path, bytes / a buffer, or a binary file object. ``columns`` selects
     top-level columns (in that order) and ``row_groups`` row groups by index. ``filters`` takes the
-    pyarrow/pandas DNF form (``[("x", ">", 3)]``, or a list of such lists for OR); row groups
-    are pruned by their statistics, then rows are filtered exactly. ``batch_size`` splits the
+    pyarrow/pandas DNF form: a list of ``(column, op, value)`` terms that must all hold
+    (``[("x", ">", 3), ("y", "<", 1)]``; a single term may stand alone), or a list of such lists
+    of which any may hold; ISO 8601 strings compare with date, time and timestamp columns. Row
+    groups are pruned by their statistics, then rows are filtered exactly. ``batch_size`` splits the
     columns into chunks of that many rows (zero-copy slices). ``progress`` shows a progress bar
     (``tqdm`` when installed): ``None`` shows it for files over 256 MiB when interactive.
     Ctrl-C stops a read promptly with ``KeyboardInterrupt``.

@@ -349,14 +349,19 @@ fn datetime_value(v: &Bound<'_, PyAny>, unit: &TimeUnit) -> Option<i64> {
 }
 
 macro_rules! build_primitive {
-    ($values:expr, $dt:expr, $builder:ty, $conv:expr) => {{
+    ($values:expr, $dt:expr, $builder:ty, $conv:expr) => {
+        build_primitive!($values, $dt, $builder, $conv, $dt)
+    };
+    // `$shown`: the type a value that does not convert is reported against (a timestamp's,
+    // not the int64 storage it is built in).
+    ($values:expr, $dt:expr, $builder:ty, $conv:expr, $shown:expr) => {{
         let mut b = <$builder>::with_capacity($values.len());
         for v in $values {
             if v.is_none() {
                 b.append_null();
             } else {
                 let f = $conv;
-                b.append_value(f(v).ok_or_else(|| bad_value(v, $dt))?);
+                b.append_value(f(v).ok_or_else(|| bad_value(v, $shown))?);
             }
         }
         Arc::new(b.finish().with_data_type($dt.clone())) as ArrayRef
@@ -470,7 +475,7 @@ pub(crate) fn build(values: &[Bound<'_, PyAny>], dt: &DataType) -> Result<ArrayR
                 let t: NaiveTime = v.extract().ok()?;
                 i32::try_from(from_delta(t.signed_duration_since(NaiveTime::MIN), unit)?).ok()
             };
-            let arr: ArrayRef = build_primitive!(values, &Int32, Int32Builder, conv);
+            let arr: ArrayRef = build_primitive!(values, &Int32, Int32Builder, conv, dt);
             arrow_array::make_array(arr.to_data().into_builder().data_type(dt.clone()).build()?)
         }
         Time64(unit @ (TimeUnit::Microsecond | TimeUnit::Nanosecond)) => {
@@ -478,7 +483,7 @@ pub(crate) fn build(values: &[Bound<'_, PyAny>], dt: &DataType) -> Result<ArrayR
                 let t: NaiveTime = v.extract().ok()?;
                 from_delta(t.signed_duration_since(NaiveTime::MIN), unit)
             };
-            let arr: ArrayRef = build_primitive!(values, &Int64, Int64Builder, conv);
+            let arr: ArrayRef = build_primitive!(values, &Int64, Int64Builder, conv, dt);
             arrow_array::make_array(arr.to_data().into_builder().data_type(dt.clone()).build()?)
         }
         Time32(_) | Time64(_) => {
@@ -488,23 +493,33 @@ pub(crate) fn build(values: &[Bound<'_, PyAny>], dt: &DataType) -> Result<ArrayR
             )))
         }
         Timestamp(unit, _) => {
-            let arr: ArrayRef =
-                build_primitive!(values, &Int64, Int64Builder, |v: &Bound<'_, PyAny>| {
+            let arr: ArrayRef = build_primitive!(
+                values,
+                &Int64,
+                Int64Builder,
+                |v: &Bound<'_, PyAny>| {
                     if !v.is_instance_of::<PyDateTime>() {
                         return None;
                     }
                     datetime_value(v, unit)
-                });
+                },
+                dt
+            );
             Arc::new(arrow_array::make_array(
                 arr.to_data().into_builder().data_type(dt.clone()).build()?,
             ))
         }
         Duration(unit) => {
-            let arr: ArrayRef =
-                build_primitive!(values, &Int64, Int64Builder, |v: &Bound<'_, PyAny>| {
+            let arr: ArrayRef = build_primitive!(
+                values,
+                &Int64,
+                Int64Builder,
+                |v: &Bound<'_, PyAny>| {
                     let d: TimeDelta = v.extract().ok()?;
                     from_delta(d, unit)
-                });
+                },
+                dt
+            );
             Arc::new(arrow_array::make_array(
                 arr.to_data().into_builder().data_type(dt.clone()).build()?,
             ))

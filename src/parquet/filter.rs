@@ -11,7 +11,9 @@ use parquet::arrow::arrow_reader::RowSelection;
 use parquet::file::metadata::ParquetMetaData;
 use parquet::schema::types::SchemaDescriptor;
 use pyo3::prelude::*;
+use pyo3::types::{PyList, PyString, PyTuple};
 
+use crate::adapters::Adapter;
 use crate::array::from_py;
 use crate::error::{Error, Result};
 
@@ -73,10 +75,16 @@ fn value_type(dt: &DataType) -> &DataType {
     }
 }
 
+/// What `filters` takes, for the messages that refuse something else.
+const DNF: &str = "filters take pyarrow's disjunctive normal form: a list of (column, op, value) \
+tuples that must all hold, e.g. [(\"passengers\", \">\", 3)], or a list of such lists of which \
+any may hold, e.g. [[(\"a\", \"==\", 1)], [(\"b\", \"<\", 0)]]";
+
 fn parse_term(obj: &Bound<'_, PyAny>, schema: &Schema) -> Result<Term> {
     let bad = || {
+        let shown = obj.repr().map(|r| r.to_string()).unwrap_or_default();
         Error::InvalidInput(format!(
-            "a filter term must be (column, op, value) or (column, \"is null\"), got {obj}"
+            "a filter term must be (column, op, value) or (column, \"is null\"), got {shown}: {DNF}"
         ))
     };
     // `(column, "is null")` is accepted too: the null tests take no value.
@@ -98,12 +106,12 @@ fn parse_term(obj: &Bound<'_, PyAny>, schema: &Schema) -> Result<Term> {
     let literals = match op {
         Op::IsNull | Op::IsNotNull => None,
         Op::In | Op::NotIn => {
-            if value.is_instance_of::<pyo3::types::PyString>() {
+            if value.is_instance_of::<PyString>() {
                 return Err(Error::InvalidInput(format!(
                     "'{column}' in ...: the value must be a collection, not a string"
                 )));
             }
-            Some(from_py::array_from_sequence(&value, Some(dt))?)
+            Some(literals_of(&value, &column, &dt)?)
         }
         _ => {
             if value.is_none() {
@@ -111,9 +119,8 @@ fn parse_term(obj: &Bound<'_, PyAny>, schema: &Schema) -> Result<Term> {
                     "comparing '{column}' with None: use 'is null' / 'is not null'"
                 )));
             }
-            let list = pyo3::types::PyList::new(obj.py(), [value])
-                .map_err(|e| Error::InvalidInput(e.to_string()))?;
-            Some(from_py::array_from_sequence(list.as_any(), Some(dt))?)
+            let list = PyList::new(obj.py(), [value])?;
+            Some(literals_of(list.as_any(), &column, &dt)?)
         }
     };
     Ok(Term {
@@ -123,19 +130,82 @@ fn parse_term(obj: &Bound<'_, PyAny>, schema: &Schema) -> Result<Term> {
     })
 }
 
+fn is_temporal(dt: &DataType) -> bool {
+    matches!(
+        dt,
+        DataType::Timestamp(..)
+            | DataType::Date32
+            | DataType::Date64
+            | DataType::Time32(_)
+            | DataType::Time64(_)
+    )
+}
+
+/// The values of a term as an array of its column's type `dt`. For a date, time or timestamp
+/// column, ISO 8601 strings (`"2023-11-15"`, `"2023-11-15T08:30:00"`, `"08:30"`) are read as
+/// what they spell, as pandas reads them (pyarrow 26 refuses a string there): see
+/// `colbridge._filters.temporal_literals`.
+fn literals_of(values: &Bound<'_, PyAny>, column: &str, dt: &DataType) -> Result<ArrayRef> {
+    let type_name = crate::datatype::type_name(dt);
+    let what = |m: String| format!("filter on '{column}' ({type_name}): {m}");
+    let items: Vec<Bound<'_, PyAny>> = values.try_iter()?.collect::<PyResult<_>>()?;
+    let parsed;
+    let values = if is_temporal(dt) && items.iter().any(|v| v.is_instance_of::<PyString>()) {
+        let kind = match dt {
+            DataType::Date32 | DataType::Date64 => "date",
+            DataType::Time32(_) | DataType::Time64(_) => "time",
+            _ => "timestamp",
+        };
+        let tz = match dt {
+            DataType::Timestamp(_, tz) => tz.as_deref(),
+            _ => None,
+        };
+        let args = (
+            PyList::new(values.py(), items)?,
+            column,
+            &type_name,
+            kind,
+            tz,
+        );
+        parsed = Adapter::TemporalLiterals.call(values.py(), args, None)?;
+        &parsed
+    } else {
+        values
+    };
+    from_py::array_from_sequence(values, Some(dt.clone())).map_err(|e| match e {
+        Error::InvalidInput(m) => Error::InvalidInput(what(m)),
+        Error::UnsupportedType(m) => Error::UnsupportedType(what(m)),
+        other => other,
+    })
+}
+
 impl Filter {
     /// Parse DNF filters against the file's Arrow schema (GIL held: literals are Python objects).
+    /// A single bare term, `("x", ">", 3)`, is read as `[("x", ">", 3)]`.
     pub(crate) fn from_py(obj: &Bound<'_, PyAny>, schema: &Schema) -> Result<Self> {
-        let outer: Vec<Bound<'_, PyAny>> =
-            obj.try_iter().and_then(|it| it.collect()).map_err(|_| {
-                Error::InvalidInput(
-                    "filters must be a list of tuples or a list of lists of tuples".into(),
-                )
-            })?;
+        if let Ok(text) = obj.cast::<PyString>() {
+            return Err(Error::InvalidInput(format!(
+                "filters cannot be a string ({}): {DNF}",
+                text.repr()?
+            )));
+        }
+        let bare_term = obj.is_instance_of::<PyTuple>()
+            && obj
+                .get_item(0)
+                .is_ok_and(|first| first.is_instance_of::<PyString>());
+        if bare_term {
+            return Ok(Filter {
+                disjuncts: vec![vec![parse_term(obj, schema)?]],
+            });
+        }
+        let outer: Vec<Bound<'_, PyAny>> = obj
+            .try_iter()
+            .and_then(|it| it.collect())
+            .map_err(|_| Error::InvalidInput(DNF.into()))?;
         if outer.is_empty() {
             return Ok(Filter { disjuncts: vec![] });
         }
-        let nested = outer[0].is_instance_of::<pyo3::types::PyList>();
+        let nested = outer[0].is_instance_of::<PyList>();
         let groups: Vec<Vec<Bound<'_, PyAny>>> = if nested {
             outer
                 .iter()

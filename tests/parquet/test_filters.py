@@ -196,3 +196,130 @@ def test_malformed_filters_raise_invalid_input(path: Path, filters: Any, match: 
 def test_a_filter_value_of_the_wrong_type_raises(path: Path) -> None:
     with pytest.raises(colbridge.ColbridgeError):
         colbridge.read_parquet(path, filters=[("i", "==", "not a number")])
+
+
+def test_a_filter_string_is_refused_with_the_dnf_form(path: Path) -> None:
+    with pytest.raises(colbridge.InvalidInputError) as info:
+        colbridge.read_parquet(path, filters="i > 3")
+    message = str(info.value)
+    assert "'i > 3'" in message and "disjunctive normal form" in message
+    assert '[("passengers", ">", 3)]' in message  # shows the form to write instead
+
+
+@pytest.mark.parametrize("term", [("i", ">", 3), ("s", "in", ["s01", "s02"]), ("f", "is null")])
+def test_a_single_bare_term_reads_as_a_list_of_one(path: Path, term: tuple) -> None:
+    same(
+        colbridge.read_parquet(path, filters=term),
+        pa.table(colbridge.read_parquet(path, filters=[term])),
+    )
+    assert (
+        colbridge.ParquetFile(path).read(filters=term).num_rows
+        == colbridge.read_parquet(path, filters=[term]).num_rows
+    )
+
+
+def test_a_malformed_term_is_shown_with_the_dnf_form(path: Path) -> None:
+    with pytest.raises(colbridge.InvalidInputError, match=r"got 'i'.*disjunctive normal form"):
+        colbridge.read_parquet(path, filters=["i", ">", 3])
+
+
+TEMPORAL = pa.table(
+    {
+        "ts_s": pa.array([dt.datetime(2023, 11, d, 8) for d in (14, 15, 16)], pa.timestamp("s")),
+        "ts_ms": pa.array([dt.datetime(2023, 11, d, 8) for d in (14, 15, 16)], pa.timestamp("ms")),
+        "ts_us": pa.array([dt.datetime(2023, 11, d, 8) for d in (14, 15, 16)], pa.timestamp("us")),
+        "ts_ns": pa.array([dt.datetime(2023, 11, d, 8) for d in (14, 15, 16)], pa.timestamp("ns")),
+        # 07:00, 08:00 and 09:00 UTC: 08:00, 09:00 and 10:00 in Berlin
+        "berlin": pa.array(
+            [dt.datetime(2023, 11, 15, h, tzinfo=dt.UTC) for h in (7, 8, 9)],
+            pa.timestamp("us", tz="Europe/Berlin"),
+        ),
+        "day": pa.array([dt.date(2023, 11, d) for d in (14, 15, 16)]),
+        "clock": pa.array([dt.time(h, 30) for h in (7, 8, 9)]),
+    }
+)
+
+
+@pytest.fixture
+def temporal_path(tmp_path: Path) -> Path:
+    p = tmp_path / "temporal.parquet"
+    pq.write_table(TEMPORAL, p)
+    return p
+
+
+@pytest.mark.parametrize(
+    ("term", "as_object", "rows"),
+    [
+        (("ts_s", ">=", "2023-11-15"), dt.datetime(2023, 11, 15), [1, 2]),
+        (("ts_ms", ">", "2023-11-15T08:00:00"), dt.datetime(2023, 11, 15, 8), [2]),
+        (
+            ("ts_us", "<", "2023-11-15 08:00:00.000001"),
+            dt.datetime(2023, 11, 15, 8, 0, 0, 1),
+            [0, 1],
+        ),
+        (("ts_ns", "==", "2023-11-16T08:00"), dt.datetime(2023, 11, 16, 8), [2]),
+        (("ts_us", "in", ["2023-11-14T08:00", "2023-11-16T08:00"]), None, [0, 2]),
+        # without an offset: a wall-clock time in the column's zone, as pandas reads it
+        (("berlin", ">", "2023-11-15T09:00"), dt.datetime(2023, 11, 15, 8, tzinfo=dt.UTC), [2]),
+        (
+            ("berlin", ">", "2023-11-15T09:00+01:00"),
+            dt.datetime(2023, 11, 15, 8, tzinfo=dt.UTC),
+            [2],
+        ),
+        (
+            ("berlin", "<=", "2023-11-15T08:00:00Z"),
+            dt.datetime(2023, 11, 15, 8, tzinfo=dt.UTC),
+            [0, 1],
+        ),
+        (("day", ">=", "2023-11-15"), dt.date(2023, 11, 15), [1, 2]),
+        (("clock", "<", "08:30"), dt.time(8, 30), [0]),
+    ],
+    ids=lambda v: " ".join(map(str, v)) if isinstance(v, tuple) else "",
+)
+def test_iso_strings_compare_with_temporal_columns_as_the_values_they_spell(
+    temporal_path: Path, term: tuple, as_object: Any, rows: list[int]
+) -> None:
+    got = pa.table(colbridge.read_parquet(temporal_path, filters=[term]))
+    assert got.to_pylist() == TEMPORAL.take(rows).to_pylist()
+    if as_object is not None:
+        same(got, pa.table(colbridge.read_parquet(temporal_path, filters=[(*term[:2], as_object)])))
+    column, op, value = term
+    if column.startswith(("ts", "berlin")) and op != "in":  # pandas reads the string the same way
+        series = TEMPORAL.column(column).to_pandas()
+        compare = getattr(series, {">": "gt", ">=": "ge", "<": "lt", "<=": "le", "==": "eq"}[op])
+        assert series[compare(value)].index.tolist() == rows
+
+
+@pytest.mark.parametrize(
+    ("term", "match"),
+    [
+        (
+            ("ts_us", ">", "last tuesday"),
+            r"'ts_us' \(timestamp\[us\]\): could not read 'last tuesday' as a timestamp: use an",
+        ),
+        (
+            ("day", "==", "2023-11-15T08:00"),
+            r"filter on 'day' \(date32\[day\]\): could not read .* as a date",
+        ),
+        (
+            ("ts_us", ">", "2023-11-15T08:00+01:00"),
+            r"'ts_us' \(timestamp\[us\]\): .* has a UTC offset but the column has no time zone",
+        ),
+        (
+            ("ts_ns", ">", 5),
+            r"filter on 'ts_ns' \(timestamp\[ns\]\): could not convert 5 \(type int\)",
+        ),
+    ],
+)
+def test_a_value_that_does_not_fit_names_the_column_and_its_type(
+    temporal_path: Path, term: tuple, match: str
+) -> None:
+    with pytest.raises(colbridge.InvalidInputError, match=match):
+        colbridge.read_parquet(temporal_path, filters=[term])
+
+
+def test_a_string_for_a_number_column_names_the_column_and_its_type(path: Path) -> None:
+    with pytest.raises(
+        colbridge.InvalidInputError, match=r"filter on 'i' \(int64\): could not convert 'x'"
+    ):
+        colbridge.read_parquet(path, filters=[("i", "==", "x")])
