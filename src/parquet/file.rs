@@ -2,7 +2,7 @@
 //! statistics, sizes) and batch streaming of one Parquet file.
 
 use parquet::arrow::arrow_reader::ArrowReaderMetadata;
-use parquet::basic::Compression;
+use parquet::basic::{Compression, ConvertedType, LogicalType, TimeUnit};
 use parquet::file::metadata::{ColumnChunkMetaData, RowGroupMetaData};
 use parquet::file::statistics::Statistics;
 use pyo3::prelude::*;
@@ -75,10 +75,74 @@ fn codec_name(c: Compression) -> &'static str {
     }
 }
 
+/// A column's Parquet logical type as parquet-tools names it (`TIMESTAMP(MILLIS, UTC)`, `STRING`,
+/// `DECIMAL(9, 2)`), and the unit its integers count for a time or timestamp: statistics are
+/// in that stored unit, which need not be the unit of the Arrow type the column decodes to.
+fn logical_type(c: &ColumnChunkMetaData) -> (Option<String>, Option<&'static str>) {
+    let unit_name = |u: &TimeUnit| match u {
+        TimeUnit::MILLIS => "ms",
+        TimeUnit::MICROS => "us",
+        TimeUnit::NANOS => "ns",
+    };
+    let descr = c.column_descr();
+    match descr.logical_type_ref() {
+        Some(LogicalType::Timestamp(t)) => (
+            Some(format!(
+                "TIMESTAMP({:?}, {})",
+                t.unit,
+                if t.is_adjusted_to_u_t_c {
+                    "UTC"
+                } else {
+                    "local"
+                }
+            )),
+            Some(unit_name(&t.unit)),
+        ),
+        Some(LogicalType::Time(t)) => (
+            Some(format!(
+                "TIME({:?}, {})",
+                t.unit,
+                if t.is_adjusted_to_u_t_c {
+                    "UTC"
+                } else {
+                    "local"
+                }
+            )),
+            Some(unit_name(&t.unit)),
+        ),
+        Some(LogicalType::Decimal(d)) => {
+            (Some(format!("DECIMAL({}, {})", d.precision, d.scale)), None)
+        }
+        Some(LogicalType::Integer(i)) => (
+            Some(format!(
+                "INT({}, {})",
+                i.bit_width,
+                if i.is_signed { "signed" } else { "unsigned" }
+            )),
+            None,
+        ),
+        Some(other) => (Some(format!("{other:?}").to_uppercase()), None),
+        None => match descr.converted_type() {
+            ConvertedType::NONE => (None, None),
+            legacy => {
+                let unit = match legacy {
+                    ConvertedType::TIMESTAMP_MILLIS | ConvertedType::TIME_MILLIS => Some("ms"),
+                    ConvertedType::TIMESTAMP_MICROS | ConvertedType::TIME_MICROS => Some("us"),
+                    _ => None,
+                };
+                (Some(format!("{legacy}")), unit)
+            }
+        },
+    }
+}
+
 fn column_dict<'py>(py: Python<'py>, c: &ColumnChunkMetaData) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item("path", c.column_path().string())?;
     d.set_item("physical_type", c.column_type().to_string())?;
+    let (logical, time_unit) = logical_type(c);
+    d.set_item("logical_type", logical)?;
+    d.set_item("time_unit", time_unit)?;
     d.set_item("compression", codec_name(c.compression()))?;
     let encodings: Vec<String> = c.encodings().map(|e| e.to_string()).collect();
     d.set_item("encodings", encodings)?;
@@ -161,7 +225,8 @@ impl PyParquetFile {
     }
 
     /// The footer as a dict: created_by, version, num_rows, key_value_metadata, and per row
-    /// group its size and column chunks (codec, encodings, statistics, sizes).
+    /// group its size and column chunks (physical and logical type, the unit a time or
+    /// timestamp is stored in, codec, encodings, statistics as stored, sizes).
     #[getter]
     fn metadata<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let md = self.meta.metadata();
