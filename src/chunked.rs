@@ -68,7 +68,7 @@ impl PyChunkedArray {
         PyField(self.field.clone())
     }
 
-    /// The chunks, as `Array`s (no copy).
+    /// The chunks, as `Array` objects (no copy).
     #[getter]
     fn chunks(&self) -> Vec<PyArray> {
         self.chunks

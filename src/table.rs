@@ -160,7 +160,7 @@ impl PyTable {
             .collect()
     }
 
-    /// The columns, as `ChunkedArray`s (no copy).
+    /// The columns, as `ChunkedArray` objects (no copy).
     #[getter]
     fn columns(&self) -> Vec<PyChunkedArray> {
         self.columns.clone()

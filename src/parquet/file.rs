@@ -280,7 +280,7 @@ impl PyParquetFile {
     }
 
     /// Stream the file in record batches: a reader that implements `__arrow_c_stream__`
-    /// (for Polars, DuckDB, pyarrow) and iterates as `Table`s of one batch each.
+    /// (for Polars, DuckDB, pyarrow) and iterates as `Table` objects of one batch each.
     ///
     /// Example:
     ///     >>> for batch in colbridge.ParquetFile("data.parquet").iter_batches(batch_size=400):
