@@ -110,12 +110,14 @@ def read_pandas(
 ) -> Any:
     """Read a Parquet file into a pandas DataFrame, writing each value to memory once.
 
-    With ``dtype_backend=None`` the decoded buffers become the DataFrame's columns: nulls are
-    written as NaN / NaT / -1 codes in place, nullable integers become masked arrays sharing
-    the values. The frame owns its memory like any pandas frame (writable, aliased by nothing
-    else). ``"numpy_nullable"`` and ``"pyarrow"`` pick pandas' nullable or Arrow-backed dtypes
-    as ``pandas.read_parquet`` does. The pandas index and column names stored by pandas/pyarrow
-    are restored. ``progress`` and the resource limits (``max_footer_bytes``, ``max_page_bytes``,
+    The frame is the one ``pandas.read_parquet(source, dtype_backend=...)`` returns (dtypes,
+    values, index and column labels from the pandas metadata; see the README's *pandas
+    parity*). With ``dtype_backend=None`` the decoded buffers become the DataFrame's columns:
+    nulls are written as NaN / NaT / -1 codes in place, and integer columns with nulls become
+    float64 as in pandas (8-byte integers converted in place). The frame owns its memory like
+    any pandas frame (writable, aliased by nothing else). ``"numpy_nullable"`` and
+    ``"pyarrow"`` pick pandas' nullable or Arrow-backed dtypes as ``pandas.read_parquet``
+    does. ``progress`` and the resource limits (``max_footer_bytes``, ``max_page_bytes``,
     ``max_decoded_bytes``) work as in :func:`read_parquet`.
 
     Example:
