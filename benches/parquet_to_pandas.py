@@ -139,6 +139,30 @@ def _ts_dict_table(rows: int) -> Any:
     return pa.table({"ts": ts, "product": pa.DictionaryArray.from_arrays(codes, labels)})
 
 
+def _nullable_ints_table(rows: int) -> Any:
+    import numpy as np
+    import pyarrow as pa
+
+    rng = _rng(5)
+    mask = rng.random(rows) < 0.1
+    return pa.table(
+        {
+            "i64": pa.array(rng.integers(-(10**9), 10**9, rows, dtype=np.int64), mask=mask),
+            "u64": pa.array(rng.integers(0, 10**12, rows, dtype=np.uint64), mask=mask[::-1]),
+        }
+    )
+
+
+def _categorical_few_table(rows: int) -> Any:
+    import numpy as np
+    import pyarrow as pa
+
+    rng = _rng(6)
+    labels = pa.array(["north", "south", "east", "west", "centre"])
+    codes = pa.array(rng.integers(0, 5, rows, dtype=np.int32), mask=rng.random(rows) < 0.05)
+    return pa.table({"region": pa.DictionaryArray.from_arrays(codes, labels)})
+
+
 def datasets(scale: float) -> list[Dataset]:
     def n(rows: int) -> int:
         return max(1000, int(rows * scale))
@@ -179,6 +203,24 @@ def datasets(scale: float) -> list[Dataset]:
             " snappy",
             n(20_000_000),
             _ts_dict_table,
+            {"compression": "snappy"},
+        )
+    )
+    out.append(
+        Dataset(
+            "nullable_ints",
+            "int64 + uint64 with 10% nulls (pandas: float64 with NaN); snappy",
+            n(20_000_000),
+            _nullable_ints_table,
+            {"compression": "snappy"},
+        )
+    )
+    out.append(
+        Dataset(
+            "categorical_few",
+            "dictionary<int32, string> with 5 values, 5% nulls (pandas: int8 codes); snappy",
+            n(20_000_000),
+            _categorical_few_table,
             {"compression": "snappy"},
         )
     )

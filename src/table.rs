@@ -213,6 +213,30 @@ impl PyTable {
         Ok(PyTable::try_new(schema, cols, Some(self.num_rows))?)
     }
 
+    /// The same columns (no copy) with the schema's key-value metadata replaced by `metadata`
+    /// (`None` removes it), as pyarrow's `Table.replace_schema_metadata`. The metadata is
+    /// written to Parquet files (e.g. the `pandas` key `write_parquet` stores for a DataFrame).
+    ///
+    /// Example:
+    ///     >>> t = colbridge.table({"a": [1]}).replace_schema_metadata({"origin": "test"})
+    ///     >>> t.schema.metadata
+    ///     {'origin': 'test'}
+    #[pyo3(signature = (metadata = None))]
+    fn replace_schema_metadata(
+        &self,
+        metadata: Option<std::collections::HashMap<String, String>>,
+    ) -> PyResult<PyTable> {
+        let schema = Arc::new(Schema::new_with_metadata(
+            self.schema.fields().clone(),
+            metadata.unwrap_or_default(),
+        ));
+        Ok(PyTable::try_new(
+            schema,
+            self.columns.clone(),
+            Some(self.num_rows),
+        )?)
+    }
+
     /// Rows `offset .. offset + length` (no copy).
     ///
     /// Example:

@@ -221,10 +221,29 @@ def _column(name: str, values: Any, validate: bool) -> Array | ChunkedArray:
         raise type(e)(f"column {name!r}: {e}") from e
 
 
+def pandas_table(df: Any, preserve_index: bool | None, validate: bool = True) -> Table:
+    """A DataFrame as ``pyarrow.Table.from_pandas`` makes it: the index as columns (a
+    RangeIndex as metadata only, with ``preserve_index=None``) and the ``pandas`` metadata."""
+    from colbridge._pandas_write import frame_to_table
+
+    def column(name: str, values: Any) -> Array | ChunkedArray:
+        if hasattr(values, "__arrow_c_stream__") and _pyarrow_available():
+            # Kept chunked: the column's field keeps what the array alone cannot hold (a
+            # categorical's order).
+            try:
+                return _pandas_via_pyarrow(values, validate)
+            except ColbridgeError as e:
+                raise type(e)(f"column {name!r}: {e}") from e
+        return _column(name, values, validate)
+
+    return frame_to_table(df, preserve_index, column)
+
+
 def table(obj: Any, columns: list[str] | None = None, *, validate: bool = True) -> Table:
     """Build a :class:`Table`.
 
-    ``obj`` may be a dict of columns (anything :func:`array` accepts), a pandas DataFrame, or
+    ``obj`` may be a dict of columns (anything :func:`array` accepts), a pandas DataFrame (its
+    index and the ``pandas`` metadata stored as ``pyarrow.Table.from_pandas`` stores them), or
     any ``__arrow_c_stream__`` / ``__arrow_c_array__`` producer of record batches (pyarrow
     tables, Polars DataFrames, DuckDB relations); producers are imported without a copy and
     validated as :func:`array` describes (``validate=False`` is the same unsafe escape hatch).
@@ -241,9 +260,7 @@ def table(obj: Any, columns: list[str] | None = None, *, validate: bool = True) 
         cols = [_column(n, v, validate) for n, v in zip(names, obj.values(), strict=True)]
         out = _core.table_from_columns(names, cols)
     elif type_(obj).__module__.startswith("pandas") and hasattr(obj, "columns"):
-        names = [str(c) for c in obj.columns]
-        cols = [_column(n, obj.iloc[:, i], validate) for i, n in enumerate(names)]
-        out = _core.table_from_columns(names, cols)
+        out = pandas_table(obj, None, validate)
     elif hasattr(obj, "__arrow_c_stream__") or hasattr(obj, "__arrow_c_array__"):
         out = _core.table_from_arrow(obj, validate=validate)
     else:

@@ -31,6 +31,13 @@ def version() -> tuple[int, int]:
     return (int(m[1]), int(m[2])) if m else (0, 0)
 
 
+def version_string() -> str:
+    """The installed pandas version string (stored in the ``pandas`` Parquet metadata)."""
+    import pandas as pd
+
+    return str(pd.__version__)
+
+
 def is_ge_v3() -> bool:
     """pandas 3 or later (Copy-on-Write always on, ``copy=`` keywords gone)."""
     return version() >= (3, 0)

@@ -7,14 +7,12 @@ copy; ``ParquetFile`` inspects and streams; ``write_parquet`` writes.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Sequence
 from typing import Any, TypedDict
 
 from colbridge import _colbridge as _core
-from colbridge import _pandas_compat
 from colbridge._colbridge import BatchReader, ParquetFile, Table
 from colbridge._progress import reporter
 from colbridge.errors import InvalidInputError, UnsupportedTypeError
@@ -126,45 +124,23 @@ def read_parquet(
         )
 
 
-def _pandas_metadata(schema_metadata: dict[str, str]) -> dict[str, Any] | None:
-    raw = schema_metadata.get("pandas")
-    if not raw:
-        return None
-    try:
-        meta = json.loads(raw)
-    except ValueError:
-        return None
-    return meta if isinstance(meta, dict) else None
+def _pandas_chunks(pf: ParquetFile, row_groups: list[int] | None) -> list[int]:
+    """The chunk lengths ``pandas.read_parquet`` converts: one per row group read, cut at
+    131,072 rows (the batch size of pyarrow's dataset scanner). pyarrow converts struct
+    children chunk by chunk, so the frame depends on them."""
+    groups = pf.metadata["row_groups"]
+    chunks = []
+    for i in range(len(groups)) if row_groups is None else row_groups:
+        n = int(groups[i]["num_rows"])
+        while n > _SCANNER_BATCH:
+            chunks.append(_SCANNER_BATCH)
+            n -= _SCANNER_BATCH
+        if n:
+            chunks.append(n)
+    return chunks
 
 
-def _restore_pandas_metadata(df: Any, meta: dict[str, Any], whole_file: bool) -> Any:
-    import pandas as pd
-
-    names = {c.get("field_name"): c.get("name") for c in meta.get("columns", [])}
-    index_fields = [i for i in meta.get("index_columns", []) if isinstance(i, str)]
-    present = [i for i in index_fields if i in df.columns]
-    if present:
-        df = df.set_index(present)
-        df.index.names = [
-            names.get(i, i) if not str(i).startswith("__index_level_") or names.get(i) else None
-            for i in present
-        ]
-    else:
-        ranges = [i for i in meta.get("index_columns", []) if isinstance(i, dict)]
-        if len(ranges) == 1 and ranges[0].get("kind") == "range" and whole_file:
-            r = ranges[0]
-            index = pd.RangeIndex(r["start"], r["stop"], r["step"], name=r.get("name"))
-            if len(index) == len(df):
-                df.index = index
-    renamed = {f: n for f, n in names.items() if f in df.columns and n is not None and n != f}
-    if renamed:
-        df = _pandas_compat.rename_columns(df, renamed)
-    column_indexes = meta.get("column_indexes")
-    if isinstance(column_indexes, list) and len(column_indexes) == 1:
-        spec = column_indexes[0]
-        if isinstance(spec, dict) and isinstance(spec.get("name"), str | None):
-            df.columns.name = spec.get("name")
-    return df
+_SCANNER_BATCH = 131_072
 
 
 class _Limits(TypedDict):
@@ -188,12 +164,14 @@ def read_pandas(
 ) -> Any:
     """Read a Parquet file into a pandas DataFrame, writing each value to memory once.
 
-    With ``dtype_backend=None`` the decoded buffers become the DataFrame's columns: nulls are
-    written as NaN / NaT / -1 codes in place, nullable integers become masked arrays sharing
-    the values. The frame owns its memory like any pandas frame (writable, aliased by nothing
-    else). ``"numpy_nullable"`` and ``"pyarrow"`` pick pandas' nullable or Arrow-backed dtypes
-    as ``pandas.read_parquet`` does. The pandas index and column names stored by pandas/pyarrow
-    are restored. ``progress`` and the resource limits (``max_footer_bytes``, ``max_page_bytes``,
+    The frame is the one ``pandas.read_parquet(source, dtype_backend=...)`` returns (dtypes,
+    values, index and column labels from the pandas metadata; see the README's *pandas
+    parity*). With ``dtype_backend=None`` the decoded buffers become the DataFrame's columns:
+    nulls are written as NaN / NaT / -1 codes in place, and integer columns with nulls become
+    float64 as in pandas (8-byte integers converted in place). The frame owns its memory like
+    any pandas frame (writable, aliased by nothing else). ``"numpy_nullable"`` and
+    ``"pyarrow"`` pick pandas' nullable or Arrow-backed dtypes as ``pandas.read_parquet``
+    does. ``progress`` and the resource limits (``max_footer_bytes``, ``max_page_bytes``,
     ``max_decoded_bytes``) work as in :func:`read_parquet`.
 
     Example:
@@ -212,44 +190,34 @@ def read_pandas(
         max_decoded_bytes=max_decoded_bytes,
     )
     pf = ParquetFile(source, **limits) if not hasattr(source, "read") else None
-    meta = _pandas_metadata(pf.schema.metadata) if pf is not None else None
+    meta = _pandas_compat_meta(pf)
     cols = _column_list(columns)
     if meta is not None and cols is not None:
         cols += [i for i in meta.get("index_columns", []) if isinstance(i, str) and i not in cols]
     groups = None if row_groups is None else list(row_groups)
+    chunks = _pandas_chunks(pf, groups) if pf is not None and filters is None else None
+    with reporter(progress, source) as on_progress:
+        table = _core.read_parquet(
+            source,
+            columns=cols,
+            row_groups=groups,
+            filters=filters,
+            use_threads=use_threads,
+            on_progress=on_progress,
+            pandas_sentinels=dtype_backend is None,
+            **limits,
+        )
     if dtype_backend is None:
-        with reporter(progress, source) as on_progress:
-            table = _core.read_parquet(
-                source,
-                columns=cols,
-                row_groups=groups,
-                filters=filters,
-                use_threads=use_threads,
-                on_progress=on_progress,
-                pandas_sentinels=True,
-                **limits,
-            )
-        schema_metadata = table.schema.metadata
-        df = to_dataframe(table, hand_over=True)
+        df = to_dataframe(table, hand_over=True, chunk_rows=chunks)
         del table  # the frame now owns the buffers alone
-    else:
-        with reporter(progress, source) as on_progress:
-            table = _core.read_parquet(
-                source,
-                columns=cols,
-                row_groups=groups,
-                filters=filters,
-                use_threads=use_threads,
-                on_progress=on_progress,
-                **limits,
-            )
-        schema_metadata = table.schema.metadata
-        df = to_dataframe(table, dtype_backend=dtype_backend)
-    if meta is None and pf is None:
-        meta = _pandas_metadata(schema_metadata)
-    if meta is not None:
-        df = _restore_pandas_metadata(df, meta, whole_file=filters is None and row_groups is None)
-    return df
+        return df
+    return to_dataframe(table, dtype_backend=dtype_backend, chunk_rows=chunks)
+
+
+def _pandas_compat_meta(pf: ParquetFile | None) -> dict[str, Any] | None:
+    from colbridge._pandas import pandas_metadata
+
+    return pandas_metadata(pf.schema.metadata) if pf is not None else None
 
 
 def write_parquet(
@@ -260,6 +228,7 @@ def write_parquet(
     row_group_size: int | None = None,
     write_statistics: bool = True,
     fsync: bool = False,
+    index: bool | None = None,
 ) -> None:
     """Write a :class:`Table`, a pandas DataFrame or any Arrow PyCapsule producer to Parquet.
 
@@ -272,6 +241,13 @@ def write_parquet(
     survives a power cut. A file object receives the whole file in one ``write`` call at the
     end, without those guarantees.
 
+    A pandas DataFrame is written as ``DataFrame.to_parquet`` writes it: with the ``pandas``
+    metadata and its index (``index=None``: a RangeIndex as metadata only, any other index as
+    columns; ``True``: always as columns; ``False``: not at all), so ``pandas.read_parquet``
+    and :func:`read_pandas` give the frame back. Types Parquet cannot store as they are are
+    cast as pyarrow casts them (``timestamp[s]`` and ``time32[s]`` to milliseconds, ``date64``
+    to ``date32``).
+
     A column Parquet cannot hold (a union, a month_day_nano interval) raises
     :class:`~colbridge.errors.UnsupportedTypeError` naming it before anything touches the disk,
     as a column of mixed values raises :class:`~colbridge.errors.InvalidInputError`. I/O
@@ -283,13 +259,19 @@ def write_parquet(
         >>> colbridge.read_parquet("out.parquet").to_pydict()
         {'x': [1, 2]}
     """
+    from colbridge._construct import pandas_table, type_
     from colbridge._construct import table as to_table
+    from colbridge._pandas_write import parquet_compatible
 
     if not isinstance(data, Table):
         try:
-            data = to_table(data)
+            if type_(data).__module__.startswith("pandas") and hasattr(data, "columns"):
+                data = pandas_table(data, index)
+            else:
+                data = to_table(data)
         except UnsupportedTypeError as e:
             raise UnsupportedTypeError(f"write_parquet: {e}") from None
+    data = parquet_compatible(data)
     _core.write_parquet(
         data,
         where,

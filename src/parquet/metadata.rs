@@ -142,7 +142,9 @@ fn read_footer(handle: &Handle, limits: &Limits) -> Result<ParquetMetaData> {
 /// - dictionary-encoded strings/binary: pyarrow decodes `dictionary<string>`, arrow-rs keeps
 ///   `dictionary<large_string>`;
 /// - a timestamp whose unit was coerced on write (seconds stored as milliseconds): arrow-rs
-///   reports `tz=UTC`, pyarrow keeps the time zone of the embedded Arrow schema (`hint`).
+///   reports `tz=UTC`, pyarrow keeps the time zone of the embedded Arrow schema (`hint`);
+/// - a stored `dictionary<int64>` or `date64`: arrow-rs restores them, pyarrow does not (it
+///   reads the values' type and `date32`).
 fn adjust_field(field: &FieldRef, hint: Option<&Field>) -> FieldRef {
     let child_hint = |name: &str| match hint.map(|h| h.data_type()) {
         Some(DataType::Struct(fields)) => {
@@ -165,6 +167,18 @@ fn adjust_field(field: &FieldRef, hint: Option<&Field>) -> FieldRef {
             };
             Some(DataType::Dictionary(k.clone(), Box::new(small)))
         }
+        // pyarrow restores dictionary-ness for strings and binaries only: a stored
+        // `dictionary<int64>` reads back as its values' type.
+        DataType::Dictionary(_, v)
+            if !matches!(
+                **v,
+                DataType::Utf8 | DataType::Binary | DataType::LargeUtf8 | DataType::LargeBinary
+            ) =>
+        {
+            Some((**v).clone())
+        }
+        // pyarrow never restores date64 (Parquet stores days): it reads date32.
+        DataType::Date64 => Some(DataType::Date32),
         DataType::Timestamp(unit, Some(tz)) => match hint.map(|h| h.data_type()) {
             Some(DataType::Timestamp(_, Some(want))) if want != tz => {
                 Some(DataType::Timestamp(*unit, Some(want.clone())))
@@ -266,6 +280,24 @@ mod tests {
         framed.extend_from_slice(&encoded.ipc_message);
         let text = base64::engine::general_purpose::STANDARD.encode(framed);
         assert_eq!(decode_arrow_schema(&text), Some(schema));
+    }
+
+    #[test]
+    fn stored_date64_and_int_dictionaries_read_as_pyarrow_reads_them() {
+        let date = Arc::new(Field::new("d", DataType::Date64, true));
+        assert_eq!(adjust_field(&date, None).data_type(), &DataType::Date32);
+        let ints = Arc::new(Field::new(
+            "i",
+            DataType::Dictionary(Box::new(DataType::Int8), Box::new(DataType::Int64)),
+            true,
+        ));
+        assert_eq!(adjust_field(&ints, None).data_type(), &DataType::Int64);
+        let strings = Arc::new(Field::new(
+            "s",
+            DataType::Dictionary(Box::new(DataType::Int8), Box::new(DataType::Utf8)),
+            true,
+        ));
+        assert_eq!(adjust_field(&strings, None), strings);
     }
 
     #[test]

@@ -179,6 +179,8 @@ fn read_parquet(
         limits: Limits::new(max_footer_bytes, max_page_bytes, max_decoded_bytes),
         // pandas keeps strings with 64-bit offsets: decode them so, and hand them over as is.
         large_strings: pandas_sentinels,
+        // pandas' categorical codes are as narrow as the number of categories allows.
+        narrow_codes: pandas_sentinels,
         ..ReadOptions::default()
     };
     let mut decoded = read_with(py, source, options, filters, on_progress)?;

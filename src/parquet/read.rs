@@ -33,6 +33,10 @@ pub(crate) struct ReadOptions {
     /// Decode `string` columns as `large_string` (64-bit offsets) where colbridge decodes them
     /// itself (`decode`).
     pub(crate) large_strings: bool,
+    /// Decode dictionary codes in the narrowest signed width that indexes the merged
+    /// dictionary (int8, then int16, then the file's own index type): pandas' code width, so
+    /// `read_pandas` hands the codes over without narrowing them.
+    pub(crate) narrow_codes: bool,
     pub(crate) limits: Limits,
 }
 
@@ -51,6 +55,7 @@ struct Job<'a> {
     /// Threads a column may decode its row groups on.
     threads: usize,
     large_strings: bool,
+    narrow_codes: bool,
     limits: Limits,
     /// Bytes the columns decoded so far take, for `Limits::decoded`.
     decoded: AtomicU64,
@@ -102,8 +107,26 @@ impl Job<'_> {
                 DataType::Utf8 if self.large_strings => &DataType::LargeUtf8,
                 other => other,
             };
-            let decoded =
-                guarded(what, || decode::read(&column, wanted, &files)).map_err(context(what))?;
+            let mut decoded = None;
+            if let (true, DataType::Dictionary(key, value)) = (self.narrow_codes, wanted) {
+                // A key too narrow for the merged dictionary makes the decoder fall back: the
+                // column is then decoded again with the next width.
+                for narrow in [DataType::Int8, DataType::Int16] {
+                    if decoded.is_some() || narrow == **key {
+                        continue;
+                    }
+                    let dt = DataType::Dictionary(Box::new(narrow), value.clone());
+                    decoded = guarded(what, || decode::read(&column, &dt, &files))
+                        .map_err(context(what))?;
+                    if decoded.is_none() {
+                        (files.again)();
+                    }
+                }
+            }
+            if decoded.is_none() {
+                decoded = guarded(what, || decode::read(&column, wanted, &files))
+                    .map_err(context(what))?;
+            }
             if let Some(array) = decoded {
                 if array.len() != rows {
                     return Err(short_read(array.len(), rows, what));
@@ -207,6 +230,7 @@ fn read_columns(
         progress,
         threads: if options.use_threads { cores } else { 1 },
         large_strings: options.large_strings,
+        narrow_codes: options.narrow_codes,
         limits: options.limits,
         decoded: AtomicU64::new(0),
     };

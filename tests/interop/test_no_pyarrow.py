@@ -91,7 +91,7 @@ def test_to_pandas_including_strings() -> None:
         df = t.to_pandas()
         assert df["i"].dtype == np.int64
         assert np.shares_memory(df["i"].to_numpy(), np.asarray(t.column("i").chunk(0).values))
-        assert str(df["n"].dtype) == "Int64"
+        assert df["n"].dtype == np.float64  # ints with nulls: float64 NaN, as pandas
         for name in ("s", "ls", "sv"):
             assert df[name].dtype == "str", df[name].dtype
             assert df[name].isna().tolist() == [False, True, False]
