@@ -1,5 +1,5 @@
 //! Hand-offs implemented in Python (`colbridge._numpy`, `_pandas`, `_polars`, `_interchange`,
-//! `_repr`): the pyclasses expose them as methods and delegate here. Each target is named once,
+//! `_repr`, `_sources`): the pyclasses expose them as methods and delegate here. Each target is named once,
 //! in [`Adapter::target`], and resolved once per process; a test imports every target.
 
 use pyo3::prelude::*;
@@ -21,10 +21,11 @@ pub(crate) enum Adapter {
     PolarsSeries,
     PolarsDataFrame,
     InterchangeDataFrame,
+    SingleFile,
 }
 
 impl Adapter {
-    pub(crate) const ALL: [Adapter; 12] = [
+    pub(crate) const ALL: [Adapter; 13] = [
         Adapter::ArrayHtml,
         Adapter::SchemaHtml,
         Adapter::TableHtml,
@@ -37,6 +38,7 @@ impl Adapter {
         Adapter::PolarsSeries,
         Adapter::PolarsDataFrame,
         Adapter::InterchangeDataFrame,
+        Adapter::SingleFile,
     ];
 
     /// `(module, function)`.
@@ -54,6 +56,7 @@ impl Adapter {
             Adapter::PolarsSeries => ("colbridge._polars", "to_series"),
             Adapter::PolarsDataFrame => ("colbridge._polars", "to_dataframe"),
             Adapter::InterchangeDataFrame => ("colbridge._interchange", "DataFrame"),
+            Adapter::SingleFile => ("colbridge._sources", "single_file"),
         }
     }
 

@@ -1,9 +1,11 @@
-"""The ``python -m colbridge`` command line: inspect and preview Parquet files.
+"""The ``python -m colbridge`` command line: inspect and preview Parquet files and datasets
+(a directory, a glob, a ``file://`` URL).
 
 Example:
     $ python -m colbridge inspect data.parquet
     $ python -m colbridge inspect data.parquet --json
     $ python -m colbridge head data.parquet -n 5 --columns a,b
+    $ python -m colbridge inspect 'sales/' ; python -m colbridge head 'sales/*/*.parquet'
 """
 
 from __future__ import annotations
@@ -26,6 +28,38 @@ def _human(n: int | None) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{n} B"
+
+
+def _describe_dataset(path: str, files: list[Any]) -> dict[str, Any]:
+    from colbridge import ParquetFile
+    from colbridge.dataset import Dataset
+
+    ds = Dataset(files)
+    return {
+        "path": path,
+        "num_files": len(files),
+        "num_rows": sum(ParquetFile(f.source).num_rows for f in files),
+        "partitions": {k: ds.partitioning.values[k] for k in ds.partitioning.keys},
+        "schema": [
+            {"name": f.name, "type": str(f.type), "nullable": f.nullable}
+            for f in (ds.schema[i] for i in range(len(ds.schema)))
+        ],
+        "files": [f.path for f in files],
+    }
+
+
+def _print_dataset(info: dict[str, Any]) -> None:
+    print(f"dataset:     {info['path']}")
+    print(f"files:       {info['num_files']:,}")
+    print(f"rows:        {info['num_rows']:,}")
+    for key, values in info["partitions"].items():
+        shown = ", ".join(map(str, values[:10])) + (", ..." if len(values) > 10 else "")
+        print(f"partition:   {key} ({len(values)} values: {shown})")
+    print("\nschema:")
+    width = max((len(f["name"]) for f in info["schema"]), default=0)
+    for f in info["schema"]:
+        null = "" if f["nullable"] else " not null"
+        print(f"  {f['name']:<{width}}  {f['type']}{null}")
 
 
 def _describe(path: str) -> dict[str, Any]:
@@ -84,18 +118,33 @@ def _print_inspect(info: dict[str, Any]) -> None:
             print(f"  {k}: {text}")
 
 
-def _head(path: str, n: int, columns: list[str] | None) -> str:
+def _first_rows(path: str, n: int, columns: list[str] | None) -> tuple[list[Any], list[str], int]:
+    """The first ``n`` rows of a file or dataset, the column names, and the total row count."""
     from colbridge import ParquetFile
+    from colbridge._sources import list_files
+    from colbridge.dataset import Dataset
 
-    pf = ParquetFile(path)
     rows: list[dict[str, Any]] = []
-    names: list[str] = columns or pf.schema.names
-    if n > 0:
-        for batch in pf.iter_batches(batch_size=max(n, 1), columns=columns):
-            rows.extend(batch.to_pylist())
-            if len(rows) >= n:
-                break
-    rows = rows[:n]
+    files = list_files(path)
+    if files is None:
+        pf = ParquetFile(path)
+        if n > 0:
+            for batch in pf.iter_batches(batch_size=max(n, 1), columns=columns):
+                rows.extend(batch.to_pylist())
+                if len(rows) >= n:
+                    break
+        return rows[:n], columns or pf.schema.names, pf.num_rows
+    ds = Dataset(files)
+    total = sum(ParquetFile(f.source).num_rows for f in files)
+    for ref in files:  # file by file, until n rows
+        if len(rows) >= n:
+            break
+        rows.extend(Dataset([ref]).read(columns).to_pylist())
+    return rows[:n], columns or ds.schema.names, total
+
+
+def _head(path: str, n: int, columns: list[str] | None) -> str:
+    rows, names, total = _first_rows(path, n, columns)
     cells = [[str(r.get(c)) for c in names] for r in rows]
     widths = [min(30, max([len(c)] + [len(row[i]) for row in cells])) for i, c in enumerate(names)]
 
@@ -106,7 +155,7 @@ def _head(path: str, n: int, columns: list[str] | None) -> str:
         ).rstrip()
 
     lines = [fmt(names), fmt(["-" * w for w in widths])] + [fmt(r) for r in cells]
-    lines.append(f"({len(rows)} of {pf.num_rows:,} rows)")
+    lines.append(f"({len(rows)} of {total:,} rows)")
     return "\n".join(lines)
 
 
@@ -124,11 +173,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "inspect":
-            info = _describe(args.file)
+            from colbridge._sources import list_files
+
+            files = list_files(args.file)
+            info = _describe(args.file) if files is None else _describe_dataset(args.file, files)
             if args.json:
                 print(json.dumps(info, indent=2, default=str))
-            else:
+            elif files is None:
                 _print_inspect(info)
+            else:
+                _print_dataset(info)
         else:
             columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
             print(_head(args.file, args.n, columns))

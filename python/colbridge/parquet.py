@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypedDict
 
 from colbridge import _colbridge as _core
 from colbridge import _pandas_compat
+from colbridge import dataset as _dataset
 from colbridge._colbridge import BatchReader, ParquetFile, Table
 from colbridge._progress import reporter
+from colbridge._sources import single_file
 from colbridge.errors import UnsupportedTypeError
 
 __all__ = ["BatchReader", "ParquetFile", "read_pandas", "read_parquet", "write_parquet"]
@@ -31,7 +33,7 @@ def read_parquet(
     filters: Filters | None = None,
     batch_size: int | None = None,
     use_threads: bool = True,
-    progress: bool | None = None,
+    progress: bool | Callable[[int, int], object] | None = None,
     *,
     max_footer_bytes: int | None = None,
     max_page_bytes: int | None = None,
@@ -39,12 +41,16 @@ def read_parquet(
 ) -> Table:
     """Read a Parquet file into a :class:`Table` (one contiguous buffer per column).
 
-    ``source`` is a path, bytes / a buffer, or a binary file object. ``columns`` selects
+    ``source`` is a path, bytes / a buffer, or a binary file object; a directory, a glob or a
+    list of paths is read as one dataset (see :mod:`colbridge.dataset`: hive partitions become
+    dictionary columns, ``filters`` on them skip whole files, one chunk per file), and
+    ``file://`` URLs are paths. ``columns`` selects
     top-level columns (in that order) and ``row_groups`` row groups by index. ``filters`` takes the
     pyarrow/pandas DNF form (``[("x", ">", 3)]``, or a list of such lists for OR); row groups
     are pruned by their statistics, then rows are filtered exactly. ``batch_size`` splits the
     columns into chunks of that many rows (zero-copy slices). ``progress`` shows a progress bar
-    (``tqdm`` when installed): ``None`` shows it for files over 256 MiB when interactive.
+    (``tqdm`` when installed): ``None`` shows it for files over 256 MiB when interactive; a
+    callable is called instead with ``(bytes_fetched, bytes_planned)`` as the read goes.
     Ctrl-C stops a read promptly with ``KeyboardInterrupt``.
 
     Resource limits guard against files whose stated sizes lie: ``max_footer_bytes`` (default
@@ -57,6 +63,19 @@ def read_parquet(
         >>> t.num_rows
         600
     """
+    files = _dataset.list_files(source)
+    if files is not None:
+        _no_row_groups(row_groups)
+        limits = _Limits(
+            max_footer_bytes=max_footer_bytes,
+            max_page_bytes=max_page_bytes,
+            max_decoded_bytes=max_decoded_bytes,
+        )
+        with reporter(progress, source) as on_progress:
+            return _dataset.Dataset(files, **limits).read(
+                columns, filters, use_threads, on_progress, batch_size
+            )
+    source = single_file(source)
     with reporter(progress, source) as on_progress:
         return _core.read_parquet(
             source,
@@ -69,6 +88,15 @@ def read_parquet(
             max_footer_bytes=max_footer_bytes,
             max_page_bytes=max_page_bytes,
             max_decoded_bytes=max_decoded_bytes,
+        )
+
+
+def _no_row_groups(row_groups: Sequence[int] | None) -> None:
+    if row_groups is not None:
+        from colbridge.errors import InvalidInputError
+
+        raise InvalidInputError(
+            "row_groups selects row groups of one file; a dataset of many files takes filters"
         )
 
 
@@ -126,7 +154,7 @@ def read_pandas(
     filters: Filters | None = None,
     use_threads: bool = True,
     dtype_backend: str | None = None,
-    progress: bool | None = None,
+    progress: bool | Callable[[int, int], object] | None = None,
     *,
     max_footer_bytes: int | None = None,
     max_page_bytes: int | None = None,
@@ -139,8 +167,10 @@ def read_pandas(
     the values. The frame owns its memory like any pandas frame (writable, aliased by nothing
     else). ``"numpy_nullable"`` and ``"pyarrow"`` pick pandas' nullable or Arrow-backed dtypes
     as ``pandas.read_parquet`` does. The pandas index and column names stored by pandas/pyarrow
-    are restored. ``progress`` and the resource limits (``max_footer_bytes``, ``max_page_bytes``,
-    ``max_decoded_bytes``) work as in :func:`read_parquet`.
+    are restored. A directory, a glob or a list of paths is read as one dataset, as
+    ``pandas.read_parquet`` reads it (hive partitions as Categorical columns, see
+    :mod:`colbridge.dataset`). ``progress`` and the resource limits (``max_footer_bytes``,
+    ``max_page_bytes``, ``max_decoded_bytes``) work as in :func:`read_parquet`.
 
     Example:
         >>> df = colbridge.read_pandas("data.parquet")
@@ -161,6 +191,14 @@ def read_pandas(
         max_page_bytes=max_page_bytes,
         max_decoded_bytes=max_decoded_bytes,
     )
+    files = _dataset.list_files(source)
+    if files is not None:
+        _no_row_groups(row_groups)
+        with reporter(progress, source) as on_progress:
+            return _dataset.Dataset(files, **limits).read_pandas(
+                columns, filters, use_threads, dtype_backend, on_progress
+            )
+    source = single_file(source)
     pf = ParquetFile(source, **limits) if not hasattr(source, "read") else None
     meta = _pandas_metadata(pf.schema.metadata) if pf is not None else None
     cols = None if columns is None else list(columns)

@@ -9,6 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use pyo3::IntoPyObjectExt;
 
+use crate::adapters::Adapter;
 use crate::parquet::limits::Limits;
 use crate::parquet::metadata;
 use crate::parquet::plan::{resolve_columns, resolve_row_groups};
@@ -129,7 +130,14 @@ impl PyParquetFile {
         max_page_bytes: Option<u64>,
         max_decoded_bytes: Option<u64>,
     ) -> PyResult<Self> {
-        let source = Source::from_py(source)?;
+        // A `file://` URL is its path; a directory or another scheme is refused with a message
+        // pointing at datasets (`colbridge._sources.single_file`).
+        let named =
+            source.is_instance_of::<pyo3::types::PyString>() || source.hasattr("__fspath__")?;
+        let source = match named {
+            true => Source::from_py(&Adapter::SingleFile.call(py, (source,), None)?)?,
+            false => Source::from_py(source)?,
+        };
         let limits = Limits::new(max_footer_bytes, max_page_bytes, max_decoded_bytes);
         let meta = {
             let s = source.clone();
