@@ -129,6 +129,7 @@ fn _colbridge(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyArray>()?;
     m.add_class::<PyChunkedArray>()?;
     m.add_class::<PyTable>()?;
+    m.add_function(wrap_pyfunction!(alloc::release_memory, m)?)?;
     m.add_function(wrap_pyfunction!(array_from_sequence, m)?)?;
     m.add_function(wrap_pyfunction!(array_from_buffer, m)?)?;
     m.add_function(wrap_pyfunction!(chunked_from_arrow, m)?)?;

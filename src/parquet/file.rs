@@ -10,6 +10,7 @@ use pyo3::types::{PyBytes, PyDict, PyList};
 use pyo3::IntoPyObjectExt;
 
 use crate::adapters::Adapter;
+use crate::parquet::filter::Filter;
 use crate::parquet::limits::Limits;
 use crate::parquet::metadata;
 use crate::parquet::plan::{resolve_columns, resolve_row_groups};
@@ -220,6 +221,32 @@ impl PyParquetFile {
         let decoded =
             crate::parquet::read_with(py, self.source.clone(), options, filters, on_progress)?;
         Ok(crate::parquet::into_table(decoded, None)?)
+    }
+
+    /// The row groups (of `row_groups`, default all) whose statistics do not rule `filters`
+    /// out: those a filtered read decodes. Reads nothing but the footer already loaded.
+    ///
+    /// Example:
+    ///     >>> pf = colbridge.ParquetFile("data.parquet")
+    ///     >>> pf.filter_row_groups([("x", ">", 3)]), pf.filter_row_groups([("x", ">", 100)])
+    ///     ([0], [])
+    #[pyo3(signature = (filters, row_groups = None))]
+    fn filter_row_groups(
+        &self,
+        filters: &Bound<'_, PyAny>,
+        row_groups: Option<Vec<usize>>,
+    ) -> PyResult<Vec<usize>> {
+        let rgs = resolve_row_groups(&self.meta, &row_groups)?;
+        if filters.is_none() {
+            return Ok(rgs);
+        }
+        let filter = Filter::from_py(filters, self.meta.schema())?;
+        Ok(filter.prune_row_groups(
+            &rgs,
+            self.meta.schema(),
+            self.meta.parquet_schema(),
+            self.meta.metadata(),
+        )?)
     }
 
     /// Stream the file in record batches: a reader that implements `__arrow_c_stream__`
