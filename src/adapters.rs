@@ -22,10 +22,11 @@ pub(crate) enum Adapter {
     PolarsDataFrame,
     InterchangeDataFrame,
     SingleFile,
+    RangedFile,
 }
 
 impl Adapter {
-    pub(crate) const ALL: [Adapter; 13] = [
+    pub(crate) const ALL: [Adapter; 14] = [
         Adapter::ArrayHtml,
         Adapter::SchemaHtml,
         Adapter::TableHtml,
@@ -39,6 +40,7 @@ impl Adapter {
         Adapter::PolarsDataFrame,
         Adapter::InterchangeDataFrame,
         Adapter::SingleFile,
+        Adapter::RangedFile,
     ];
 
     /// `(module, function)`.
@@ -57,6 +59,7 @@ impl Adapter {
             Adapter::PolarsDataFrame => ("colbridge._polars", "to_dataframe"),
             Adapter::InterchangeDataFrame => ("colbridge._interchange", "DataFrame"),
             Adapter::SingleFile => ("colbridge._sources", "single_file"),
+            Adapter::RangedFile => ("colbridge._sources", "ranged_file"),
         }
     }
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 import glob
 import os
 import re
+import threading
 import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from colbridge.errors import InvalidInputError
+from colbridge.errors import InvalidInputError, UnsupportedTypeError
 
 #: URL schemes colbridge reads; object stores are listed in ``REMOTE_SCHEMES`` until they work.
 LOCAL_SCHEMES = ("file",)
@@ -181,3 +182,50 @@ def single_file(source: Any) -> Any:
             text,
         )
     return path
+
+
+class RangedFile:
+    """A seekable binary file object read by ranges at absolute offsets, wherever it stands (as
+    pyarrow reads one, so the same object can be read again): the Rust reader calls
+    :meth:`read_at` from its decoding threads, one seek + read at a time.
+
+    Example:
+        >>> import io
+        >>> r = RangedFile(io.BytesIO(b"PAR1..PAR1"))
+        >>> r.size, r.read_at(6, 4)
+        (10, b'PAR1')
+    """
+
+    def __init__(self, file: Any) -> None:
+        self._file = file
+        self._lock = threading.Lock()
+        self.size: int = file.seek(0, os.SEEK_END)
+
+    def read_at(self, offset: int, length: int) -> bytes:
+        """``length`` bytes from ``offset``; a short read is an ``OSError``."""
+        with self._lock:
+            self._file.seek(offset)
+            data = self._file.read(length)
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise UnsupportedTypeError(
+                f"file object's read() must return bytes (open it in 'rb' mode), "
+                f"not {type(data).__name__}"
+            )
+        if len(data) != length:
+            raise OSError(
+                f"the file object returned {len(data)} of the {length} bytes at offset {offset} "
+                f"(its size was {self.size} bytes when the read began)"
+            )
+        return bytes(data)
+
+
+def ranged_file(file: Any) -> RangedFile | None:
+    """``file`` read by ranges when it can seek, else ``None`` (the reader reads it whole)."""
+    seekable = getattr(file, "seekable", None)
+    try:
+        if not (callable(seekable) and seekable()):
+            return None
+        return RangedFile(file)
+    except (OSError, ValueError, AttributeError):
+        # io.UnsupportedOperation (an OSError and a ValueError) from an unseekable stream
+        return None

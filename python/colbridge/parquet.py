@@ -41,7 +41,8 @@ def read_parquet(
 ) -> Table:
     """Read a Parquet file into a :class:`Table` (one contiguous buffer per column).
 
-    ``source`` is a path, bytes / a buffer, or a binary file object; a directory, a glob or a
+    ``source`` is a path, bytes / a buffer, or a binary file object (a seekable one is read by
+    ranges at absolute offsets, as pyarrow reads it, never copied whole); a directory, a glob or a
     list of paths is read as one dataset (see :mod:`colbridge.dataset`: hive partitions become
     dictionary columns, ``filters`` on them skip whole files, one chunk per file), and
     ``file://`` URLs are paths. ``columns`` selects
