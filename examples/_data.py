@@ -32,3 +32,21 @@ def bundled_file() -> Path:
         colbridge.write_parquet(table, tmp, compression="zstd", row_group_size=50_000)
         tmp.replace(DATA)
     return DATA
+
+
+PARTS = DATA.parent / "trips_parts"
+
+
+def bundled_dataset() -> Path:
+    """A directory of four Parquet files (``examples/data/trips_parts/``), one per row group of
+    the bundled file, so ``trip_id`` ascends across them: written if missing."""
+    source = bundled_file()
+    if not PARTS.exists():
+        tmp = PARTS.with_suffix(".tmp")
+        tmp.mkdir(parents=True, exist_ok=True)
+        groups = colbridge.ParquetFile(source).metadata["row_groups"]
+        for i in range(len(groups)):
+            part = colbridge.read_parquet(source, row_groups=[i])
+            colbridge.write_parquet(part, tmp / f"part-{i}.parquet", compression="zstd")
+        tmp.replace(PARTS)
+    return PARTS

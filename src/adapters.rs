@@ -1,6 +1,7 @@
 //! Hand-offs implemented in Python (`colbridge._numpy`, `_pandas`, `_polars`, `_interchange`,
-//! `_repr`, `_filters`): the pyclasses expose them as methods and delegate here. Each target is
-//! named once, in [`Adapter::target`], and resolved once per process; a test imports every target.
+//! `_repr`, `_filters`, `_sources`): the pyclasses expose them as methods and delegate here. Each
+//! target is named once, in [`Adapter::target`], and resolved once per process; a test imports
+//! every target.
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -22,10 +23,12 @@ pub(crate) enum Adapter {
     PolarsDataFrame,
     InterchangeDataFrame,
     TemporalLiterals,
+    SingleFile,
+    RangedFile,
 }
 
 impl Adapter {
-    pub(crate) const ALL: [Adapter; 13] = [
+    pub(crate) const ALL: [Adapter; 15] = [
         Adapter::ArrayHtml,
         Adapter::SchemaHtml,
         Adapter::TableHtml,
@@ -39,6 +42,8 @@ impl Adapter {
         Adapter::PolarsDataFrame,
         Adapter::InterchangeDataFrame,
         Adapter::TemporalLiterals,
+        Adapter::SingleFile,
+        Adapter::RangedFile,
     ];
 
     /// `(module, function)`.
@@ -57,6 +62,8 @@ impl Adapter {
             Adapter::PolarsDataFrame => ("colbridge._polars", "to_dataframe"),
             Adapter::InterchangeDataFrame => ("colbridge._interchange", "DataFrame"),
             Adapter::TemporalLiterals => ("colbridge._filters", "temporal_literals"),
+            Adapter::SingleFile => ("colbridge._sources", "single_file"),
+            Adapter::RangedFile => ("colbridge._sources", "ranged_file"),
         }
     }
 

@@ -52,6 +52,25 @@ fn array_from_buffer(
     )?))
 }
 
+/// A dictionary array of int32 `indices` into `dictionary` (no copy of either; arrays that
+/// share one `dictionary` concatenate without merging it). Indices are checked.
+#[pyfunction]
+fn dictionary_from_indices(
+    indices: &Bound<'_, PyArray>,
+    dictionary: &Bound<'_, PyArray>,
+) -> PyResult<PyArray> {
+    let keys = indices
+        .get()
+        .array
+        .as_any()
+        .downcast_ref::<arrow_array::Int32Array>()
+        .ok_or_else(|| error::Error::InvalidInput("dictionary indices must be int32".into()))?
+        .clone();
+    let array = arrow_array::DictionaryArray::try_new(keys, dictionary.get().array.clone())
+        .map_err(error::Error::from)?;
+    Ok(PyArray::new(Arc::new(array)))
+}
+
 /// Import any `__arrow_c_array__` / `__arrow_c_stream__` producer as chunks (no copy), fully
 /// validated unless `validate` is false.
 #[pyfunction]
@@ -110,11 +129,13 @@ fn _colbridge(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyArray>()?;
     m.add_class::<PyChunkedArray>()?;
     m.add_class::<PyTable>()?;
+    m.add_function(wrap_pyfunction!(alloc::release_memory, m)?)?;
     m.add_function(wrap_pyfunction!(array_from_sequence, m)?)?;
     m.add_function(wrap_pyfunction!(array_from_buffer, m)?)?;
     m.add_function(wrap_pyfunction!(chunked_from_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(table_from_arrow, m)?)?;
     m.add_function(wrap_pyfunction!(chunked_from_arrays, m)?)?;
+    m.add_function(wrap_pyfunction!(dictionary_from_indices, m)?)?;
     m.add_function(wrap_pyfunction!(table_from_columns, m)?)?;
     m.add_function(wrap_pyfunction!(adapters::_adapter_targets, m)?)?;
     parquet::register(m)?;

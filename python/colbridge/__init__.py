@@ -7,6 +7,7 @@ Example:
     True
 """
 
+from colbridge import dataset as dataset
 from colbridge._colbridge import (
     Array,
     Buffer,
@@ -28,6 +29,7 @@ from colbridge.errors import (
     LimitExceededError,
     ParquetError,
     ReadOnlyBufferError,
+    SchemaError,
     UnsupportedTypeError,
     ZeroCopyError,
 )
@@ -50,6 +52,7 @@ __all__ = [
     "ParquetError",
     "ReadOnlyBufferError",
     "Schema",
+    "SchemaError",
     "Table",
     "UnsupportedTypeError",
     "ZeroCopyError",

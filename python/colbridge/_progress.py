@@ -15,7 +15,7 @@ from typing import Any
 #: Files at least this large get a progress bar by default (``progress=None``) when interactive.
 AUTO_THRESHOLD_BYTES = 256 * 1024 * 1024
 
-Callback = Callable[[int, int], None]
+Callback = Callable[[int, int], object]
 
 
 def _interactive() -> bool:
@@ -36,7 +36,7 @@ def _source_size(source: Any) -> int | None:
         return None
 
 
-def wanted(progress: bool | None, source: Any) -> bool:
+def wanted(progress: bool | Callback | None, source: Any) -> bool:
     """Whether a read of ``source`` shows progress under the ``progress=`` setting."""
     if progress is not None:
         return bool(progress)
@@ -86,9 +86,13 @@ class _TqdmBar:
 
 @contextmanager
 def reporter(
-    progress: bool | None, source: Any, desc: str = "reading"
+    progress: bool | Callback | None, source: Any, desc: str = "reading"
 ) -> Iterator[Callback | None]:
-    """A callback for the decoder's ``on_progress`` (or None when progress is off)."""
+    """A callback for the decoder's ``on_progress`` (or None when progress is off); a callable
+    ``progress`` is that callback itself (called with bytes fetched and bytes planned)."""
+    if callable(progress):
+        yield progress
+        return
     if not wanted(progress, source):
         yield None
         return

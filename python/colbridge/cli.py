@@ -5,6 +5,8 @@ Subcommands, as users of ``parquet-tools`` expect them: ``inspect`` (the whole f
 from CSV). Statistics of date, time and timestamp columns are shown as
 such, in the unit the file stores them in and the column's time zone. Bad files and bad
 arguments give a one-line ``error:`` and exit status 1 (2 for usage errors, from argparse).
+``inspect``, ``head`` and ``convert`` also take a dataset: a directory, a glob or a ``file://``
+URL (``inspect`` then shows its files, partitions and unified schema).
 """
 
 from __future__ import annotations
@@ -124,10 +126,47 @@ def _statistics(column: dict[str, Any], arrow_type: Any) -> dict[str, Any] | Non
 
 def _open(path: str) -> Any:
     from colbridge import ParquetFile
-    from colbridge.parquet import _check_source
 
-    _check_source(path)
     return ParquetFile(path)
+
+
+def _dataset_files(path: str) -> list[Any] | None:
+    """The files of a dataset (a directory, a glob, a ``file://`` URL), or ``None`` for a file."""
+    from colbridge._sources import list_files
+
+    return list_files(path)
+
+
+def _describe_dataset(path: str, files: list[Any]) -> dict[str, Any]:
+    from colbridge import ParquetFile
+    from colbridge.dataset import Dataset
+
+    ds = Dataset(files)
+    return {
+        "path": path,
+        "num_files": len(files),
+        "num_rows": sum(ParquetFile(f.source).num_rows for f in files),
+        "partitions": {k: ds.partitioning.values[k] for k in ds.partitioning.keys},
+        "schema": [
+            {"name": f.name, "type": str(f.type), "nullable": f.nullable}
+            for f in (ds.schema[i] for i in range(len(ds.schema)))
+        ],
+        "files": [f.path for f in files],
+    }
+
+
+def _print_dataset(info: dict[str, Any]) -> None:
+    print(f"dataset:     {info['path']}")
+    print(f"files:       {info['num_files']:,}")
+    print(f"rows:        {info['num_rows']:,}")
+    for key, values in info["partitions"].items():
+        shown = ", ".join(map(str, values[:10])) + (", ..." if len(values) > 10 else "")
+        print(f"partition:   {key} ({len(values)} values: {shown})")
+    print("\nschema:")
+    width = max((len(f["name"]) for f in info["schema"]), default=0)
+    for f in info["schema"]:
+        null = "" if f["nullable"] else " not null"
+        print(f"  {f['name']:<{width}}  {f['type']}{null}")
 
 
 def _schema(pf: Any) -> list[dict[str, Any]]:
@@ -284,18 +323,34 @@ def _print_stats(columns: list[dict[str, Any]]) -> None:
     print(_table(header, rows, limit=32))
 
 
-def _head(path: str, n: int, columns: list[str] | None) -> str:
-    pf = _open(path)
+def _first_rows(path: str, n: int, columns: list[str] | None) -> tuple[list[Any], list[str], int]:
+    """The first ``n`` rows of a file or dataset, the column names, and the total row count."""
+    from colbridge import ParquetFile
+    from colbridge.dataset import Dataset
+
     rows: list[dict[str, Any]] = []
-    names: list[str] = columns or pf.schema.names
-    if n > 0:
-        for batch in pf.iter_batches(batch_size=n, columns=columns):
-            rows.extend(batch.to_pylist())
-            if len(rows) >= n:
-                break
-    rows = rows[:n]
+    files = _dataset_files(path)
+    if files is None:
+        pf = _open(path)
+        if n > 0:
+            for batch in pf.iter_batches(batch_size=n, columns=columns):
+                rows.extend(batch.to_pylist())
+                if len(rows) >= n:
+                    break
+        return rows[:n], columns or pf.schema.names, pf.num_rows
+    ds = Dataset(files)
+    total = sum(ParquetFile(f.source).num_rows for f in files)
+    for ref in files:  # file by file, until n rows
+        if len(rows) >= n:
+            break
+        rows.extend(Dataset([ref]).read(columns).to_pylist())
+    return rows[:n], columns or ds.schema.names, total
+
+
+def _head(path: str, n: int, columns: list[str] | None) -> str:
+    rows, names, total = _first_rows(path, n, columns)
     cells = [[str(r.get(c)) for c in names] for r in rows]
-    return _table(names, cells) + f"\n({len(rows)} of {pf.num_rows:,} rows)"
+    return _table(names, cells) + f"\n({len(rows)} of {total:,} rows)"
 
 
 # --------------------------------------------------------------------------------------------
@@ -402,10 +457,6 @@ def _convert(args: argparse.Namespace, columns: list[str] | None) -> str:
         raise _UsageError(
             f"--compression {compression}: {target} output takes " + ", ".join(COMPRESSIONS[target])
         )
-    if source == "parquet":
-        from colbridge.parquet import _check_source
-
-        _check_source(args.input)
     folder = Path(args.output).parent
     if not folder.is_dir():
         raise _UsageError(f"cannot write {args.output}: no such directory: {folder}")
@@ -483,11 +534,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     path = args.input if args.command == "convert" else args.file
     try:
         if args.command == "inspect":
-            info = _describe(path)
+            files = _dataset_files(path)
+            info = _describe(path) if files is None else _describe_dataset(path, files)
             if args.json:
                 print(json.dumps(info, indent=2, default=str))
-            else:
+            elif files is None:
                 _print_inspect(info)
+            else:
+                _print_dataset(info)
         elif args.command == "schema":
             fields = _schema(_open(path))
             if args.json:

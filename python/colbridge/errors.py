@@ -22,6 +22,7 @@ __all__ = [
     "LimitExceededError",
     "ParquetError",
     "ReadOnlyBufferError",
+    "SchemaError",
     "UnsupportedTypeError",
     "ZeroCopyError",
 ]
@@ -63,6 +64,11 @@ class CorruptFileError(ParquetError):
 class LimitExceededError(ParquetError):
     """A Parquet file refused by a resource limit (footer size, page size, decoded bytes): the
     message names the limit and the keyword that raises it."""
+
+
+class SchemaError(ColbridgeError, ValueError):
+    """The files of a dataset disagree on a column's type: the message names the column and
+    the two files."""
 
 
 class ReadOnlyBufferError(ColbridgeError, BufferError):

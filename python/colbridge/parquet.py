@@ -8,13 +8,14 @@ copy; ``ParquetFile`` inspects and streams; ``write_parquet`` writes.
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypedDict
 
 from colbridge import _colbridge as _core
+from colbridge import dataset as _dataset
 from colbridge._colbridge import BatchReader, ParquetFile, Table
 from colbridge._progress import reporter
+from colbridge._sources import single_file
 from colbridge.errors import InvalidInputError, UnsupportedTypeError
 
 __all__ = ["BatchReader", "ParquetFile", "read_pandas", "read_parquet", "write_parquet"]
@@ -23,41 +24,6 @@ Source = str | os.PathLike[str] | bytes | bytearray | memoryview | Any
 Filters = (
     tuple[str, str, Any] | Sequence[tuple[str, str, Any]] | Sequence[Sequence[tuple[str, str, Any]]]
 )
-
-_ACCEPTED = (
-    "colbridge reads one Parquet file: a local path, bytes or a buffer, or a binary file object"
-)
-
-
-def _check_source(source: Any) -> None:
-    """Refuse, saying what is accepted, the sources that are not one file: a directory, a glob
-    pattern, a URL, a list of files (each of which is "not found" or "a directory" otherwise).
-    Paths that exist are read whatever their names."""
-    if isinstance(source, list | tuple):
-        raise UnsupportedTypeError(
-            f"got a {type(source).__name__} of {len(source)} sources: {_ACCEPTED}; "
-            "lists of files are not supported yet (read each file)"
-        )
-    if not isinstance(source, str | os.PathLike):
-        return
-    path = os.fsdecode(os.fspath(source))
-    if os.path.isdir(path):
-        raise IsADirectoryError(
-            f"{path!r} is a directory: {_ACCEPTED}; directories of Parquet files are not "
-            f"supported yet (read each file of sorted(pathlib.Path({path!r}).glob('*.parquet')))"
-        )
-    if os.path.exists(path):
-        return
-    if re.match(r"[A-Za-z][A-Za-z0-9+.-]+://", path):
-        raise InvalidInputError(
-            f"{path!r} is a URL: {_ACCEPTED}; URLs are not supported yet (download the file, or "
-            "pass a binary file object opened by your storage library)"
-        )
-    if any(c in path for c in "*?["):
-        raise InvalidInputError(
-            f"{path!r} is a glob pattern: {_ACCEPTED}; globs are not supported yet (read each "
-            f"file of sorted(glob.glob({path!r})))"
-        )
 
 
 def _column_list(columns: Sequence[str] | None) -> list[str] | None:
@@ -80,7 +46,7 @@ def read_parquet(
     filters: Filters | None = None,
     batch_size: int | None = None,
     use_threads: bool = True,
-    progress: bool | None = None,
+    progress: bool | Callable[[int, int], object] | None = None,
     *,
     max_footer_bytes: int | None = None,
     max_page_bytes: int | None = None,
@@ -88,14 +54,19 @@ def read_parquet(
 ) -> Table:
     """Read a Parquet file into a :class:`Table` (one contiguous buffer per column).
 
-    ``source`` is a path, bytes / a buffer, or a binary file object. ``columns`` selects
+    ``source`` is a path, bytes / a buffer, or a binary file object (a seekable one is read by
+    ranges at absolute offsets, as pyarrow reads it, never copied whole); a directory, a glob or a
+    list of paths is read as one dataset (see :mod:`colbridge.dataset`: hive partitions become
+    dictionary columns, ``filters`` on them skip whole files, one chunk per file), and
+    ``file://`` URLs are paths. ``columns`` selects
     top-level columns (in that order) and ``row_groups`` row groups by index. ``filters`` takes the
     pyarrow/pandas DNF form: a list of ``(column, op, value)`` terms that must all hold
     (``[("x", ">", 3), ("y", "<", 1)]``; a single term may stand alone), or a list of such lists
     of which any may hold; ISO 8601 strings compare with date, time and timestamp columns. Row
     groups are pruned by their statistics, then rows are filtered exactly. ``batch_size`` splits the
     columns into chunks of that many rows (zero-copy slices). ``progress`` shows a progress bar
-    (``tqdm`` when installed): ``None`` shows it for files over 256 MiB when interactive.
+    (``tqdm`` when installed): ``None`` shows it for files over 256 MiB when interactive; a
+    callable is called instead with ``(bytes_fetched, bytes_planned)`` as the read goes.
     Ctrl-C stops a read promptly with ``KeyboardInterrupt``.
 
     Resource limits guard against files whose stated sizes lie: ``max_footer_bytes`` (default
@@ -108,7 +79,19 @@ def read_parquet(
         >>> t.num_rows
         600
     """
-    _check_source(source)
+    files = _dataset.list_files(source)
+    if files is not None:
+        _no_row_groups(row_groups)
+        limits = _Limits(
+            max_footer_bytes=max_footer_bytes,
+            max_page_bytes=max_page_bytes,
+            max_decoded_bytes=max_decoded_bytes,
+        )
+        with reporter(progress, source) as on_progress:
+            return _dataset.Dataset(files, **limits).read(
+                columns, filters, use_threads, on_progress, batch_size
+            )
+    source = single_file(source)
     with reporter(progress, source) as on_progress:
         return _core.read_parquet(
             source,
@@ -140,6 +123,15 @@ def _pandas_chunks(pf: ParquetFile, row_groups: list[int] | None) -> list[int]:
     return chunks
 
 
+def _no_row_groups(row_groups: Sequence[int] | None) -> None:
+    if row_groups is not None:
+        from colbridge.errors import InvalidInputError
+
+        raise InvalidInputError(
+            "row_groups selects row groups of one file; a dataset of many files takes filters"
+        )
+
+
 _SCANNER_BATCH = 131_072
 
 
@@ -156,7 +148,7 @@ def read_pandas(
     filters: Filters | None = None,
     use_threads: bool = True,
     dtype_backend: str | None = None,
-    progress: bool | None = None,
+    progress: bool | Callable[[int, int], object] | None = None,
     *,
     max_footer_bytes: int | None = None,
     max_page_bytes: int | None = None,
@@ -171,8 +163,10 @@ def read_pandas(
     float64 as in pandas (8-byte integers converted in place). The frame owns its memory like
     any pandas frame (writable, aliased by nothing else). ``"numpy_nullable"`` and
     ``"pyarrow"`` pick pandas' nullable or Arrow-backed dtypes as ``pandas.read_parquet``
-    does. ``progress`` and the resource limits (``max_footer_bytes``, ``max_page_bytes``,
-    ``max_decoded_bytes``) work as in :func:`read_parquet`.
+    does. A directory, a glob or a list of paths is read as one dataset, as
+    ``pandas.read_parquet`` reads it (hive partitions as Categorical columns, see
+    :mod:`colbridge.dataset`). ``progress`` and the resource limits (``max_footer_bytes``,
+    ``max_page_bytes``, ``max_decoded_bytes``) work as in :func:`read_parquet`.
 
     Example:
         >>> df = colbridge.read_pandas("data.parquet")
@@ -183,12 +177,27 @@ def read_pandas(
     from colbridge._pandas import check_dtype_backend, to_dataframe
 
     check_dtype_backend(dtype_backend)
-    _check_source(source)
     limits = _Limits(
         max_footer_bytes=max_footer_bytes,
         max_page_bytes=max_page_bytes,
         max_decoded_bytes=max_decoded_bytes,
     )
+    files = _dataset.list_files(source)
+    if files is not None:
+        _no_row_groups(row_groups)
+        with reporter(progress, source) as on_progress:
+            return _dataset.Dataset(files, **limits).read_pandas(
+                columns, filters, use_threads, dtype_backend, on_progress
+            )
+    source = single_file(source)
+    files = _dataset.list_files(source)
+    if files is not None:
+        _no_row_groups(row_groups)
+        with reporter(progress, source) as on_progress:
+            return _dataset.Dataset(files, **limits).read_pandas(
+                columns, filters, use_threads, dtype_backend, on_progress
+            )
+    source = single_file(source)
     pf = ParquetFile(source, **limits) if not hasattr(source, "read") else None
     meta = _pandas_compat_meta(pf)
     cols = _column_list(columns)

@@ -9,6 +9,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use pyo3::IntoPyObjectExt;
 
+use crate::adapters::Adapter;
+use crate::parquet::filter::Filter;
 use crate::parquet::limits::Limits;
 use crate::parquet::metadata;
 use crate::parquet::plan::{resolve_columns, resolve_row_groups};
@@ -193,7 +195,14 @@ impl PyParquetFile {
         max_page_bytes: Option<u64>,
         max_decoded_bytes: Option<u64>,
     ) -> PyResult<Self> {
-        let source = Source::from_py(source)?;
+        // A `file://` URL is its path; a directory or another scheme is refused with a message
+        // pointing at datasets (`colbridge._sources.single_file`).
+        let named =
+            source.is_instance_of::<pyo3::types::PyString>() || source.hasattr("__fspath__")?;
+        let source = match named {
+            true => Source::from_py(&Adapter::SingleFile.call(py, (source,), None)?)?,
+            false => Source::from_py(source)?,
+        };
         let limits = Limits::new(max_footer_bytes, max_page_bytes, max_decoded_bytes);
         let meta = {
             let s = source.clone();
@@ -277,6 +286,32 @@ impl PyParquetFile {
         let decoded =
             crate::parquet::read_with(py, self.source.clone(), options, filters, on_progress)?;
         Ok(crate::parquet::into_table(decoded, None)?)
+    }
+
+    /// The row groups (of `row_groups`, default all) whose statistics do not rule `filters`
+    /// out: those a filtered read decodes. Reads nothing but the footer already loaded.
+    ///
+    /// Example:
+    ///     >>> pf = colbridge.ParquetFile("data.parquet")
+    ///     >>> pf.filter_row_groups([("x", ">", 3)]), pf.filter_row_groups([("x", ">", 100)])
+    ///     ([0], [])
+    #[pyo3(signature = (filters, row_groups = None))]
+    fn filter_row_groups(
+        &self,
+        filters: &Bound<'_, PyAny>,
+        row_groups: Option<Vec<usize>>,
+    ) -> PyResult<Vec<usize>> {
+        let rgs = resolve_row_groups(&self.meta, &row_groups)?;
+        if filters.is_none() {
+            return Ok(rgs);
+        }
+        let filter = Filter::from_py(filters, self.meta.schema())?;
+        Ok(filter.prune_row_groups(
+            &rgs,
+            self.meta.schema(),
+            self.meta.parquet_schema(),
+            self.meta.metadata(),
+        )?)
     }
 
     /// Stream the file in record batches: a reader that implements `__arrow_c_stream__`

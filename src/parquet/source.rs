@@ -1,5 +1,7 @@
 //! Where Parquet bytes come from: a path (each decoding thread opens its own handle, since
-//! `File::try_clone` shares the cursor) or bytes already in memory.
+//! `File::try_clone` shares the cursor), bytes already in memory, or a seekable Python file
+//! object read by ranges (never copied whole; `colbridge._sources.RangedFile` serialises the
+//! seek + read pairs of parallel readers, taking the GIL for each).
 
 use std::fs::File;
 use std::path::PathBuf;
@@ -12,6 +14,7 @@ use parquet::file::reader::{ChunkReader, Length};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes};
 
+use crate::adapters::Adapter;
 use crate::error::{Error, FileIo, Result};
 use crate::parquet::progress::Progress;
 
@@ -19,6 +22,30 @@ use crate::parquet::progress::Progress;
 pub(crate) enum Source {
     Path(PathBuf),
     Memory(Bytes),
+    FileObject(Arc<FileObject>),
+}
+
+/// A seekable binary file object behind `colbridge._sources.RangedFile` (its `read_at`).
+#[derive(Debug)]
+pub(crate) struct FileObject {
+    reader: Py<PyAny>,
+    len: u64,
+}
+
+impl FileObject {
+    /// `length` bytes from `start`, read under the GIL; the file object's own exception passes
+    /// through unchanged.
+    fn read_at(&self, start: u64, length: usize) -> ParquetResult<Bytes> {
+        Python::attach(|py| {
+            let data = self
+                .reader
+                .bind(py)
+                .call_method1("read_at", (start, length))?;
+            let bytes = data.cast::<PyBytes>().map_err(PyErr::from)?;
+            Ok(Bytes::copy_from_slice(bytes.as_bytes()))
+        })
+        .map_err(|e: PyErr| ParquetError::External(Box::new(Error::Python(e))))
+    }
 }
 
 /// One independent reader over a `Source`, optionally reporting to a `Progress`.
@@ -30,6 +57,7 @@ pub(crate) struct Handle {
 enum HandleKind {
     File(File),
     Memory(Bytes),
+    FileObject(Arc<FileObject>),
 }
 
 impl Source {
@@ -50,6 +78,13 @@ impl Source {
             return Ok(Source::Path(path));
         }
         if obj.hasattr("read")? {
+            // A seekable file object is read by ranges; a stream (a pipe, a socket) whole.
+            let ranged = Adapter::RangedFile.call(obj.py(), (obj,), None)?;
+            if !ranged.is_none() {
+                let len: u64 = ranged.getattr("size")?.extract()?;
+                let reader = ranged.unbind();
+                return Ok(Source::FileObject(Arc::new(FileObject { reader, len })));
+            }
             let data = obj.call_method0("read")?;
             let bytes = data.cast::<PyBytes>().map_err(|_| {
                 Error::UnsupportedType(
@@ -91,6 +126,7 @@ impl Source {
                 HandleKind::File(file)
             }
             Source::Memory(b) => HandleKind::Memory(b.clone()),
+            Source::FileObject(f) => HandleKind::FileObject(f.clone()),
         };
         Ok(Handle { kind, progress })
     }
@@ -99,6 +135,7 @@ impl Source {
         match self {
             Source::Path(p) => p.display().to_string(),
             Source::Memory(b) => format!("<{} bytes in memory>", b.len()),
+            Source::FileObject(f) => format!("<file object of {} bytes>", f.len),
         }
     }
 }
@@ -108,6 +145,7 @@ impl Length for Handle {
         match &self.kind {
             HandleKind::File(f) => f.len(),
             HandleKind::Memory(b) => b.len() as u64,
+            HandleKind::FileObject(f) => f.len,
         }
     }
 }
@@ -133,6 +171,13 @@ impl ChunkReader for Handle {
         Ok(match &self.kind {
             HandleKind::File(f) => Box::new(FileRead(f.get_read(start).map_err(file_error)?)),
             HandleKind::Memory(b) => Box::new(b.get_read(start)?),
+            HandleKind::FileObject(f) => Box::new(std::io::BufReader::with_capacity(
+                FILE_OBJECT_READ,
+                FileObjectRead {
+                    file: f.clone(),
+                    pos: start,
+                },
+            )),
         })
     }
 
@@ -144,6 +189,7 @@ impl ChunkReader for Handle {
         let bytes = match &self.kind {
             HandleKind::File(f) => f.get_bytes(start, length).map_err(file_error)?,
             HandleKind::Memory(b) => b.get_bytes(start, length)?,
+            HandleKind::FileObject(f) => f.read_at(start, length)?,
         };
         if let Some(p) = &self.progress {
             p.add(bytes.len() as u64);
@@ -186,5 +232,32 @@ struct FileRead<R>(R);
 impl<R: std::io::Read> std::io::Read for FileRead<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         self.0.read(buf).map_err(FileIo::wrap)
+    }
+}
+
+/// The size of each call into a file object when the parquet crate streams from it.
+const FILE_OBJECT_READ: usize = 1 << 16;
+
+/// A file object read sequentially from `pos`, one `read_at` per buffer.
+struct FileObjectRead {
+    file: Arc<FileObject>,
+    pos: u64,
+}
+
+impl std::io::Read for FileObjectRead {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self.file.len.saturating_sub(self.pos);
+        let n = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        if n == 0 {
+            return Ok(0);
+        }
+        let bytes = self
+            .file
+            .read_at(self.pos, n)
+            .map_err(|e| FileIo::wrap(std::io::Error::other(e)))?;
+        let got = bytes.len().min(n);
+        buf[..got].copy_from_slice(&bytes[..got]);
+        self.pos += got as u64;
+        Ok(got)
     }
 }

@@ -132,15 +132,15 @@ def test_inspect_shows_timestamp_statistics_in_the_columns_unit_and_zone(tempora
     assert "min='08:30:15.000000'" in lines["clock"]
 
 
-def test_a_bare_int64_timestamp_is_shown_in_its_arrow_unit(tmp_path):
-    """arrow-rs writes timestamp[s] as an INT64 without a logical type; the stored Arrow schema
-    gives its unit."""
+def test_a_seconds_timestamp_is_stored_and_shown_in_milliseconds(tmp_path):
+    """timestamp[s] is written as milliseconds, as pyarrow writes it (Parquet has no seconds
+    unit); its statistics are shown in the unit the file stores."""
     np = pytest.importorskip("numpy")
     seconds = np.array([1_700_000_000, 1_700_000_600], dtype="datetime64[s]")
     path = parquet_file(tmp_path / "s.parquet", {"t": seconds})
     out = run("inspect", path)
-    assert "t: INT64 ZSTD" in out.stdout
-    assert "min='2023-11-14 22:13:20' max='2023-11-14 22:23:20' nulls=0" in out.stdout
+    assert "t: INT64 TIMESTAMP(MILLIS, local) ZSTD" in out.stdout
+    assert "min='2023-11-14 22:13:20.000' max='2023-11-14 22:23:20.000' nulls=0" in out.stdout
 
 
 def test_stats_and_json_show_temporal_statistics_as_such(temporal):
@@ -187,14 +187,25 @@ def test_schema_lists_names_types_and_nullability(sample):
 def test_every_command_names_a_bad_path(tmp_path, make, message, command):
     path = tmp_path / "in.parquet"
     make(path)
+    if message == "is a directory" and command in ("inspect", "head"):
+        # These two take datasets: a directory is one, so give it a file that is no Parquet.
+        (path / "part-0.parquet").write_bytes(b"not parquet")
+        message = "part-0.parquet"
     out = run(command, path)
     assert out.returncode == 1
     assert out.stderr.startswith("error:") and message in out.stderr and str(path) in out.stderr
 
 
-def test_a_glob_says_globs_are_not_supported_yet(sample):
+def test_an_empty_directory_is_an_empty_dataset(tmp_path):
+    out = run("inspect", tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "files:       0" in out.stdout and "rows:        0" in out.stdout
+
+
+def test_a_glob_is_inspected_as_a_dataset(sample):
     out = run("inspect", sample.parent / "*.parquet")
-    assert out.returncode == 1 and "globs are not supported yet" in out.stderr
+    assert out.returncode == 0, out.stderr
+    assert "dataset:" in out.stdout and "files:" in out.stdout
 
 
 def test_convert_round_trips_through_csv(sample, tmp_path):

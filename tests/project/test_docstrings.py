@@ -34,13 +34,20 @@ SUBMODULES = sorted(m.name for m in pkgutil.walk_packages(colbridge.__path__, "c
 # Public modules ``import colbridge`` does not load (the CLI, and __main__, which runs it) are
 # not imported here: importing one would make it an attribute of the package, which
 # tests/core/test_public_api.py holds to its public API. They must have no examples to run.
-UNLOADED = [n for n in SUBMODULES if n not in sys.modules and n.split(".")[1][0] != "_"]
+# colbridge.dask is imported explicitly by its users, and its examples run (with dask).
+OPT_IN = ["colbridge.dask"]
+UNLOADED = [
+    n for n in SUBMODULES if n not in sys.modules and n.split(".")[1][0] != "_" and n not in OPT_IN
+]
 UNLOADED += ["colbridge.__main__"]
 
 
 def modules() -> list[Any]:
     """colbridge and every module under it that can be imported without side effects."""
-    return [colbridge] + [importlib.import_module(n) for n in SUBMODULES if n not in UNLOADED]
+    wanted = [n for n in SUBMODULES if n not in UNLOADED]
+    if importlib.util.find_spec("dask") is None:
+        wanted = [n for n in wanted if n not in OPT_IN]
+    return [colbridge] + [importlib.import_module(n) for n in wanted]
 
 
 def properties() -> list[tuple[str, Any]]:
