@@ -23,6 +23,7 @@ import numpy as np
 from colbridge import _pandas_compat as compat
 from colbridge._numpy import bitmap_to_mask, values_view
 from colbridge._optional import require
+from colbridge.errors import ColbridgeError, InvalidInputError
 
 if TYPE_CHECKING:
     from colbridge._colbridge import Array, ChunkedArray, Table
@@ -234,13 +235,28 @@ def to_dataframe(
     _pandas()
     leases = _Leases(writable=hand_over)
     columns = [
-        column_to_pandas(_single(col), leases, types_mapper, dtype_backend) for col in table.columns
+        _named(
+            name, col, lambda c: column_to_pandas(_single(c), leases, types_mapper, dtype_backend)
+        )
+        for name, col in zip(table.column_names, table.columns, strict=True)
     ]
     frame = compat.frame_from_columns(table.column_names, columns)
     if hand_over:
         return frame
     _pin_copy_on_write(frame, leases)
     return frame
+
+
+def _named(name: str, col: ChunkedArray, convert: Callable[[ChunkedArray], Any]) -> Any:
+    """``convert(col)``, with a value pandas cannot hold (a date past year 9999, a timestamp
+    outside Python's range) reported as a colbridge error naming the column (still a
+    ``ValueError``, as pandas' own error is)."""
+    try:
+        return convert(col)
+    except (ValueError, OverflowError) as e:
+        if isinstance(e, ColbridgeError):
+            raise
+        raise InvalidInputError(f"column {name!r} ({col.type}): {e}") from e
 
 
 def to_series(arr: Array | ChunkedArray, **kwargs: Any) -> Any:
