@@ -10,6 +10,8 @@ mod chunked;
 mod datatype;
 mod error;
 mod ffi;
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
 mod interop;
 mod parquet;
 mod schema;

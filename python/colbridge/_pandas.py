@@ -23,6 +23,7 @@ import numpy as np
 from colbridge import _pandas_compat as compat
 from colbridge._numpy import bitmap_to_mask, values_view
 from colbridge._optional import require
+from colbridge.errors import ColbridgeError, InvalidInputError
 
 if TYPE_CHECKING:
     from colbridge._colbridge import Array, ChunkedArray, DataType, Table
@@ -474,6 +475,12 @@ def to_dataframe(
             raise UnsupportedTypeError(
                 f"column {name!r}: pandas has no conversion for {col.type}"
             ) from e
+        except (ValueError, OverflowError) as e:
+            # A value pandas cannot hold (a date past year 9999, a timestamp outside Python's
+            # range): a colbridge error naming the column, still a ValueError as pandas' is.
+            if isinstance(e, ColbridgeError):
+                raise
+            raise InvalidInputError(f"column {name!r} ({col.type}): {e}") from e
         columns.append(values)
     frame = compat.frame_from_columns(table.column_names, columns, table.num_rows)
     if not hand_over:

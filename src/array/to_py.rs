@@ -4,7 +4,6 @@
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef};
-use arrow_cast::display::{ArrayFormatter, FormatOptions};
 use arrow_schema::{DataType, TimeUnit};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeDelta};
 use pyo3::prelude::*;
@@ -154,13 +153,26 @@ pub(crate) fn value_to_py<'py>(
                 .ok_or_else(|| out_of_range("duration", v))?;
             td.into_bound_py_any(py)
         }
-        DataType::Decimal32(..)
-        | DataType::Decimal64(..)
-        | DataType::Decimal128(..)
-        | DataType::Decimal256(..) => {
-            let formatter = ArrayFormatter::try_new(array.as_ref(), &FormatOptions::default())
-                .map_err(Error::from)?;
-            let text = formatter.value(i).to_string();
+        DataType::Decimal32(_, scale)
+        | DataType::Decimal64(_, scale)
+        | DataType::Decimal128(_, scale)
+        | DataType::Decimal256(_, scale) => {
+            // The stored integer and the scale, exactly: a value beyond the declared precision
+            // (which a file or producer may hold) is shown as it is, as pyarrow shows it, not
+            // cut to the precision's digits.
+            let unscaled = match array.data_type() {
+                DataType::Decimal32(..) => {
+                    array.as_primitive::<Decimal32Type>().value(i).to_string()
+                }
+                DataType::Decimal64(..) => {
+                    array.as_primitive::<Decimal64Type>().value(i).to_string()
+                }
+                DataType::Decimal128(..) => {
+                    array.as_primitive::<Decimal128Type>().value(i).to_string()
+                }
+                _ => array.as_primitive::<Decimal256Type>().value(i).to_string(),
+            };
+            let text = format!("{unscaled}E{}", -i32::from(*scale));
             py.import("decimal")?.getattr("Decimal")?.call1((text,))
         }
         DataType::List(_) => list_to_py(py, &array.as_list::<i32>().value(i)),

@@ -14,6 +14,8 @@ pub(crate) use export::{
     export_schema_capsule,
 };
 pub(crate) use import::{import_batches, import_chunks, import_field};
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) use import::{import_checked, MAKE_ARRAY_FAILED};
 
 const SCHEMA_NAME: &std::ffi::CStr = c"arrow_schema";
 const ARRAY_NAME: &std::ffi::CStr = c"arrow_array";

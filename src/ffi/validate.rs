@@ -76,6 +76,22 @@ pub(super) fn validate(data: &ArrayData, path: &mut ColumnPath) -> Result<()> {
         validate(child, path)?;
         path.pop();
     }
+    if let DataType::Struct(fields) = dt {
+        // arrow-rs slices each child to the parent's offset and length when it builds the array.
+        let needed = data.offset().saturating_add(data.len());
+        for (child, field) in data.child_data().iter().zip(fields.iter()) {
+            if child.len() < needed {
+                return Err(Error::InvalidInput(format!(
+                    "invalid Arrow data in {path} (struct): its field '{}' has {} values, fewer \
+                     than the struct's offset {} plus length {}",
+                    field.name(),
+                    child.len(),
+                    data.offset(),
+                    data.len()
+                )));
+            }
+        }
+    }
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
         data.validate_data()?;
         validate_decimals(data)

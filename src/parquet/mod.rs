@@ -14,6 +14,8 @@ mod compression;
 mod decode;
 mod file;
 mod filter;
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) mod fuzz;
 mod limits;
 mod metadata;
 mod pages;

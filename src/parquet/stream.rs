@@ -34,6 +34,41 @@ pub(crate) struct GuardedReader {
 }
 
 impl GuardedReader {
+    /// Batches of `roots` in row groups `rgs`, `batch_size` rows at most.
+    pub(crate) fn open(
+        source: &Source,
+        meta: &ArrowReaderMetadata,
+        roots: Vec<usize>,
+        rgs: Vec<usize>,
+        batch_size: usize,
+        limits: Limits,
+    ) -> Result<Self> {
+        let what = source.describe();
+        let promised = expected_rows(meta, &rgs)?;
+        let inner = guarded(&what, || {
+            let handle = source.open()?;
+            let metadata = meta.metadata();
+            let cap = check_chunks(&handle, metadata, &roots, &rgs, limits, None)?;
+            let mask = ProjectionMask::roots(metadata.file_metadata().schema_descr(), roots);
+            Ok(
+                ParquetRecordBatchReaderBuilder::new_with_metadata(handle, meta.clone())
+                    .with_projection(mask)
+                    .with_row_groups(rgs)
+                    .with_batch_size(batch_size.min(cap).max(1))
+                    .build()?,
+            )
+        })?;
+        let schema = inner.schema();
+        Ok(GuardedReader {
+            inner,
+            what,
+            seen: 0,
+            promised,
+            schema,
+            failed: false,
+        })
+    }
+
     /// The next batch: `Ok(None)` once every row group is read.
     fn step(&mut self) -> Result<Option<RecordBatch>> {
         match self.inner.next() {
@@ -101,31 +136,10 @@ impl PyBatchReader {
         batch_size: usize,
         limits: Limits,
     ) -> Result<Self> {
-        let what = source.describe();
-        let promised = expected_rows(meta, &rgs)?;
-        let inner = guarded(&what, || {
-            let handle = source.open()?;
-            let metadata = meta.metadata();
-            let cap = check_chunks(&handle, metadata, &roots, &rgs, limits, None)?;
-            let mask = ProjectionMask::roots(metadata.file_metadata().schema_descr(), roots);
-            Ok(
-                ParquetRecordBatchReaderBuilder::new_with_metadata(handle, meta.clone())
-                    .with_projection(mask)
-                    .with_row_groups(rgs)
-                    .with_batch_size(batch_size.min(cap).max(1))
-                    .build()?,
-            )
-        })?;
-        let schema = inner.schema();
+        let reader = GuardedReader::open(source, meta, roots, rgs, batch_size, limits)?;
+        let schema = reader.schema.clone();
         Ok(Self {
-            reader: Mutex::new(Some(GuardedReader {
-                inner,
-                what,
-                seen: 0,
-                promised,
-                schema: schema.clone(),
-                failed: false,
-            })),
+            reader: Mutex::new(Some(reader)),
             schema,
         })
     }

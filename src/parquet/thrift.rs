@@ -460,17 +460,24 @@ fn read_page_detail(r: &mut Reader<'_>, which: i16, h: &mut PageHeader) -> Resul
 /// lists and strings longer than the footer, nesting deeper than `MAX_DEPTH`, and a schema whose
 /// `num_children` claim more elements than the schema has (the crate reserves that many
 /// children before reading them) or nest its groups deeper than `MAX_DEPTH`.
+///
+/// The parquet crate reads each field of `FileMetaData` and `SchemaElement` as the type the
+/// format gives it, whatever type the field is marked with; a field of another type would make
+/// it read the footer out of step with this check (a fuzzed footer whose `type_length` was a
+/// struct had the crate reserve 3 GB of schema children). Such a field is refused here.
 pub(crate) fn check_footer(footer: &[u8]) -> Result<()> {
     let mut r = Reader::new(footer);
     // One entry per schema element actually present (bounded by the footer's length).
     let mut children: Vec<i32> = Vec::new();
     let mut has_schema = false;
     r.read_struct(|r, id, ty| {
+        check_wire_type("FileMetaData", FILE_META_DATA_TYPES, id, ty)?;
         if id == 2 && ty == Type::List {
             has_schema = true;
             r.read_list(Type::Struct, |r| {
                 let mut n = 0;
                 r.read_struct(|r, id, ty| {
+                    check_wire_type("SchemaElement", SCHEMA_ELEMENT_TYPES, id, ty)?;
                     if id == 5 {
                         n = r.i32_field(ty, "num_children")?;
                         return Ok(true);
@@ -488,6 +495,43 @@ pub(crate) fn check_footer(footer: &[u8]) -> Result<()> {
         return malformed("the footer has no schema");
     }
     check_schema_tree(&children)
+}
+
+/// parquet.thrift's `FileMetaData`: the type of each field, by id.
+const FILE_META_DATA_TYPES: &[(i16, Want)] = &[
+    (1, Want::I32),
+    (2, Want::List),
+    (3, Want::I64),
+    (4, Want::List),
+    (5, Want::List),
+    (6, Want::Binary),
+    (7, Want::List),
+    (8, Want::Struct(&[])),
+    (9, Want::Binary),
+];
+/// parquet.thrift's `SchemaElement`: the type of each field, by id.
+const SCHEMA_ELEMENT_TYPES: &[(i16, Want)] = &[
+    (1, Want::I32),
+    (2, Want::I32),
+    (3, Want::I32),
+    (4, Want::Binary),
+    (5, Want::I32),
+    (6, Want::I32),
+    (7, Want::I32),
+    (8, Want::I32),
+    (9, Want::I32),
+    (10, Want::Struct(&[])),
+];
+
+/// Refuse a field of `what` whose wire type is not the one the format gives its id.
+fn check_wire_type(what: &str, types: &[(i16, Want)], id: i16, ty: Type) -> Result<()> {
+    match types.iter().find(|(known, _)| *known == id) {
+        Some((_, want)) if !want.matches(ty) => malformed(format!(
+            "field {id} of a {what} in the footer is a {ty:?} where the format has {}",
+            want.name()
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The schema is a depth-first list of elements, each group followed by its `num_children`
@@ -598,6 +642,16 @@ const FILE_META_DATA: &[Field] = &[
 ];
 
 impl Want {
+    fn name(self) -> &'static str {
+        match self {
+            Want::I32 => "an i32",
+            Want::I64 => "an i64",
+            Want::Binary => "a binary",
+            Want::List | Want::StructList(_) => "a list",
+            Want::Struct(_) => "a struct",
+        }
+    }
+
     fn matches(self, ty: Type) -> bool {
         match self {
             Want::I32 => ty == Type::I32,
@@ -811,5 +865,27 @@ mod tests {
         let mut shallow = vec![1i64; 20];
         shallow.push(-1);
         assert!(check_footer(&footer(&shallow)).is_ok());
+    }
+
+    #[test]
+    fn fields_of_another_wire_type_are_refused_where_the_crate_would_misread_them() {
+        // Found by the footer fuzz target: a SchemaElement whose type_length (field 2) is a
+        // struct; the parquet crate read on as if it were an i32 and reserved 3 GB of children.
+        let found =
+            include_bytes!("../../fuzz/regressions/footer/oom-schema-element-field-of-wrong-type");
+        let err = check_footer(found).expect_err("refused");
+        assert!(
+            err.to_string().contains("field 2 of a SchemaElement"),
+            "{err}"
+        );
+        // The same in a well-formed footer: num_children (field 5) as an i64.
+        let mut f = footer(&[1, -1]);
+        let at = f
+            .iter()
+            .position(|&b| b == 0x15)
+            .expect("an i32 field header");
+        f[at] = 0x16;
+        assert!(check_footer(&footer(&[1, -1])).is_ok());
+        assert!(check_footer(&f).is_err());
     }
 }

@@ -11,7 +11,9 @@ import struct
 import subprocess
 import sys
 import textwrap
+from decimal import Decimal
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -252,3 +254,46 @@ def test_the_corpus_files_pyarrow_reads_with_old_writer_quirks_read_the_same(tmp
     for name in ("dict-page-offset-zero.parquet", "nation.dict-malformed.parquet"):
         path = corpus / "data" / name
         assert pa.table(colbridge.read_parquet(path)).equals(pq.read_table(path)), name
+
+
+# --------------------------------------------------------------------------------------
+# Values as the file holds them
+
+
+def test_int96_julian_day_zero_is_the_epoch_as_pyarrow_reads_it(tmp_path):
+    buf = io.BytesIO()
+    table = pa.table({"t": pa.array([0, 10**15], pa.timestamp("ns"))})
+    pq.write_table(
+        table,
+        buf,
+        use_deprecated_int96_timestamps=True,
+        use_dictionary=False,
+        compression="none",
+        write_statistics=False,
+    )
+    data = bytearray(buf.getvalue())
+    at = data.find(struct.pack("<I", 2440588))  # the first value's Julian day (1970-01-01)
+    data[at - 8 : at + 4] = struct.pack("<qI", 5, 0)  # 5 ns into Julian day 0
+    path = tmp_path / "int96.parquet"
+    path.write_bytes(bytes(data))
+    ours = pa.table(colbridge.read_parquet(path)).column("t").cast(pa.int64()).to_pylist()
+    assert ours == pq.read_table(path).column("t").cast(pa.int64()).to_pylist() == [0, 10**15]
+
+
+def test_decimals_beyond_their_precision_come_back_whole(tmp_path):
+    stored = pa.Array.from_buffers(
+        pa.decimal128(4, 2), 1, [None, pa.py_buffer((32608).to_bytes(16, "little"))]
+    )
+    path = tmp_path / "dec.parquet"
+    pq.write_table(pa.table({"d": stored}), path)
+    assert colbridge.read_parquet(path).column("d").to_pylist() == [Decimal("326.08")]
+    assert colbridge.read_pandas(path)["d"].tolist() == pd.read_parquet(path)["d"].tolist()
+
+
+def test_dates_pandas_cannot_hold_are_an_error_naming_the_column(tmp_path):
+    path = tmp_path / "dates.parquet"
+    pq.write_table(pa.table({"when": pa.array([0, 3_000_000], pa.date32())}), path)
+    with pytest.raises(colbridge.InvalidInputError, match="column 'when'.*out of range"):
+        colbridge.read_pandas(path)
+    with pytest.raises(ValueError):  # what pandas raises for the same file
+        pd.read_parquet(path)

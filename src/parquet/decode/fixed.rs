@@ -31,6 +31,11 @@ fn int96_nanos(bytes: &[u8]) -> Step<i64> {
     let day = i64::from(u32::from_le_bytes([
         bytes[8], bytes[9], bytes[10], bytes[11],
     ]));
+    // Julian day 0 is no date a writer meant: pyarrow reads it as the epoch, nanoseconds and
+    // all (Arrow C++ `Int96GetNanoSeconds`), not as a date in 4713 BC wrapped around.
+    if day == 0 {
+        return Ok(0);
+    }
     Ok((day - JULIAN_UNIX_EPOCH)
         .wrapping_mul(86_400_000_000_000)
         .wrapping_add(nanos))

@@ -1,0 +1,99 @@
+"""Write the fuzz targets' starting corpora into fuzz/corpus/<target>/.
+
+    python fuzz/seeds.py [--corpus ../shared/corpus]
+
+Seeds are small files written here with pyarrow (every codec, v1 and v2 data pages, with and
+without dictionaries, nulls, nesting) and, where the external corpus is present, its Parquet
+files under 64 KiB. The `read` target takes one byte of reader settings before the file, so each
+file is seeded under several settings; the `footer` target takes a footer or a page header.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import struct
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+HERE = Path(__file__).resolve().parent
+CODECS = ["none", "snappy", "gzip", "brotli", "zstd", "lz4"]
+
+
+def tables() -> list[pa.Table]:
+    n = 40
+    return [
+        pa.table(
+            {
+                "i": pa.array([i if i % 7 else None for i in range(n)], pa.int64()),
+                "s": pa.array([f"v{i % 5}" if i % 3 else None for i in range(n)]),
+            }
+        ),
+        pa.table(
+            {
+                "b": pa.array([i % 3 == 0 for i in range(n)]),
+                "d": pa.array([i / 4 for i in range(n)], pa.float64()),
+                "t": pa.array(list(range(n)), pa.timestamp("us")),
+            }
+        ),
+        pa.table(
+            {
+                "l": pa.array([[i, i + 1] if i % 4 else None for i in range(n)]),
+                "c": pa.array([f"k{i % 3}" for i in range(n)]).dictionary_encode(),
+                "m": pa.array([i * 3 for i in range(n)], pa.int32()),
+            }
+        ),
+    ]
+
+
+def parquet_files() -> list[bytes]:
+    out = []
+    for t, table in enumerate(tables()):
+        for c, codec in enumerate(CODECS):
+            buf = io.BytesIO()
+            pq.write_table(
+                table,
+                buf,
+                compression=codec,
+                data_page_version="2.0" if (t + c) % 2 else "1.0",
+                use_dictionary=(t + c) % 3 != 0,
+                row_group_size=17,
+                data_page_size=64,
+                write_page_index=c % 2 == 0,
+            )
+            out.append(buf.getvalue())
+    return out
+
+
+def footer_and_header(data: bytes) -> list[bytes]:
+    length = struct.unpack("<i", data[-8:-4])[0]
+    return [data[-8 - length : -8], data[4:68]]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=HERE.parent.parent / "shared" / "corpus")
+    args = parser.parse_args()
+    files = parquet_files()
+    if args.corpus.is_dir():
+        for path in sorted(args.corpus.rglob("*.parquet")):
+            if path.stat().st_size <= 64 << 10:
+                files.append(path.read_bytes())
+    seeds: dict[str, list[bytes]] = {"read": [], "footer": [], "import": []}
+    for i, data in enumerate(files):
+        seeds["read"] += [bytes([(i + k) % 16]) + data for k in (0, 5, 10)]
+        if len(data) > 12 and data[-4:] == b"PAR1":
+            seeds["footer"] += footer_and_header(data)
+    seeds["import"] = [bytes(range(k, k + 96)) for k in range(0, 160, 16)]
+    for target, items in seeds.items():
+        folder = HERE / "corpus" / target
+        folder.mkdir(parents=True, exist_ok=True)
+        for i, data in enumerate(items):
+            (folder / f"seed-{i:04d}").write_bytes(data)
+        print(f"{target}: {len(items)} seeds in {folder}")
+
+
+if __name__ == "__main__":
+    main()
