@@ -83,7 +83,7 @@ def main() -> None:
                 files.append(path.read_bytes())
     seeds: dict[str, list[bytes]] = {"read": [], "footer": [], "import": []}
     for i, data in enumerate(files):
-        seeds["read"] += [bytes([(i + k) % 16]) + data for k in (0, 5, 10)]
+        seeds["read"] += [bytes([(i + k) % 32]) + data for k in (0, 5, 10, 21)]
         if len(data) > 12 and data[-4:] == b"PAR1":
             seeds["footer"] += footer_and_header(data)
     seeds["import"] = [bytes(range(k, k + 96)) for k in range(0, 160, 16)]

@@ -51,6 +51,7 @@ pub(crate) fn read(options: u8, file: &[u8]) {
         row_groups: None,
         filter,
         use_threads: options & 1 != 0,
+        narrow_codes: options & 16 != 0,
         large_strings: options & 2 != 0,
         limits,
     };
