@@ -11,6 +11,7 @@ mod datatype;
 mod error;
 mod ffi;
 mod interop;
+mod ipc;
 mod parquet;
 mod schema;
 mod table;
@@ -118,5 +119,6 @@ fn _colbridge(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(table_from_columns, m)?)?;
     m.add_function(wrap_pyfunction!(adapters::_adapter_targets, m)?)?;
     parquet::register(m)?;
+    ipc::register(m)?;
     Ok(())
 }

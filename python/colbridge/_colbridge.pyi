@@ -309,3 +309,10 @@ def write_parquet(
     write_statistics: bool = True,
     fsync: bool = False,
 ) -> None: ...
+def read_ipc(
+    source: Any,
+    columns: Sequence[str | int] | None = None,
+    memory_map: bool = True,
+    require_zero_copy: bool = False,
+    validate: bool = True,
+) -> Table: ...

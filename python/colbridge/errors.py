@@ -14,6 +14,7 @@ Example:
 """
 
 __all__ = [
+    "ArrowIpcError",
     "CapsuleError",
     "CastError",
     "ColbridgeError",
@@ -63,6 +64,15 @@ class CorruptFileError(ParquetError):
 class LimitExceededError(ParquetError):
     """A Parquet file refused by a resource limit (footer size, page size, decoded bytes): the
     message names the limit and the keyword that raises it."""
+
+
+class ArrowIpcError(ColbridgeError, ValueError):
+    """An Arrow IPC / Feather file that colbridge cannot read. Either its bytes contradict
+    themselves or the format (a truncated file, a buffer or message outside the file, offsets,
+    lengths or dictionary indices out of range, invalid UTF-8), or it uses a feature colbridge
+    does not support (an unknown compression codec, a pre-1.0 metadata version). The message
+    names the file and, where it can, the record batch and the column. It is the IPC
+    counterpart of :class:`CorruptFileError`, which stays specific to Parquet."""
 
 
 class ReadOnlyBufferError(ColbridgeError, BufferError):

@@ -14,6 +14,7 @@ pub(crate) use export::{
     export_schema_capsule,
 };
 pub(crate) use import::{import_batches, import_chunks, import_field};
+pub(crate) use validate::validate_decimals;
 
 const SCHEMA_NAME: &std::ffi::CStr = c"arrow_schema";
 const ARRAY_NAME: &std::ffi::CStr = c"arrow_array";

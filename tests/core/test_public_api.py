@@ -6,7 +6,7 @@ import types
 import colbridge
 from colbridge import errors
 
-PUBLIC_MODULES = {"errors", "parquet"}
+PUBLIC_MODULES = {"errors", "ipc", "parquet"}
 
 
 def test_the_namespace_is_the_public_api():
