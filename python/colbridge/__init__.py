@@ -32,7 +32,7 @@ from colbridge.errors import (
     UnsupportedTypeError,
     ZeroCopyError,
 )
-from colbridge.ipc import read_feather, read_ipc
+from colbridge.ipc import read_feather, read_ipc, write_feather, write_ipc
 from colbridge.parquet import BatchReader, ParquetFile, read_pandas, read_parquet, write_parquet
 
 __all__ = [
@@ -64,5 +64,7 @@ __all__ = [
     "read_pandas",
     "read_parquet",
     "table",
+    "write_feather",
+    "write_ipc",
     "write_parquet",
 ]

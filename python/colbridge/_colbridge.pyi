@@ -316,3 +316,11 @@ def read_ipc(
     require_zero_copy: bool = False,
     validate: bool = True,
 ) -> Table: ...
+def write_ipc(
+    table: Table,
+    where: Any,
+    compression: str | None = None,
+    compression_level: int | None = None,
+    format: str = "file",
+    fsync: bool = False,
+) -> None: ...

@@ -10,6 +10,7 @@
 //! - `transform`: compressed or big-endian columns decompressed / byte-swapped into memory;
 //! - `decode`: batches and dictionaries decoded by arrow-ipc with full validation, and which
 //!   columns point into the file;
+//! - `write`: `write_ipc`.
 
 mod decode;
 mod framing;
@@ -17,6 +18,7 @@ mod layout;
 mod schema;
 mod source;
 mod transform;
+mod write;
 
 use pyo3::prelude::*;
 
@@ -76,5 +78,6 @@ fn read_ipc(
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(read_ipc, m)?)?;
+    m.add_function(wrap_pyfunction!(write::write_ipc, m)?)?;
     Ok(())
 }

@@ -64,7 +64,7 @@ def test_a_stored_index_is_restored_as_pandas_does(tmp_path: Path) -> None:
 @linux_only
 def test_numeric_columns_are_read_only_views_of_the_mapping(tmp_path: Path) -> None:
     path = tmp_path / "data.feather"
-    frame().to_feather(path, compression="uncompressed")
+    colbridge.write_feather(frame(), path)
     df = colbridge.read_feather(path, require_zero_copy=True)
     ranges = mappings(path)
     for name in ["i", "f", "f32", "u16"]:
@@ -82,7 +82,7 @@ def test_numeric_columns_are_read_only_views_of_the_mapping(tmp_path: Path) -> N
 @linux_only
 def test_the_frame_keeps_the_mapping_alive(tmp_path: Path) -> None:
     path = tmp_path / "data.feather"
-    pd.DataFrame({"x": np.arange(10_000.0)}).to_feather(path, compression="uncompressed")
+    colbridge.write_feather(pd.DataFrame({"x": np.arange(10_000.0)}), path)
     df = colbridge.read_feather(path)
     import gc
 
