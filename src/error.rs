@@ -35,6 +35,9 @@ pub(crate) enum Error {
     Ipc(String),
     /// A read or conversion would need a copy where the caller forbade one (`ZeroCopyError`).
     ZeroCopy(String),
+    /// An array DLPack cannot carry, or a device or protocol it cannot be exported to
+    /// (`DLPackError`, a `BufferError` as the array API specifies).
+    DLPack(String),
     /// Operating-system level I/O failure (`OSError`).
     Io(std::io::Error),
     /// An I/O failure on a named file: the `OSError` subclass its errno gives
@@ -64,6 +67,7 @@ impl fmt::Display for Error {
             | Error::Limit(m)
             | Error::Ipc(m)
             | Error::ZeroCopy(m)
+            | Error::DLPack(m)
             | Error::Arrow(m) => f.write_str(m),
             Error::Io(e) => write!(f, "{e}"),
             Error::File(e, path) => write!(f, "{}: {e}", path.display()),
@@ -178,6 +182,7 @@ impl Error {
             Error::Limit(_) => "LimitExceededError",
             Error::Ipc(_) => "ArrowIpcError",
             Error::ZeroCopy(_) => "ZeroCopyError",
+            Error::DLPack(_) => "DLPackError",
             Error::Io(_) | Error::File(..) | Error::Cancelled | Error::Python(_) => "",
         }
     }

@@ -18,6 +18,7 @@ __all__ = [
     "CapsuleError",
     "CastError",
     "ColbridgeError",
+    "DLPackError",
     "CorruptFileError",
     "InvalidInputError",
     "LimitExceededError",
@@ -73,6 +74,12 @@ class ArrowIpcError(ColbridgeError, ValueError):
     does not support (an unknown compression codec, a pre-1.0 metadata version). The message
     names the file and, where it can, the record batch and the column. It is the IPC
     counterpart of :class:`CorruptFileError`, which stays specific to Parquet."""
+
+
+class DLPackError(ColbridgeError, BufferError):
+    """An array that ``__dlpack__`` cannot export: nulls, a type DLPack has no code for, several
+    chunks, or a device or stream other than the CPU's. A ``BufferError``, as the array API
+    specifies for ``__dlpack__``."""
 
 
 class ReadOnlyBufferError(ColbridgeError, BufferError):

@@ -21,6 +21,7 @@ use crate::buffer::{export, PyBuffer};
 use crate::datatype::type_name;
 use crate::error::Error;
 use crate::ffi;
+use crate::interop::dlpack;
 use crate::schema::{extract_type, PyDataType, PyField};
 
 /// One contiguous Arrow array.
@@ -351,6 +352,32 @@ impl PyArray {
             ffi::export_array_capsules(py, &self.array, &self.field, requested_schema.as_ref())?
                 .into_any(),
         )
+    }
+
+    /// The array as a DLPack capsule (the array API's `__dlpack__`), sharing the values of a
+    /// null-free numeric or temporal array read-only (see `np.from_dlpack`); `copy=True` exports
+    /// a private, writable copy instead.
+    ///
+    /// Example:
+    ///     >>> v = np.from_dlpack(colbridge.array([1.5, 2.5]))
+    ///     >>> v, v.flags.writeable
+    ///     (array([1.5, 2.5]), False)
+    #[pyo3(signature = (*, stream = None, max_version = None, dl_device = None, copy = None))]
+    fn __dlpack__<'py>(
+        &self,
+        py: Python<'py>,
+        stream: Option<Bound<'py, PyAny>>,
+        max_version: Option<(u32, u32)>,
+        dl_device: Option<(i32, i32)>,
+        copy: Option<bool>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let request = dlpack::Request::new(stream.as_ref(), max_version, dl_device, copy)?;
+        dlpack::export(py, &self.array, "the array", &request)
+    }
+
+    /// The device of `__dlpack__`'s memory: `(1, 0)`, the CPU.
+    fn __dlpack_device__(&self) -> (i32, i32) {
+        (dlpack::CPU, 0)
     }
 
     #[pyo3(signature = (requested_schema = None))]
