@@ -380,6 +380,32 @@ impl PyArray {
         (dlpack::CPU, 0)
     }
 
+    /// `__arrow_c_array__` through the Arrow C device interface, marked as CPU memory.
+    #[pyo3(signature = (requested_schema = None, **kwargs))]
+    fn __arrow_c_device_array__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+        kwargs: Option<Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        ffi::check_kwargs(kwargs.as_ref())?;
+        let pair =
+            ffi::export_array_capsules(py, &self.array, &self.field, requested_schema.as_ref())?;
+        Ok(ffi::device_array_capsules(pair)?.into_any())
+    }
+
+    /// `__arrow_c_stream__` through the Arrow C device interface, marked as CPU memory.
+    #[pyo3(signature = (requested_schema = None, **kwargs))]
+    fn __arrow_c_device_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+        kwargs: Option<Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        ffi::check_kwargs(kwargs.as_ref())?;
+        ffi::device_stream_capsule(self.__arrow_c_stream__(py, requested_schema)?)
+    }
+
     #[pyo3(signature = (requested_schema = None))]
     fn __arrow_c_stream__<'py>(
         &self,

@@ -3,12 +3,14 @@
 //! producer (pyarrow, Polars, DuckDB, nanoarrow, arro3) without copying, checked and validated
 //! first (`layout`, `validate`).
 
+mod device;
 mod export;
 mod import;
 mod layout;
 mod stream;
 mod validate;
 
+pub(crate) use device::{check_kwargs, device_array_capsules, device_stream_capsule};
 pub(crate) use export::{
     export_array_capsules, export_batches_stream, export_chunks_stream, export_reader_stream,
     export_schema_capsule,
