@@ -92,3 +92,10 @@ def test_the_frame_keeps_the_mapping_alive(tmp_path: Path) -> None:
     del df
     gc.collect()
     assert mappings(path) == []
+
+
+def test_a_file_of_several_record_batches(tmp_path: Path) -> None:
+    path = tmp_path / "batches.feather"
+    table = pa.Table.from_pandas(frame(), preserve_index=False)
+    feather.write_feather(table, path, chunksize=128, compression="uncompressed")
+    pd.testing.assert_frame_equal(colbridge.read_feather(path), pd.read_feather(path))

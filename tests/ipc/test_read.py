@@ -330,3 +330,29 @@ def test_a_buffer_protocol_object_at_an_odd_offset_is_read(tmp_path: Path) -> No
     path = write_stream(pa.table({"x": np.arange(10, dtype=np.int64)}), tmp_path / "s.arrows")
     shifted = memoryview(b"\0" + path.read_bytes())[1:]
     assert colbridge.read_ipc(shifted).column("x").to_pylist() == list(range(10))
+
+
+def test_a_misaligned_decimal_is_copied_or_refused_naming_it(tmp_path: Path) -> None:
+    # pyarrow aligns buffers to 8 bytes; a decimal128 needs 16. Add one-value int8 columns
+    # (8 bytes of body each) in front until the decimal's values lie at an odd multiple of 8.
+    from . import _flatbuffers as fb
+
+    values = pa.array([decimal.Decimal("1.25"), decimal.Decimal("-3.50")], pa.decimal128(10, 2))
+    for prefix in range(4):
+        columns = {f"p{i}": pa.array([1, 2], pa.int8()) for i in range(prefix)}
+        table = pa.table({**columns, "dec": values})
+        path = write_stream(table, tmp_path / f"d{prefix}.arrows")
+        data = path.read_bytes()
+        batch = next(m for m in fb.messages(data) if m.header_type == fb.RECORD_BATCH)
+        at, _ = batch.buffer(data, 2 * prefix + 1)  # each column: validity, values
+        if at % 16 == 8:
+            break
+    else:
+        pytest.fail("could not place the decimal at an odd multiple of 8")
+    got = colbridge.read_ipc(path)
+    assert pa.table(got).equals(table)
+    with pytest.raises(colbridge.ZeroCopyError, match="column 'dec'.*not aligned"):
+        colbridge.read_ipc(path, require_zero_copy=True)
+    if prefix:
+        # The other columns of the same batch are still read without a copy.
+        colbridge.read_ipc(path, columns=["p0"], require_zero_copy=True)

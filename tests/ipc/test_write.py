@@ -135,14 +135,14 @@ import pyarrow as pa
 import colbridge
 rng = np.random.default_rng(0)
 def table(batches):
-    batch = pa.record_batch({"a": rng.integers(0, 2**62, 100_000), "b": rng.random(100_000)})
+    batch = pa.record_batch({"a": rng.integers(0, 2**62, 20_000), "b": rng.random(20_000)})
     return colbridge.table(pa.Table.from_batches([batch] * batches))
 options = dict(compression="zstd", compression_level=19)
 # Size the write to take about 8 s on this machine and build: time a small one first.
 start = time.perf_counter()
-colbridge.write_ipc(table(2), io.BytesIO(), **options)
-rate = 2 / (time.perf_counter() - start)
-batches = min(int(rate * 8), 2000)
+colbridge.write_ipc(table(10), io.BytesIO(), **options)
+rate = 10 / (time.perf_counter() - start)
+batches = min(int(rate * 8), 10_000)
 big = table(batches)
 print(json.dumps({"estimated_seconds": batches / rate}), flush=True)
 try:
