@@ -236,11 +236,12 @@ impl PyChunkedArray {
         copy: Option<bool>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let request = dlpack::Request::new(stream.as_ref(), max_version, dl_device, copy)?;
-        let array = match self.chunks.as_slice() {
-            [one] => one.clone(),
-            _ if copy == Some(true) || self.chunks.is_empty() => {
+        let (array, private) = match self.chunks.as_slice() {
+            [one] => (one.clone(), false),
+            [] => (arrow_array::new_empty_array(self.field.data_type()), true),
+            _ if copy == Some(true) => {
                 let this = self.clone();
-                py.detach(move || this.combined())?
+                (py.detach(move || this.combined())?, true)
             }
             chunks => {
                 return Err(Error::DLPack(format!(
@@ -251,7 +252,7 @@ impl PyChunkedArray {
                 .into())
             }
         };
-        dlpack::export(py, &array, "the column", &request)
+        dlpack::export(py, &array, "the column", &request, private)
     }
 
     /// The device of `__dlpack__`'s memory: `(1, 0)`, the CPU.

@@ -372,7 +372,7 @@ impl PyArray {
         copy: Option<bool>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let request = dlpack::Request::new(stream.as_ref(), max_version, dl_device, copy)?;
-        dlpack::export(py, &self.array, "the array", &request)
+        dlpack::export(py, &self.array, "the array", &request, false)
     }
 
     /// The device of `__dlpack__`'s memory: `(1, 0)`, the CPU.

@@ -163,12 +163,15 @@ impl Request {
     }
 }
 
-/// The DLPack capsule of `array` (named `what` in errors).
+/// The DLPack capsule of `array` (named `what` in errors). `private` says that `array` is a
+/// copy no one else holds (a concatenation made for `copy=True`), exported without copying it
+/// again.
 pub(crate) fn export<'py>(
     py: Python<'py>,
     array: &ArrayRef,
     what: &str,
     request: &Request,
+    private: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
     let data_type = array.data_type();
     let dtype = dl_type(data_type).ok_or_else(|| {
@@ -204,7 +207,9 @@ pub(crate) fn export<'py>(
             )))
         }
     };
-    let (owner, flags) = if request.copy {
+    let (owner, flags) = if request.copy && private {
+        (owner, IS_COPIED)
+    } else if request.copy {
         let copied = py.detach(|| Buffer::from_slice_ref(owner.as_slice()));
         (copied, IS_COPIED)
     } else {

@@ -181,3 +181,10 @@ def test_torch_shares_the_values() -> None:
     tensor = torch.from_dlpack(arr)
     assert arr.values is not None
     assert tensor.data_ptr() == arr.values.address
+
+
+def test_an_empty_column_exports_an_empty_tensor() -> None:
+    column = colbridge.chunked_array([], type="float64")
+    view = np.from_dlpack(column)
+    assert view.shape == (0,)
+    assert view.dtype == np.float64

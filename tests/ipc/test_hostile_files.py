@@ -242,3 +242,12 @@ def test_a_big_endian_stream_is_swapped_as_pyarrow_swaps_it() -> None:
 def test_a_big_endian_stream_is_refused_under_require_zero_copy() -> None:
     with pytest.raises(colbridge.ZeroCopyError, match="column 'x'.*big-endian"):
         colbridge.read_ipc(big_endian_stream(BIG), require_zero_copy=True)
+
+
+def test_validate_false_still_checks_the_layout() -> None:
+    # validate=False skips the per-value checks only: buffers must still lie in the body.
+    assert pa.table(colbridge.read_ipc(bytes(stream_bytes(SMALL)), validate=False)).equals(SMALL)
+    data = stream_bytes(SMALL)
+    struct.pack_into("<q", data, batch(data).buffers[1], 1 << 40)
+    with pytest.raises(colbridge.ArrowIpcError, match="lies outside the body"):
+        colbridge.read_ipc(bytes(data), validate=False)
