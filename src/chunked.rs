@@ -10,6 +10,7 @@ use crate::array::{normalize_index, to_py, PyArray};
 use crate::datatype::type_name;
 use crate::error::Error;
 use crate::ffi;
+use crate::interop::dlpack;
 use crate::schema::{PyDataType, PyField};
 
 /// A column made of one or more `Array` chunks of one type.
@@ -217,6 +218,58 @@ impl PyChunkedArray {
 
     fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         ffi::export_schema_capsule(py, self.field.as_ref())
+    }
+
+    /// A one-chunk column as a DLPack capsule, as `Array.__dlpack__`; several chunks are
+    /// refused (`combine_chunks()` first), or combined into a private copy with `copy=True`.
+    ///
+    /// Example:
+    ///     >>> np.from_dlpack(colbridge.chunked_array([[1, 2]]))
+    ///     array([1, 2])
+    #[pyo3(signature = (*, stream = None, max_version = None, dl_device = None, copy = None))]
+    fn __dlpack__<'py>(
+        &self,
+        py: Python<'py>,
+        stream: Option<Bound<'py, PyAny>>,
+        max_version: Option<(u32, u32)>,
+        dl_device: Option<(i32, i32)>,
+        copy: Option<bool>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let request = dlpack::Request::new(stream.as_ref(), max_version, dl_device, copy)?;
+        let (array, private) = match self.chunks.as_slice() {
+            [one] => (one.clone(), false),
+            [] => (arrow_array::new_empty_array(self.field.data_type()), true),
+            _ if copy == Some(true) => {
+                let this = self.clone();
+                (py.detach(move || this.combined())?, true)
+            }
+            chunks => {
+                return Err(Error::DLPack(format!(
+                    "the column has {} chunks and DLPack holds one buffer: call \
+                     combine_chunks() first, or pass copy=True",
+                    chunks.len()
+                ))
+                .into())
+            }
+        };
+        dlpack::export(py, &array, "the column", &request, private)
+    }
+
+    /// The device of `__dlpack__`'s memory: `(1, 0)`, the CPU.
+    fn __dlpack_device__(&self) -> (i32, i32) {
+        (dlpack::CPU, 0)
+    }
+
+    /// `__arrow_c_stream__` through the Arrow C device interface, marked as CPU memory.
+    #[pyo3(signature = (requested_schema = None, **kwargs))]
+    fn __arrow_c_device_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+        kwargs: Option<Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        ffi::check_kwargs(kwargs.as_ref())?;
+        ffi::device_stream_capsule(self.__arrow_c_stream__(py, requested_schema)?)
     }
 
     #[pyo3(signature = (requested_schema = None))]

@@ -30,6 +30,14 @@ pub(crate) enum Error {
     Corrupt(String),
     /// A Parquet file refused by a resource limit (`LimitExceededError`).
     Limit(String),
+    /// An Arrow IPC / Feather file colbridge cannot read: malformed bytes, or a feature it
+    /// does not support (`ArrowIpcError`, a `ValueError`).
+    Ipc(String),
+    /// A read or conversion would need a copy where the caller forbade one (`ZeroCopyError`).
+    ZeroCopy(String),
+    /// An array DLPack cannot carry, or a device or protocol it cannot be exported to
+    /// (`DLPackError`, a `BufferError` as the array API specifies).
+    DLPack(String),
     /// Operating-system level I/O failure (`OSError`).
     Io(std::io::Error),
     /// An I/O failure on a named file: the `OSError` subclass its errno gives
@@ -57,6 +65,9 @@ impl fmt::Display for Error {
             | Error::Parquet(m)
             | Error::Corrupt(m)
             | Error::Limit(m)
+            | Error::Ipc(m)
+            | Error::ZeroCopy(m)
+            | Error::DLPack(m)
             | Error::Arrow(m) => f.write_str(m),
             Error::Io(e) => write!(f, "{e}"),
             Error::File(e, path) => write!(f, "{}: {e}", path.display()),
@@ -169,6 +180,9 @@ impl Error {
             Error::Parquet(_) => "ParquetError",
             Error::Corrupt(_) => "CorruptFileError",
             Error::Limit(_) => "LimitExceededError",
+            Error::Ipc(_) => "ArrowIpcError",
+            Error::ZeroCopy(_) => "ZeroCopyError",
+            Error::DLPack(_) => "DLPackError",
             Error::Io(_) | Error::File(..) | Error::Cancelled | Error::Python(_) => "",
         }
     }

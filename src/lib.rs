@@ -13,6 +13,7 @@ mod ffi;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 mod interop;
+mod ipc;
 mod parquet;
 mod schema;
 mod table;
@@ -141,5 +142,6 @@ fn _colbridge(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(table_from_columns, m)?)?;
     m.add_function(wrap_pyfunction!(adapters::_adapter_targets, m)?)?;
     parquet::register(m)?;
+    ipc::register(m)?;
     Ok(())
 }

@@ -403,6 +403,18 @@ impl PyTable {
         ffi::export_schema_capsule(py, self.schema.as_ref())
     }
 
+    /// `__arrow_c_stream__` through the Arrow C device interface, marked as CPU memory.
+    #[pyo3(signature = (requested_schema = None, **kwargs))]
+    fn __arrow_c_device_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+        kwargs: Option<Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        ffi::check_kwargs(kwargs.as_ref())?;
+        ffi::device_stream_capsule(self.__arrow_c_stream__(py, requested_schema)?)
+    }
+
     #[pyo3(signature = (requested_schema = None))]
     fn __arrow_c_stream__<'py>(
         &self,

@@ -21,10 +21,12 @@ from colbridge._colbridge import __version__ as __version__
 from colbridge._construct import array, chunked_array, table
 from colbridge._numpy import bitmap_to_mask
 from colbridge.errors import (
+    ArrowIpcError,
     CapsuleError,
     CastError,
     ColbridgeError,
     CorruptFileError,
+    DLPackError,
     InvalidInputError,
     LimitExceededError,
     ParquetError,
@@ -33,16 +35,19 @@ from colbridge.errors import (
     UnsupportedTypeError,
     ZeroCopyError,
 )
+from colbridge.ipc import read_feather, read_ipc, write_feather, write_ipc
 from colbridge.parquet import BatchReader, ParquetFile, read_pandas, read_parquet, write_parquet
 
 __all__ = [
     "Array",
+    "ArrowIpcError",
     "BatchReader",
     "Buffer",
     "CapsuleError",
     "CastError",
     "ChunkedArray",
     "ColbridgeError",
+    "DLPackError",
     "CorruptFileError",
     "DataType",
     "Field",
@@ -59,8 +64,12 @@ __all__ = [
     "array",
     "bitmap_to_mask",
     "chunked_array",
+    "read_feather",
+    "read_ipc",
     "read_pandas",
     "read_parquet",
     "table",
+    "write_feather",
+    "write_ipc",
     "write_parquet",
 ]

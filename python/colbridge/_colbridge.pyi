@@ -171,6 +171,21 @@ class Array:
     def __arrow_c_array__(
         self, requested_schema: object | None = None
     ) -> tuple[object, object]: ...
+    def __dlpack__(
+        self,
+        *,
+        stream: object | None = None,
+        max_version: tuple[int, int] | None = None,
+        dl_device: tuple[int, int] | None = None,
+        copy: bool | None = None,
+    ) -> object: ...
+    def __dlpack_device__(self) -> tuple[int, int]: ...
+    def __arrow_c_device_array__(
+        self, requested_schema: object | None = None, **kwargs: Any
+    ) -> tuple[object, object]: ...
+    def __arrow_c_device_stream__(
+        self, requested_schema: object | None = None, **kwargs: Any
+    ) -> object: ...
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
 
 @final
@@ -200,6 +215,18 @@ class ChunkedArray:
     def __len__(self) -> int: ...
     def __getitem__(self, i: int, /) -> Any: ...
     def __arrow_c_schema__(self) -> object: ...
+    def __dlpack__(
+        self,
+        *,
+        stream: object | None = None,
+        max_version: tuple[int, int] | None = None,
+        dl_device: tuple[int, int] | None = None,
+        copy: bool | None = None,
+    ) -> object: ...
+    def __dlpack_device__(self) -> tuple[int, int]: ...
+    def __arrow_c_device_stream__(
+        self, requested_schema: object | None = None, **kwargs: Any
+    ) -> object: ...
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
 
 @final
@@ -236,6 +263,9 @@ class Table:
     def to_polars(self) -> Any: ...
     def __dataframe__(self, nan_as_null: bool = False, allow_copy: bool = True) -> Any: ...
     def __arrow_c_schema__(self) -> object: ...
+    def __arrow_c_device_stream__(
+        self, requested_schema: object | None = None, **kwargs: Any
+    ) -> object: ...
     def __arrow_c_stream__(self, requested_schema: object | None = None) -> object: ...
 
 @final
@@ -313,5 +343,20 @@ def write_parquet(
     compression_level: int | None = None,
     row_group_size: int | None = None,
     write_statistics: bool = True,
+    fsync: bool = False,
+) -> None: ...
+def read_ipc(
+    source: Any,
+    columns: Sequence[str | int] | None = None,
+    memory_map: bool = True,
+    require_zero_copy: bool = False,
+    validate: bool = True,
+) -> Table: ...
+def write_ipc(
+    table: Table,
+    where: Any,
+    compression: str | None = None,
+    compression_level: int | None = None,
+    format: str = "file",
     fsync: bool = False,
 ) -> None: ...

@@ -1,8 +1,8 @@
 """The ``python -m colbridge`` command line: inspect, preview and convert Parquet files.
 
 Subcommands, as users of ``parquet-tools`` expect them: ``inspect`` (the whole footer),
-``schema``, ``stats`` (per column, over all row groups), ``head`` and ``convert`` (Parquet to and
-from CSV). Statistics of date, time and timestamp columns are shown as
+``schema``, ``stats`` (per column, over all row groups), ``head`` and ``convert`` (between Parquet,
+Arrow IPC / Feather and CSV). Statistics of date, time and timestamp columns are shown as
 such, in the unit the file stores them in and the column's time zone. Bad files and bad
 arguments give a one-line ``error:`` and exit status 1 (2 for usage errors, from argparse).
 ``inspect``, ``head`` and ``convert`` also take a dataset: a directory, a glob or a ``file://``
@@ -18,7 +18,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from colbridge.errors import ColbridgeError
 
@@ -362,12 +362,16 @@ FORMATS = {
     ".pq": "parquet",
     ".parq": "parquet",
     ".csv": "csv",
+    ".arrow": "ipc",
+    ".ipc": "ipc",
+    ".feather": "ipc",
+    ".arrows": "ipc-stream",
 }
-# Arrow IPC / Feather is refused by name until colbridge reads and writes IPC itself.
-NOT_YET = {".arrow": "Arrow IPC", ".ipc": "Arrow IPC", ".feather": "Feather"}
 COMPRESSIONS = {
     "parquet": ["zstd", "snappy", "gzip", "lz4", "brotli", "none"],
     "csv": ["none"],
+    "ipc": ["none", "lz4", "zstd"],
+    "ipc-stream": ["none", "lz4", "zstd"],
 }
 
 
@@ -404,14 +408,34 @@ def _write_csv(data: Any, path: str, compression: str | None) -> None:
     _replace(path, lambda tmp: csv.write_csv(pa.table(data), tmp))
 
 
-# One reader and one writer per format: an Arrow IPC entry joins them when colbridge has IPC.
+def _read_ipc(path: str, columns: list[str] | None) -> Any:
+    import colbridge
+
+    return colbridge.read_ipc(path, columns=columns)
+
+
+def _ipc_writer(form: Literal["file", "stream"]) -> Callable[[Any, str, str | None], None]:
+    def write(data: Any, path: str, compression: str | None) -> None:
+        import colbridge
+
+        codec = None if compression in (None, "none") else compression
+        colbridge.write_ipc(data, path, compression=codec, format=form)  # type: ignore[arg-type]
+
+    return write
+
+
+# One reader and one writer per format (IPC files are Feather v2; .arrows is the stream format).
 READERS: dict[str, Callable[[str, list[str] | None], Any]] = {
     "parquet": _read_parquet,
     "csv": _read_csv,
+    "ipc": _read_ipc,
+    "ipc-stream": _read_ipc,
 }
 WRITERS: dict[str, Callable[[Any, str, str | None], None]] = {
     "parquet": _write_parquet,
     "csv": _write_csv,
+    "ipc": _ipc_writer("file"),
+    "ipc-stream": _ipc_writer("stream"),
 }
 
 
@@ -431,11 +455,6 @@ def _format(path: str, given: str | None, role: str) -> str:
     if given:
         return given
     suffix = Path(path).suffix.lower()
-    if suffix in NOT_YET:
-        raise _UsageError(
-            f"{role} {path!r}: {NOT_YET[suffix]} is not supported yet; convert takes Parquet "
-            "(.parquet, .pq, .parq) and CSV (.csv)"
-        )
     if suffix not in FORMATS:
         known = ", ".join(sorted(FORMATS))
         raise _UsageError(
@@ -506,12 +525,13 @@ def _parser() -> argparse.ArgumentParser:
     head.add_argument("--columns", help="comma-separated column names")
     convert = sub.add_parser(
         "convert",
-        help="Parquet to or from CSV, or Parquet to Parquet with another codec",
+        help="between Parquet, Arrow IPC / Feather and CSV, or to another codec",
         description=(
-            "Convert between Parquet (.parquet, .pq, .parq) and CSV (.csv), by extension or "
-            "--from / --to. Parquet is read and written by colbridge; CSV needs pyarrow for now "
-            "(Arrow IPC / Feather is not supported yet). The input is read "
-            "whole into memory; the output is replaced only once complete."
+            "Convert between Parquet (.parquet, .pq, .parq), Arrow IPC / Feather v2 files "
+            "(.arrow, .ipc, .feather), the Arrow IPC stream format (.arrows) and CSV (.csv), by "
+            "extension or --from / --to. Parquet and IPC are read and written by colbridge; CSV "
+            "needs pyarrow for now. The input is read whole into memory (an IPC file is "
+            "memory-mapped); the output is replaced only once complete."
         ),
     )
     convert.add_argument("input")

@@ -14,9 +14,11 @@ Example:
 """
 
 __all__ = [
+    "ArrowIpcError",
     "CapsuleError",
     "CastError",
     "ColbridgeError",
+    "DLPackError",
     "CorruptFileError",
     "InvalidInputError",
     "LimitExceededError",
@@ -69,6 +71,21 @@ class LimitExceededError(ParquetError):
 class SchemaError(ColbridgeError, ValueError):
     """The files of a dataset disagree on a column's type: the message names the column and
     the two files."""
+
+
+class ArrowIpcError(ColbridgeError, ValueError):
+    """An Arrow IPC / Feather file that colbridge cannot read. Either its bytes contradict
+    themselves or the format (a truncated file, a buffer or message outside the file, offsets,
+    lengths or dictionary indices out of range, invalid UTF-8), or it uses a feature colbridge
+    does not support (an unknown compression codec, a pre-1.0 metadata version). The message
+    names the file and, where it can, the record batch and the column. It is the IPC
+    counterpart of :class:`CorruptFileError`, which stays specific to Parquet."""
+
+
+class DLPackError(ColbridgeError, BufferError):
+    """An array that ``__dlpack__`` cannot export: nulls, a type DLPack has no code for, several
+    chunks, or a device or stream other than the CPU's. A ``BufferError``, as the array API
+    specifies for ``__dlpack__``."""
 
 
 class ReadOnlyBufferError(ColbridgeError, BufferError):

@@ -21,6 +21,7 @@ use crate::buffer::{export, PyBuffer};
 use crate::datatype::type_name;
 use crate::error::Error;
 use crate::ffi;
+use crate::interop::dlpack;
 use crate::schema::{extract_type, PyDataType, PyField};
 
 /// One contiguous Arrow array.
@@ -351,6 +352,58 @@ impl PyArray {
             ffi::export_array_capsules(py, &self.array, &self.field, requested_schema.as_ref())?
                 .into_any(),
         )
+    }
+
+    /// The array as a DLPack capsule (the array API's `__dlpack__`), sharing the values of a
+    /// null-free numeric or temporal array read-only (see `np.from_dlpack`); `copy=True` exports
+    /// a private, writable copy instead.
+    ///
+    /// Example:
+    ///     >>> v = np.from_dlpack(colbridge.array([1.5, 2.5]))
+    ///     >>> v, v.flags.writeable
+    ///     (array([1.5, 2.5]), False)
+    #[pyo3(signature = (*, stream = None, max_version = None, dl_device = None, copy = None))]
+    fn __dlpack__<'py>(
+        &self,
+        py: Python<'py>,
+        stream: Option<Bound<'py, PyAny>>,
+        max_version: Option<(u32, u32)>,
+        dl_device: Option<(i32, i32)>,
+        copy: Option<bool>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let request = dlpack::Request::new(stream.as_ref(), max_version, dl_device, copy)?;
+        dlpack::export(py, &self.array, "the array", &request, false)
+    }
+
+    /// The device of `__dlpack__`'s memory: `(1, 0)`, the CPU.
+    fn __dlpack_device__(&self) -> (i32, i32) {
+        (dlpack::CPU, 0)
+    }
+
+    /// `__arrow_c_array__` through the Arrow C device interface, marked as CPU memory.
+    #[pyo3(signature = (requested_schema = None, **kwargs))]
+    fn __arrow_c_device_array__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+        kwargs: Option<Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        ffi::check_kwargs(kwargs.as_ref())?;
+        let pair =
+            ffi::export_array_capsules(py, &self.array, &self.field, requested_schema.as_ref())?;
+        Ok(ffi::device_array_capsules(pair)?.into_any())
+    }
+
+    /// `__arrow_c_stream__` through the Arrow C device interface, marked as CPU memory.
+    #[pyo3(signature = (requested_schema = None, **kwargs))]
+    fn __arrow_c_device_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+        kwargs: Option<Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        ffi::check_kwargs(kwargs.as_ref())?;
+        ffi::device_stream_capsule(self.__arrow_c_stream__(py, requested_schema)?)
     }
 
     #[pyo3(signature = (requested_schema = None))]

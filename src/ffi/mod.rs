@@ -3,12 +3,14 @@
 //! producer (pyarrow, Polars, DuckDB, nanoarrow, arro3) without copying, checked and validated
 //! first (`layout`, `validate`).
 
+mod device;
 mod export;
 mod import;
 mod layout;
 mod stream;
 mod validate;
 
+pub(crate) use device::{check_kwargs, device_array_capsules, device_stream_capsule};
 pub(crate) use export::{
     export_array_capsules, export_batches_stream, export_chunks_stream, export_reader_stream,
     export_schema_capsule,
@@ -16,6 +18,7 @@ pub(crate) use export::{
 pub(crate) use import::{import_batches, import_chunks, import_field};
 #[cfg(any(test, feature = "fuzzing"))]
 pub(crate) use import::{import_checked, MAKE_ARRAY_FAILED};
+pub(crate) use validate::validate_decimals;
 
 const SCHEMA_NAME: &std::ffi::CStr = c"arrow_schema";
 const ARRAY_NAME: &std::ffi::CStr = c"arrow_array";

@@ -110,7 +110,8 @@ pub(super) fn validate(data: &ArrayData, path: &mut ColumnPath) -> Result<()> {
 
 /// Decimal values within their declared precision, as pyarrow's `ValidateFull` requires (arrow-rs'
 /// validation does not look): a value with more digits would be printed and converted wrongly.
-fn validate_decimals(data: &ArrayData) -> std::result::Result<(), ArrowError> {
+/// One node; the IPC reader applies it to what it decodes, too.
+pub(crate) fn validate_decimals(data: &ArrayData) -> std::result::Result<(), ArrowError> {
     fn check<T: DecimalType>(
         data: &ArrayData,
         precision: u8,

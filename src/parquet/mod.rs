@@ -21,7 +21,7 @@ mod metadata;
 mod pages;
 mod parallel;
 mod plan;
-mod progress;
+pub(crate) mod progress;
 mod read;
 mod source;
 mod stream;
@@ -91,7 +91,7 @@ pub(crate) fn read_with(
 /// every 100 ms to deliver Ctrl-C (a `KeyboardInterrupt` cancels the work: a read stops at its
 /// next fetch from the file, a write before its next slice) and to call
 /// `on_progress(done_bytes, total_bytes)`.
-fn wait_interruptibly<T: Send>(
+pub(crate) fn wait_interruptibly<T: Send>(
     py: Python<'_>,
     progress: &Arc<Progress>,
     on_progress: Option<&Bound<'_, PyAny>>,

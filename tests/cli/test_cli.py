@@ -231,12 +231,25 @@ def test_convert_keeps_the_columns_asked_for(sample, tmp_path):
     assert colbridge.read_parquet(out).column_names == ["b"]
 
 
-@pytest.mark.parametrize("suffix", [".arrow", ".ipc", ".feather"])
-def test_convert_says_arrow_ipc_is_not_supported_yet(sample, tmp_path, suffix):
-    out = run("convert", sample, tmp_path / f"out{suffix}")
-    assert out.returncode == 1 and "Traceback" not in out.stderr
-    assert "is not supported yet; convert takes Parquet" in out.stderr
-    assert not (tmp_path / f"out{suffix}").exists()
+@pytest.mark.parametrize("suffix", [".arrow", ".feather", ".arrows"])
+@pytest.mark.parametrize("compression", [None, "lz4", "zstd"])
+def test_convert_round_trips_through_arrow_ipc(sample, tmp_path, suffix, compression):
+    middle = tmp_path / f"mid{suffix}"
+    extra = () if compression is None else ("--compression", compression)
+    first = run("convert", sample, middle, *extra)
+    assert first.returncode == 0, first.stderr
+    table = colbridge.read_ipc(middle)
+    assert table.to_pydict() == colbridge.read_parquet(sample).to_pydict()
+    back = tmp_path / "back.parquet"
+    second = run("convert", middle, back)
+    assert second.returncode == 0, second.stderr
+    assert colbridge.read_parquet(back).to_pydict() == table.to_pydict()
+
+
+def test_convert_refuses_an_unknown_ipc_codec(sample, tmp_path):
+    out = run("convert", sample, tmp_path / "out.arrow", "--compression", "snappy")
+    assert out.returncode == 1 and "ipc output takes none, lz4, zstd" in out.stderr
+    assert not (tmp_path / "out.arrow").exists()
 
 
 def test_convert_parquet_to_parquet_recompresses(sample, tmp_path):

@@ -6,7 +6,7 @@ import types
 import colbridge
 from colbridge import errors
 
-PUBLIC_MODULES = {"errors", "parquet", "dataset"}
+PUBLIC_MODULES = {"errors", "ipc", "parquet", "dataset"}
 # Modules imported explicitly (``import colbridge.dask``, ``python -m colbridge``): attributes
 # once something imports them.
 OPT_IN_MODULES = {"dask", "cli"}

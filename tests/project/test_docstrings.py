@@ -4,8 +4,9 @@ included) and the private modules alike.
 
 Each example runs with ``doctest`` (ELLIPSIS, NORMALIZE_WHITESPACE) in a temporary working
 directory holding the ``data.parquet`` the examples read (1,000 rows, one row group: ``x`` the
-int64 values 0..9 repeated, ``y`` a float64 column), with ``colbridge``, ``np``, ``pd``, ``pl``
-and ``pa`` in its namespace. Files an example writes land in that directory.
+int64 values 0..9 repeated, ``y`` a float64 column) and ``data.arrow``, the same columns as an
+uncompressed Arrow IPC (Feather v2) file written by colbridge, with ``colbridge``, ``np``,
+``pd``, ``pl`` and ``pa`` in its namespace. Files an example writes land in that directory.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ EXAMPLES = docstring_examples()
 def example_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     columns = {"x": np.arange(1000, dtype=np.int64) % 10, "y": np.arange(1000) / 4}
     parquet_file(tmp_path / "data.parquet", columns)
+    colbridge.write_ipc(colbridge.table(columns), tmp_path / "data.arrow")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
