@@ -229,6 +229,7 @@ pub(crate) fn import_checked(
         }
     };
     let data = without_empty_byte_arrays(&data).unwrap_or(data);
+    let data = with_struct_offsets_pushed_down(&data, &path)?.unwrap_or(data);
     if validate {
         super::validate::validate(&data, &mut path)?;
     }
@@ -238,6 +239,86 @@ pub(crate) fn import_checked(
             panic_message(payload.as_ref())
         ))
     })
+}
+
+/// arrow-rs slices a struct's children twice when the struct has an offset and is itself the
+/// child of a struct (`ArrayData::slice` slices the children, then `StructArray::from` slices
+/// them again by the struct's offset), so a sliced `struct<struct>` from pyarrow could not be
+/// built. Each struct with an offset becomes one of offset 0 whose children are sliced to its
+/// rows, bottom-up; a child too short for the struct's rows is `InvalidInput` naming the field.
+/// `None` when nothing changed.
+fn with_struct_offsets_pushed_down(
+    data: &ArrayData,
+    path: &ColumnPath,
+) -> Result<Option<ArrayData>> {
+    let children: Vec<Option<ArrayData>> = data
+        .child_data()
+        .iter()
+        .map(|c| with_struct_offsets_pushed_down(c, path))
+        .collect::<Result<_>>()?;
+    let changed = children.iter().any(Option::is_some);
+    let children: Vec<ArrayData> = children
+        .into_iter()
+        .zip(data.child_data())
+        .map(|(new, old)| new.unwrap_or_else(|| old.clone()))
+        .collect();
+    let DataType::Struct(fields) = data.data_type() else {
+        if !changed {
+            return Ok(None);
+        }
+        let builder = data.clone().into_builder().child_data(children);
+        // SAFETY: the same array with struct children that hold the same values at offset 0;
+        // it is validated afterwards as any import is.
+        return Ok(Some(unsafe { builder.build_unchecked() }));
+    };
+    if data.offset() == 0 && !changed {
+        return Ok(None);
+    }
+    let (offset, len) = (data.offset(), data.len());
+    let mut sliced = Vec::new();
+    for (child, field) in children.iter().zip(fields.iter()) {
+        sliced.push(slice_to_offset_zero(child, offset, len).ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "invalid Arrow data in {path} (struct): its field '{}' has {} values, fewer than \
+                 the struct's offset {offset} plus length {len}",
+                field.name(),
+                child.len(),
+            ))
+        })?);
+    }
+    let builder = ArrayData::builder(data.data_type().clone())
+        .len(len)
+        .offset(0)
+        .nulls(data.nulls().cloned())
+        .child_data(sliced);
+    // SAFETY: the struct's own validity (already relative to its offset) over children holding
+    // exactly its rows; it is validated afterwards as any import is.
+    Ok(Some(unsafe { builder.build_unchecked() }))
+}
+
+/// `data[offset..offset + len]`, with a struct (whose own offset is 0 here) rebuilt at offset 0
+/// over its children's rows instead of carrying the offset arrow-rs would apply twice; `None`
+/// when `data` or a struct's child below it is too short.
+fn slice_to_offset_zero(data: &ArrayData, offset: usize, len: usize) -> Option<ArrayData> {
+    if data.len() < offset.checked_add(len)? {
+        return None;
+    }
+    let DataType::Struct(_) = data.data_type() else {
+        return Some(data.slice(offset, len));
+    };
+    let children = data
+        .child_data()
+        .iter()
+        .map(|c| slice_to_offset_zero(c, offset, len))
+        .collect::<Option<Vec<_>>>()?;
+    let builder = ArrayData::builder(data.data_type().clone())
+        .len(len)
+        .offset(0)
+        .nulls(data.nulls().map(|n| n.slice(offset, len)))
+        .child_data(children);
+    // SAFETY: rows `offset..offset + len` of a struct at offset 0 and of each of its children,
+    // all checked to hold them; it is validated afterwards as any import is.
+    Some(unsafe { builder.build_unchecked() })
 }
 
 /// arrow-rs imports a string or binary array of length 0 with an empty data buffer whatever its

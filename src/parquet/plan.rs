@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::parquet::arrow_rs;
 use crate::parquet::filter::Filter;
 use crate::parquet::metadata::{check_rows, expected_rows};
+use crate::parquet::read::check_row_claims;
 
 /// The top-level column indices to read, in the order asked for. A name the file holds twice is
 /// ambiguous and refused, as pyarrow and pandas refuse it (reading all columns keeps both).
@@ -135,6 +136,18 @@ impl Plan {
                 .total
                 .fetch_add(chunk_bytes(meta, &filter_roots, &rgs), Ordering::Relaxed);
             let what = format!("{file} (filter columns)");
+            // The row masks below are sized by the footer's row counts: check them first.
+            for &root in &filter_roots {
+                check_row_claims(
+                    arrow_rs.source,
+                    meta,
+                    progress,
+                    arrow_rs.limits,
+                    root,
+                    &rgs,
+                    &what,
+                )?;
+            }
             // Pages ruled out by the page index are never decoded; the exact mask is computed over
             // the rows of the remaining pages and chained onto that page selection.
             let pages =

@@ -170,36 +170,57 @@ impl Job<'_> {
         self.limits.check_decoded(total)
     }
 
-    /// Before colbridge's decoder reserves a column's rows, check the footer's row counts
-    /// against what the pages claim where the counts are out of proportion to the chunk's
-    /// bytes (a 2 KB file claiming 10^12 rows): a lie is a clean error, not a reservation.
+    /// Before colbridge's decoder reserves a column's rows: `check_row_claims`.
     fn check_claims(&self, root: usize, rgs: &[usize], what: &str) -> Result<()> {
-        let meta = self.meta.metadata();
-        let descr = meta.file_metadata().schema_descr();
-        for &rg in rgs {
-            let group = meta.row_group(rg);
-            let rows = u64::try_from(group.num_rows()).unwrap_or(u64::MAX);
-            for (leaf, chunk) in group.columns().iter().enumerate() {
-                if descr.get_column_root_idx(leaf) != root {
-                    continue;
-                }
-                let bytes = u64::try_from(chunk.compressed_size()).unwrap_or(0);
-                if rows.saturating_mul(8) <= (64u64 << 20).max(bytes.saturating_mul(64)) {
-                    continue;
-                }
-                let handle = self.source.open_with(Some(self.progress.clone()))?;
-                let scan = pages::scan_chunk(&handle, meta, rg, leaf, self.limits, None)
-                    .map_err(context(what))?;
-                if scan.values as u64 != rows {
-                    return Err(Error::Corrupt(format!(
-                        "{what}: row group {rg} claims {rows} rows but its pages hold {} values",
-                        scan.values
-                    )));
-                }
+        check_row_claims(
+            self.source,
+            self.meta,
+            self.progress,
+            self.limits,
+            root,
+            rgs,
+            what,
+        )
+    }
+}
+
+/// Check the footer's row counts of column `root` in `rgs` against what its pages claim, where
+/// the counts are out of proportion to the chunks' bytes (a 2 KB file claiming 10^12 rows):
+/// a lie is a clean error, not a reservation sized by it.
+pub(crate) fn check_row_claims(
+    source: &Source,
+    meta: &ArrowReaderMetadata,
+    progress: &Arc<Progress>,
+    limits: Limits,
+    root: usize,
+    rgs: &[usize],
+    what: &str,
+) -> Result<()> {
+    let meta = meta.metadata();
+    let descr = meta.file_metadata().schema_descr();
+    for &rg in rgs {
+        let group = meta.row_group(rg);
+        let rows = u64::try_from(group.num_rows()).unwrap_or(u64::MAX);
+        for (leaf, chunk) in group.columns().iter().enumerate() {
+            if descr.get_column_root_idx(leaf) != root {
+                continue;
+            }
+            let bytes = u64::try_from(chunk.compressed_size()).unwrap_or(0);
+            if rows.saturating_mul(8) <= (64u64 << 20).max(bytes.saturating_mul(64)) {
+                continue;
+            }
+            let handle = source.open_with(Some(progress.clone()))?;
+            let scan =
+                pages::scan_chunk(&handle, meta, rg, leaf, limits, None).map_err(context(what))?;
+            if scan.values as u64 != rows {
+                return Err(Error::Corrupt(format!(
+                    "{what}: row group {rg} claims {rows} rows but its pages hold {} values",
+                    scan.values
+                )));
             }
         }
-        Ok(())
     }
+    Ok(())
 }
 
 pub(crate) fn read(

@@ -171,7 +171,7 @@ def string_view_not_utf8() -> Any:
     )
 
 
-@invalid("length smaller than expected")
+@invalid("its field 'a' has 2 values, fewer than the struct's offset 0 plus length 4")
 def struct_child_shorter_than_parent() -> Any:
     child = na.c_array([1, 2], na.int64())
     return na.c_array_from_buffers(

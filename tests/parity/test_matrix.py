@@ -91,25 +91,15 @@ def test_struct_children_follow_pyarrows_batches(matrix_files: dict[str, Path]) 
 
 # --- in memory -------------------------------------------------------------------------------
 
-SLICED_KNOWN = {
-    # colbridge's import of a sliced nested struct fails (the child's offset is applied twice).
-    "struct<a,s:struct<x,y>>": "colbridge imports a sliced struct<struct> with a bad child range",
-}
-
 
 def _cases() -> list[Any]:
-    out = []
-    for case in CASES:
-        for sliced in (False, True):
-            marks = ()
-            if sliced and case in SLICED_KNOWN:
-                marks = pytest.mark.xfail(
-                    strict=True, reason=SLICED_KNOWN[case], raises=colbridge.InvalidInputError
-                )
-            out.append(
-                pytest.param(case, sliced, id=f"{case}{'-sliced' if sliced else ''}", marks=marks)
-            )
-    return out
+    # Sliced nested structs included: arrow-rs applied a sliced struct<struct>'s offset twice
+    # until the import pushed struct offsets down into the children.
+    return [
+        pytest.param(case, sliced, id=f"{case}{'-sliced' if sliced else ''}")
+        for case in CASES
+        for sliced in (False, True)
+    ]
 
 
 @pytest.mark.parametrize(("case", "sliced"), _cases())

@@ -110,6 +110,25 @@ def test_row_count_lies_stay_small_under_an_address_space_limit(tmp_path, kind):
     assert max(sizes.values()) < 64 * 1024, sizes
 
 
+def test_a_filtered_read_of_a_row_count_lie_stays_small(tmp_path):
+    """The page index's row masks are sized by the footer's row counts: a filter on a file whose
+    count lies (found by the read fuzz target: an 8.6 GB mask) is refused before any mask."""
+    path = tmp_path / "lie.parquet"
+    data = parquet_bytes(column("int64"), write_page_index=True)
+    path.write_bytes(claim_rows(data, 10**12))
+    result = run_limited(
+        f"""
+        try:
+            colbridge.read_parquet({str(path)!r}, filters=[("v", ">", 5)])
+            report(error=None)
+        except colbridge.ParquetError as e:
+            report(error=type(e).__name__)
+        """
+    )
+    assert result["error"] == "CorruptFileError", result
+    assert result["grew_kib"] < 64 * 1024, result
+
+
 def one_page_file(table: pa.Table, **kwargs) -> tuple[bytes, int]:
     """A one-page, one-column file and the offset of its page header."""
     data = parquet_bytes(
