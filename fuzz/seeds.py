@@ -5,7 +5,8 @@
 Seeds are small files written here with pyarrow (every codec, v1 and v2 data pages, with and
 without dictionaries, nulls, nesting) and, where the external corpus is present, its Parquet
 files under 64 KiB. The `read` target takes one byte of reader settings before the file, so each
-file is seeded under several settings; the `footer` target takes a footer or a page header.
+file is seeded under several settings; the `footer` target takes a footer or a page header; the
+`ipc` target takes IPC files and streams written here with pyarrow (every codec).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import struct
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 HERE = Path(__file__).resolve().parent
@@ -67,6 +69,21 @@ def parquet_files() -> list[bytes]:
     return out
 
 
+def ipc_files() -> list[bytes]:
+    """Each table as an IPC file and stream, uncompressed and with each codec, in 2 batches."""
+    out = []
+    for table in tables():
+        for codec in (None, "lz4", "zstd"):
+            options = ipc.IpcWriteOptions(compression=codec)
+            for new in (ipc.new_file, ipc.new_stream):
+                sink = io.BytesIO()
+                with new(sink, table.schema, options=options) as writer:
+                    for batch in table.to_batches(max_chunksize=25):
+                        writer.write_batch(batch)
+                out.append(sink.getvalue())
+    return out
+
+
 def footer_and_header(data: bytes) -> list[bytes]:
     length = struct.unpack("<i", data[-8:-4])[0]
     return [data[-8 - length : -8], data[4:68]]
@@ -81,7 +98,7 @@ def main() -> None:
         for path in sorted(args.corpus.rglob("*.parquet")):
             if path.stat().st_size <= 64 << 10:
                 files.append(path.read_bytes())
-    seeds: dict[str, list[bytes]] = {"read": [], "footer": [], "import": []}
+    seeds: dict[str, list[bytes]] = {"read": [], "footer": [], "import": [], "ipc": ipc_files()}
     for i, data in enumerate(files):
         seeds["read"] += [bytes([(i + k) % 32]) + data for k in (0, 5, 10, 21)]
         if len(data) > 12 and data[-4:] == b"PAR1":

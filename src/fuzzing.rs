@@ -40,6 +40,11 @@ pub fn footer(data: &[u8]) {
     crate::parquet::fuzz::footer(data);
 }
 
+/// An Arrow IPC file or stream, read with full validation.
+pub fn ipc(data: &[u8]) {
+    crate::ipc::fuzz_read(data);
+}
+
 /// A Parquet file: the first byte picks the reader's settings, the rest is the file.
 pub fn read(data: &[u8]) {
     if let Some((&options, file)) = data.split_first() {
@@ -259,10 +264,11 @@ mod tests {
             .join("fuzz")
             .join("regressions");
         type Target = fn(&[u8]);
-        let targets: [(&str, Target); 3] = [
+        let targets: [(&str, Target); 4] = [
             ("footer", super::footer),
             ("read", super::read),
             ("import", super::import),
+            ("ipc", super::ipc),
         ];
         for (target, run) in targets {
             let folder = root.join(target);

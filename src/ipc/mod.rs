@@ -81,3 +81,25 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(write::write_ipc, m)?)?;
     Ok(())
 }
+
+/// The IPC side of the fuzz targets (`crate::fuzzing`): `data` read as an IPC file or stream
+/// with full validation, and every column a read returns used whole.
+#[cfg(any(test, feature = "fuzzing"))]
+pub(crate) fn fuzz_read(data: &[u8]) {
+    let file = source::FileBytes {
+        bytes: arrow_buffer::Buffer::from(data.to_vec()),
+        origin: source::Origin::Memory,
+    };
+    let options = ReadOptions {
+        columns: None,
+        require_zero_copy: false,
+        validate: true,
+    };
+    if let Ok(table) = decode::read(&file, &options) {
+        for column in &table.columns {
+            for chunk in &column.chunks {
+                let _ = arrow_cast::cast(chunk, &arrow_schema::DataType::Utf8);
+            }
+        }
+    }
+}
