@@ -16,7 +16,15 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::error::{Error, FileIo, Result};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
+
+use crate::error::{panic_message, Error, FileIo, Result};
+use crate::parquet::progress::Progress;
+use crate::parquet::wait_interruptibly;
 
 /// The suffix of every temporary file (so that leftovers of killed processes can be found).
 pub(crate) const TEMP_SUFFIX: &str = ".colbridge-tmp";
@@ -168,6 +176,60 @@ fn random() -> u64 {
         hasher.write_u128(now.as_nanos());
     }
     hasher.finish()
+}
+
+/// Write what `encode` produces to `where`, as every writer does: a binary file object gets
+/// the whole file in one `write` call at the end; a path is replaced atomically ([`AtomicFile`],
+/// synced to disk with `fsync`). `encode` runs without the GIL and stops when Ctrl-C cancels
+/// `progress`; a panic inside it becomes `failed(message)`. `writer` names the function in the
+/// error for a `where` that is neither a path nor a file object.
+pub(crate) fn write_to(
+    py: Python<'_>,
+    r#where: &Bound<'_, PyAny>,
+    writer: &str,
+    progress: &Arc<Progress>,
+    fsync: bool,
+    failed: fn(String) -> Error,
+    encode: &(dyn Fn(&mut (dyn Write + Send)) -> Result<()> + Sync),
+) -> PyResult<()> {
+    let guarded = |work: &mut dyn FnMut() -> Result<()>| {
+        catch_unwind(AssertUnwindSafe(work))
+            .unwrap_or_else(|payload| Err(failed(panic_message(payload.as_ref()))))
+    };
+    if r#where.hasattr("write")? && !r#where.hasattr("__fspath__")? {
+        let bytes = wait_interruptibly(py, progress, None, || {
+            let mut out: Vec<u8> = Vec::new();
+            guarded(&mut || encode(&mut out))?;
+            Ok(out)
+        })?;
+        r#where.call_method1("write", (PyBytes::new(py, &bytes),))?;
+        return Ok(());
+    }
+    let path: PathBuf = py
+        .import("os")?
+        .call_method1("fsdecode", (r#where,))
+        .and_then(|p| p.extract())
+        .map_err(|_| {
+            Error::UnsupportedType(format!(
+                "{writer} writes to a path or a binary file object, not {}",
+                r#where
+                    .get_type()
+                    .name()
+                    .map(|n| n.to_string())
+                    .unwrap_or_default()
+            ))
+        })?;
+    wait_interruptibly(py, progress, None, || {
+        guarded(&mut || {
+            let mut file = AtomicFile::create(&path)?;
+            encode(&mut file).map_err(|e| e.at(&path))?;
+            if progress.cancelled() {
+                return Err(Error::Cancelled); // dropping `file` removes the temporary file
+            }
+            file.commit(fsync)
+        })
+    })?;
+    Ok(())
 }
 
 #[cfg(test)]

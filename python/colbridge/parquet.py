@@ -190,14 +190,6 @@ def read_pandas(
                 columns, filters, use_threads, dtype_backend, on_progress
             )
     source = single_file(source)
-    files = _dataset.list_files(source)
-    if files is not None:
-        _no_row_groups(row_groups)
-        with reporter(progress, source) as on_progress:
-            return _dataset.Dataset(files, **limits).read_pandas(
-                columns, filters, use_threads, dtype_backend, on_progress
-            )
-    source = single_file(source)
     pf = ParquetFile(source, **limits) if not hasattr(source, "read") else None
     meta = _pandas_compat_meta(pf)
     cols = _column_list(columns)

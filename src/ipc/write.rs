@@ -6,8 +6,6 @@
 //! `wait_interruptibly`), leaving the destination untouched.
 
 use std::io::Write;
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
@@ -15,12 +13,10 @@ use arrow_array::RecordBatch;
 use arrow_ipc::writer::{FileWriter, IpcWriteOptions, StreamWriter};
 use arrow_ipc::{CompressionType, MetadataVersion};
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
 
-use crate::atomic_file::AtomicFile;
-use crate::error::{panic_message, Error, Result};
+use crate::atomic_file::write_to;
+use crate::error::{Error, Result};
 use crate::parquet::progress::Progress;
-use crate::parquet::wait_interruptibly;
 use crate::table::PyTable;
 
 /// The writer options for `compression` ("lz4", "zstd" or none) and `level` (zstd only).
@@ -73,52 +69,15 @@ pub(crate) fn write_ipc(
     };
     let table = table.get().clone();
     let progress = Arc::new(Progress::default());
-    if r#where.hasattr("write")? && !r#where.hasattr("__fspath__")? {
-        let bytes = wait_interruptibly(py, &progress, None, || {
-            guarded(|| {
-                let mut out = Vec::new();
-                encode(&table, &options, stream, &mut out, &progress)?;
-                Ok(out)
-            })
-        })?;
-        r#where.call_method1("write", (PyBytes::new(py, &bytes),))?;
-        return Ok(());
-    }
-    let path: PathBuf = py
-        .import("os")?
-        .call_method1("fsdecode", (r#where,))
-        .and_then(|p| p.extract())
-        .map_err(|_| {
-            Error::UnsupportedType(format!(
-                "write_ipc writes to a path or a binary file object, not {}",
-                r#where
-                    .get_type()
-                    .name()
-                    .map(|n| n.to_string())
-                    .unwrap_or_default()
-            ))
-        })?;
-    wait_interruptibly(py, &progress, None, || {
-        guarded(|| {
-            let mut file = AtomicFile::create(&path)?;
-            encode(&table, &options, stream, &mut file, &progress).map_err(|e| e.at(&path))?;
-            if progress.cancelled() {
-                return Err(Error::Cancelled); // dropping `file` removes the temporary file
-            }
-            file.commit(fsync)
-        })
-    })?;
-    Ok(())
-}
-
-/// Run the writer, a panic inside arrow-rs becoming an error.
-fn guarded<T>(work: impl FnOnce() -> Result<T>) -> Result<T> {
-    catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|payload| {
-        Err(Error::InvalidInput(format!(
-            "the IPC writer failed: {}",
-            panic_message(payload.as_ref())
-        )))
-    })
+    write_to(
+        py,
+        r#where,
+        "write_ipc",
+        &progress,
+        fsync,
+        |message| Error::InvalidInput(format!("the IPC writer failed: {message}")),
+        &|sink| encode(&table, &options, stream, sink, &progress),
+    )
 }
 
 /// The record batches to write: the table's own, except that a table with a dictionary column

@@ -15,7 +15,6 @@
 
 use std::io::Write;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchOptions};
@@ -24,11 +23,10 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::{BrotliLevel, Compression, GzipLevel, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use pyo3::prelude::*;
-use pyo3::types::PyBytes;
 
 use super::progress::Progress;
-use super::wait_interruptibly;
-use crate::atomic_file::AtomicFile;
+
+use crate::atomic_file::write_to;
 use crate::chunked::PyChunkedArray;
 use crate::datatype::type_name;
 use crate::error::{panic_message, Error, Result};
@@ -119,52 +117,15 @@ pub(crate) fn write_parquet(
     )?;
     check_writable(&table, &props)?;
     let progress = Arc::new(Progress::default());
-    if r#where.hasattr("write")? && !r#where.hasattr("__fspath__")? {
-        let bytes = wait_interruptibly(py, &progress, None, || {
-            guarded(|| {
-                let mut out: Vec<u8> = Vec::new();
-                encode(&table, &props, &mut out, &progress)?;
-                Ok(out)
-            })
-        })?;
-        r#where.call_method1("write", (PyBytes::new(py, &bytes),))?;
-        return Ok(());
-    }
-    let path: PathBuf = py
-        .import("os")?
-        .call_method1("fsdecode", (r#where,))
-        .and_then(|p| p.extract())
-        .map_err(|_| {
-            Error::UnsupportedType(format!(
-                "write_parquet writes to a path or a binary file object, not {}",
-                r#where
-                    .get_type()
-                    .name()
-                    .map(|n| n.to_string())
-                    .unwrap_or_default()
-            ))
-        })?;
-    wait_interruptibly(py, &progress, None, || {
-        guarded(|| {
-            let mut file = AtomicFile::create(&path)?;
-            encode(&table, &props, &mut file, &progress).map_err(|e| e.at(&path))?;
-            if progress.cancelled() {
-                return Err(Error::Cancelled); // dropping `file` removes the temporary file
-            }
-            file.commit(fsync)
-        })
-    })?;
-    Ok(())
-}
-
-/// Run the writer's work, a panic inside arrow-rs becoming a `ParquetError`.
-fn guarded<T>(work: impl FnOnce() -> Result<T>) -> Result<T> {
-    catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|payload| {
-        Err(Error::Parquet(format!(
-            "the Parquet writer failed: {}",
-            panic_message(payload.as_ref())
-        )))
-    })
+    write_to(
+        py,
+        r#where,
+        "write_parquet",
+        &progress,
+        fsync,
+        |message| Error::Parquet(format!("the Parquet writer failed: {message}")),
+        &|sink| encode(&table, &props, sink, &progress),
+    )
 }
 
 /// Encode every row of `table` into `sink`, in slices of about [`SLICE_BYTES`], stopping with
