@@ -134,7 +134,7 @@ def list_files(source: Any) -> list[FileRef] | None:
     matching nothing is ``FileNotFoundError``; an unsupported URL scheme ``InvalidInputError``.
 
     Example:
-        >>> [ref.path for ref in colbridge.dataset.list_files(".") if "data" in ref.path]
+        >>> [ref.path for ref in colbridge.dataset.list_files(".") if ref.path.endswith(".parquet")]
         ['./data.parquet']
     """
     if isinstance(source, list | tuple):
