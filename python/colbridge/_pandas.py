@@ -478,7 +478,8 @@ def to_dataframe(
         except (ValueError, OverflowError) as e:
             # A value pandas cannot hold (a date past year 9999, a timestamp outside Python's
             # range): a colbridge error naming the column, still a ValueError as pandas' is.
-            if isinstance(e, ColbridgeError):
+            # pyarrow's own refusals (sub-microsecond times) stay pyarrow's, as pandas gives them.
+            if isinstance(e, ColbridgeError) or type(e).__module__.startswith("pyarrow"):
                 raise
             raise InvalidInputError(f"column {name!r} ({col.type}): {e}") from e
         columns.append(values)
