@@ -1,0 +1,303 @@
+//! The footer (a serialized `FileMetaData`): checked for what the parquet crate would trust
+//! while decoding it, and repaired where a writer put a value of the wrong type into an
+//! optional field.
+
+use super::{malformed, Reader, Result, Type, MAX_DEPTH};
+
+// ---------------------------------------------------------------------------------------------
+// The footer
+
+/// Check a serialized `FileMetaData` for what the parquet crate would trust while decoding it:
+/// lists and strings longer than the footer, nesting deeper than `MAX_DEPTH`, and a schema whose
+/// `num_children` claim more elements than the schema has (the crate reserves that many
+/// children before reading them) or nest its groups deeper than `MAX_DEPTH`.
+///
+/// The parquet crate reads each field of `FileMetaData` and `SchemaElement` as the type the
+/// format gives it, whatever type the field is marked with; a field of another type would make
+/// it read the footer out of step with this check (a fuzzed footer whose `type_length` was a
+/// struct had the crate reserve 3 GB of schema children). Such a field is refused here.
+pub(crate) fn check_footer(footer: &[u8]) -> Result<()> {
+    let mut r = Reader::new(footer);
+    // One entry per schema element actually present (bounded by the footer's length).
+    let mut children: Vec<i32> = Vec::new();
+    let mut has_schema = false;
+    r.read_struct(|r, id, ty| {
+        check_wire_type("FileMetaData", FILE_META_DATA_TYPES, id, ty)?;
+        if id == 2 && ty == Type::List {
+            has_schema = true;
+            r.read_list(Type::Struct, |r| {
+                let mut n = 0;
+                r.read_struct(|r, id, ty| {
+                    check_wire_type("SchemaElement", SCHEMA_ELEMENT_TYPES, id, ty)?;
+                    if id == 5 {
+                        n = r.i32_field(ty, "num_children")?;
+                        return Ok(true);
+                    }
+                    Ok(false)
+                })?;
+                children.push(n);
+                Ok(())
+            })?;
+            return Ok(true);
+        }
+        Ok(false)
+    })?;
+    if !has_schema {
+        return malformed("the footer has no schema");
+    }
+    check_schema_tree(&children)
+}
+
+/// parquet.thrift's `FileMetaData`: the type of each field, by id.
+const FILE_META_DATA_TYPES: &[(i16, Want)] = &[
+    (1, Want::I32),
+    (2, Want::List),
+    (3, Want::I64),
+    (4, Want::List),
+    (5, Want::List),
+    (6, Want::Binary),
+    (7, Want::List),
+    (8, Want::Struct(&[])),
+    (9, Want::Binary),
+];
+/// parquet.thrift's `SchemaElement`: the type of each field, by id.
+const SCHEMA_ELEMENT_TYPES: &[(i16, Want)] = &[
+    (1, Want::I32),
+    (2, Want::I32),
+    (3, Want::I32),
+    (4, Want::Binary),
+    (5, Want::I32),
+    (6, Want::I32),
+    (7, Want::I32),
+    (8, Want::I32),
+    (9, Want::I32),
+    (10, Want::Struct(&[])),
+];
+
+/// Refuse a field of `what` whose wire type is not the one the format gives its id.
+fn check_wire_type(what: &str, types: &[(i16, Want)], id: i16, ty: Type) -> Result<()> {
+    match types.iter().find(|(known, _)| *known == id) {
+        Some((_, want)) if !want.matches(ty) => malformed(format!(
+            "field {id} of a {what} in the footer is a {ty:?} where the format has {}",
+            want.name()
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The schema is a depth-first list of elements, each group followed by its `num_children`
+/// children: check the counts add up without reading past the list and without nesting deeper
+/// than `MAX_DEPTH`.
+fn check_schema_tree(children: &[i32]) -> Result<()> {
+    if children.is_empty() {
+        return malformed("the footer's schema is empty");
+    }
+    // Children still expected by each open group, innermost last.
+    let mut open: Vec<usize> = Vec::new();
+    for (i, &n) in children.iter().enumerate() {
+        if let Some(parent) = open.last_mut() {
+            *parent -= 1;
+        } else if i > 0 {
+            return malformed(format!(
+                "the footer's schema has {} elements but its root group holds only {}",
+                children.len(),
+                i
+            ));
+        }
+        let n = usize::try_from(n)
+            .or_else(|_| malformed(format!("schema element {i} claims {n} children")))?;
+        if n > children.len() - i - 1 {
+            return malformed(format!(
+                "schema element {i} claims {n} children but only {} elements follow",
+                children.len() - i - 1
+            ));
+        }
+        if n > 0 || i == 0 {
+            open.push(n);
+            if open.len() > MAX_DEPTH {
+                return malformed(format!(
+                    "the schema nests groups more than {MAX_DEPTH} deep"
+                ));
+            }
+        }
+        while open.last() == Some(&0) {
+            open.pop();
+        }
+    }
+    if !open.is_empty() {
+        return malformed("the footer's schema ends inside a group");
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Repairing a footer
+
+/// What a field of a footer struct should hold, for `repair_footer`.
+#[derive(Clone, Copy)]
+enum Want {
+    I32,
+    I64,
+    Binary,
+    List,
+    Struct(&'static [Field]),
+    StructList(&'static [Field]),
+}
+
+/// A field of a footer struct: its id, what it holds and whether the format allows it absent.
+#[derive(Clone, Copy)]
+struct Field {
+    id: i16,
+    want: Want,
+    optional: bool,
+}
+
+const fn field(id: i16, want: Want, optional: bool) -> Field {
+    Field { id, want, optional }
+}
+
+/// parquet.thrift's `ColumnMetaData`.
+const COLUMN_META_DATA: &[Field] = &[
+    field(8, Want::List, true),
+    field(10, Want::I64, true),
+    field(11, Want::I64, true),
+    field(12, Want::Struct(&[]), true),
+    field(13, Want::List, true),
+    field(14, Want::I64, true),
+    field(15, Want::I32, true),
+    field(16, Want::Struct(&[]), true),
+    field(17, Want::Struct(&[]), true),
+];
+/// parquet.thrift's `ColumnChunk`.
+const COLUMN_CHUNK: &[Field] = &[
+    field(1, Want::Binary, true),
+    field(3, Want::Struct(COLUMN_META_DATA), true),
+    field(4, Want::I64, true),
+    field(5, Want::I32, true),
+    field(6, Want::I64, true),
+    field(7, Want::I32, true),
+];
+/// parquet.thrift's `RowGroup`.
+const ROW_GROUP: &[Field] = &[
+    field(1, Want::StructList(COLUMN_CHUNK), false),
+    field(4, Want::List, true),
+    field(5, Want::I64, true),
+    field(6, Want::I64, true),
+];
+/// parquet.thrift's `FileMetaData` (only the parts `repair_footer` looks into).
+const FILE_META_DATA: &[Field] = &[
+    field(4, Want::StructList(ROW_GROUP), false),
+    field(5, Want::List, true),
+    field(6, Want::Binary, true),
+    field(7, Want::List, true),
+];
+
+impl Want {
+    fn name(self) -> &'static str {
+        match self {
+            Want::I32 => "an i32",
+            Want::I64 => "an i64",
+            Want::Binary => "a binary",
+            Want::List | Want::StructList(_) => "a list",
+            Want::Struct(_) => "a struct",
+        }
+    }
+
+    fn matches(self, ty: Type) -> bool {
+        match self {
+            Want::I32 => ty == Type::I32,
+            Want::I64 => ty == Type::I64,
+            Want::Binary => ty == Type::Binary,
+            Want::List | Want::StructList(_) => ty == Type::List,
+            Want::Struct(_) => ty == Type::Struct,
+        }
+    }
+}
+
+fn write_varint(out: &mut Vec<u8>, mut n: u64) {
+    loop {
+        let b = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
+fn write_field_header(out: &mut Vec<u8>, last: &mut i16, id: i16, ty: Type) {
+    let delta = i32::from(id) - i32::from(*last);
+    if (1..=15).contains(&delta) {
+        out.push(((delta as u8) << 4) | ty.field_nibble());
+    } else {
+        out.push(ty.field_nibble());
+        write_varint(out, ((i64::from(id) << 1) ^ (i64::from(id) >> 63)) as u64);
+    }
+    *last = id;
+}
+
+impl<'a> Reader<'a> {
+    /// Copy the struct at the reader into `out`, leaving out the optional fields of `spec` whose
+    /// wire type is not the format's; `true` if any was left out.
+    fn rewrite_struct(&mut self, spec: &[Field], out: &mut Vec<u8>) -> Result<bool> {
+        self.enter()?;
+        let mut changed = false;
+        let (mut read_last, mut written_last) = (0i16, 0i16);
+        while let Some((id, ty)) = self.field(&mut read_last)? {
+            let want = spec.iter().find(|f| f.id == id);
+            if want.is_some_and(|f| f.optional && !f.want.matches(ty)) {
+                self.skip(ty)?;
+                changed = true;
+                continue;
+            }
+            write_field_header(out, &mut written_last, id, ty);
+            match want.map(|f| f.want) {
+                Some(Want::Struct(inner)) if ty == Type::Struct && !inner.is_empty() => {
+                    changed |= self.rewrite_struct(inner, out)?;
+                }
+                Some(Want::StructList(inner)) if ty == Type::List => {
+                    let start = self.pos;
+                    let (element, count) = self.list_header()?;
+                    out.extend_from_slice(&self.data[start..self.pos]);
+                    self.enter()?;
+                    for _ in 0..count {
+                        if element == Type::Struct {
+                            changed |= self.rewrite_struct(inner, out)?;
+                        } else {
+                            let start = self.pos;
+                            self.skip(element)?;
+                            out.extend_from_slice(&self.data[start..self.pos]);
+                        }
+                    }
+                    self.leave();
+                }
+                _ => {
+                    let start = self.pos;
+                    self.skip(ty)?;
+                    out.extend_from_slice(&self.data[start..self.pos]);
+                }
+            }
+        }
+        out.push(0);
+        self.leave();
+        Ok(changed)
+    }
+}
+
+/// The footer checked (`check_footer`) and, where a writer put a value of the wrong Thrift type
+/// into an optional field the parquet crate would then fail on (Dremio writes a list where
+/// `ColumnMetaData.bloom_filter_length` is an i32), the same footer without that field, as
+/// pyarrow reads it (Thrift's C++ library skips such fields).
+pub(crate) fn repair_footer(footer: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>> {
+    check_footer(footer)?;
+    let mut out = Vec::new();
+    out.try_reserve_exact(footer.len())
+        .or_else(|_| malformed("cannot reserve memory for the footer"))?;
+    let mut r = Reader::new(footer);
+    if r.rewrite_struct(FILE_META_DATA, &mut out)? {
+        Ok(std::borrow::Cow::Owned(out))
+    } else {
+        Ok(std::borrow::Cow::Borrowed(footer))
+    }
+}
