@@ -168,7 +168,12 @@ fn arbitrary_array(input: &mut Input<'_>, depth: usize) -> Option<ArrayData> {
         3 => fixed(input, DataType::Decimal128(4, 2), 16),
         4 | 5 => {
             let offsets = offsets(input, slots, 64);
-            let size = usize::try_from(*offsets.last()?).unwrap_or(0);
+            // Values for the largest offset: the array may be used with a shorter length (a
+            // dictionary's values), and the C data interface sizes the values by the offset at
+            // the end of the length used; a shorter buffer would be the producer's lie, which no
+            // consumer can detect (the interface carries no buffer sizes).
+            let largest = offsets.iter().copied().max().unwrap_or(0);
+            let size = usize::try_from(largest).unwrap_or(0);
             let values = input.bytes(size);
             let dt = if kind == 4 {
                 DataType::Utf8
