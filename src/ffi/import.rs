@@ -9,7 +9,7 @@ use arrow_array::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
 use arrow_array::ffi_stream::FFI_ArrowArrayStream;
 use arrow_array::{make_array, Array, ArrayRef, RecordBatch, RecordBatchOptions};
 use arrow_data::ArrayData;
-use arrow_schema::{DataType, Field, FieldRef, Schema, SchemaRef};
+use arrow_schema::{DataType, Field, FieldRef, Schema, SchemaRef, UnionMode};
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyTuple};
 
@@ -229,7 +229,7 @@ pub(crate) fn import_checked(
         }
     };
     let data = without_empty_byte_arrays(&data).unwrap_or(data);
-    let data = with_struct_offsets_pushed_down(&data, &path)?.unwrap_or(data);
+    let data = with_offsets_pushed_down(&data, &path)?.unwrap_or(data);
     if validate {
         super::validate::validate(&data, &mut path)?;
     }
@@ -241,20 +241,36 @@ pub(crate) fn import_checked(
     })
 }
 
-/// arrow-rs slices a struct's children twice when the struct has an offset and is itself the
-/// child of a struct (`ArrayData::slice` slices the children, then `StructArray::from` slices
-/// them again by the struct's offset), so a sliced `struct<struct>` from pyarrow could not be
-/// built. Each struct with an offset becomes one of offset 0 whose children are sliced to its
-/// rows, bottom-up; a child too short for the struct's rows is `InvalidInput` naming the field.
-/// `None` when nothing changed.
-fn with_struct_offsets_pushed_down(
-    data: &ArrayData,
-    path: &ColumnPath,
-) -> Result<Option<ArrayData>> {
+/// The rows of each child that rows `offset..offset + len` of an array of type `dt` cover, for
+/// the types whose children arrow-rs slices by the parent's offset when it builds the array
+/// (struct and sparse union: the same rows; fixed-size list: `size` rows per row); `None` for
+/// every other type (lists, maps, dense unions and dictionaries reach their children through
+/// offsets or keys, and arrow-rs uses those children whole). `Some(None)` when the range
+/// overflows.
+fn sliced_child_rows(dt: &DataType, offset: usize, len: usize) -> Option<Option<(usize, usize)>> {
+    match dt {
+        DataType::Struct(_) | DataType::Union(_, UnionMode::Sparse) => Some(Some((offset, len))),
+        DataType::FixedSizeList(_, size) => {
+            let size = usize::try_from(*size).ok();
+            Some(size.and_then(|s| Some((offset.checked_mul(s)?, len.checked_mul(s)?))))
+        }
+        _ => None,
+    }
+}
+
+/// arrow-rs applies an offset twice when a struct below a parent that slices its children (a
+/// struct, a fixed-size list, a sparse union) is built: `ArrayData::slice` gives the struct the
+/// offset *and* slices its children, then `StructArray::from` slices them again. A sliced
+/// `struct<struct>` or `fixed_size_list<struct>` from pyarrow could therefore not be built (the
+/// second slice runs past the first one's end). Every such parent with an offset becomes
+/// one at offset 0 whose children hold exactly its rows, bottom-up, so no struct is ever sliced by
+/// arrow-rs; a child too short for its parent's rows is `InvalidInput` naming the field. `None`
+/// when nothing changed.
+fn with_offsets_pushed_down(data: &ArrayData, path: &ColumnPath) -> Result<Option<ArrayData>> {
     let children: Vec<Option<ArrayData>> = data
         .child_data()
         .iter()
-        .map(|c| with_struct_offsets_pushed_down(c, path))
+        .map(|c| with_offsets_pushed_down(c, path))
         .collect::<Result<_>>()?;
     let changed = children.iter().any(Option::is_some);
     let children: Vec<ArrayData> = children
@@ -262,63 +278,82 @@ fn with_struct_offsets_pushed_down(
         .zip(data.child_data())
         .map(|(new, old)| new.unwrap_or_else(|| old.clone()))
         .collect();
-    let DataType::Struct(fields) = data.data_type() else {
-        if !changed {
-            return Ok(None);
-        }
-        let builder = data.clone().into_builder().child_data(children);
-        // SAFETY: the same array with struct children that hold the same values at offset 0;
-        // it is validated afterwards as any import is.
-        return Ok(Some(unsafe { builder.build_unchecked() }));
-    };
-    if data.offset() == 0 && !changed {
+    let slices_children = sliced_child_rows(data.data_type(), 0, 0).is_some();
+    if !changed && (data.offset() == 0 || !slices_children) {
         return Ok(None);
     }
-    let (offset, len) = (data.offset(), data.len());
-    let mut sliced = Vec::new();
-    for (child, field) in children.iter().zip(fields.iter()) {
-        sliced.push(slice_to_offset_zero(child, offset, len).ok_or_else(|| {
-            Error::InvalidInput(format!(
-                "invalid Arrow data in {path} (struct): its field '{}' has {} values, fewer than \
-                 the struct's offset {offset} plus length {len}",
-                field.name(),
-                child.len(),
-            ))
-        })?);
+    if !slices_children {
+        let builder = data.clone().into_builder().child_data(children);
+        // SAFETY: the same array over children that hold the same values at offset 0; it is
+        // validated afterwards as any import is.
+        return Ok(Some(unsafe { builder.build_unchecked() }));
     }
-    let builder = ArrayData::builder(data.data_type().clone())
-        .len(len)
-        .offset(0)
+    let with_children = ArrayData::builder(data.data_type().clone())
+        .len(data.len())
+        .offset(data.offset())
         .nulls(data.nulls().cloned())
-        .child_data(sliced);
-    // SAFETY: the struct's own validity (already relative to its offset) over children holding
-    // exactly its rows; it is validated afterwards as any import is.
-    Ok(Some(unsafe { builder.build_unchecked() }))
+        .buffers(data.buffers().to_vec())
+        .child_data(children);
+    // SAFETY: the same array over children holding the same values at offset 0; it is only
+    // sliced below, then validated as any import is.
+    let with_children = unsafe { with_children.build_unchecked() };
+    rows_at_offset_zero(&with_children, 0, data.len())
+        .map(Some)
+        .ok_or_else(|| too_short(data, path))
 }
 
-/// `data[offset..offset + len]`, with a struct (whose own offset is 0 here) rebuilt at offset 0
-/// over its children's rows instead of carrying the offset arrow-rs would apply twice; `None`
-/// when `data` or a struct's child below it is too short.
-fn slice_to_offset_zero(data: &ArrayData, offset: usize, len: usize) -> Option<ArrayData> {
-    if data.len() < offset.checked_add(len)? {
+/// Rows `offset..offset + len` of `data` (relative to its own offset) as an array at offset 0;
+/// for a parent arrow-rs slices the children of, its children cut to exactly those rows the same
+/// way instead of carrying an offset arrow-rs would apply twice. `None` when `data` or a child
+/// below it is too short.
+fn rows_at_offset_zero(data: &ArrayData, offset: usize, len: usize) -> Option<ArrayData> {
+    if data.len().checked_sub(offset)? < len {
         return None;
     }
-    let DataType::Struct(_) = data.data_type() else {
+    let Some(child_rows) = sliced_child_rows(data.data_type(), offset, len) else {
         return Some(data.slice(offset, len));
     };
+    let (child_offset, child_len) = child_rows?;
+    // The C data interface offsets the children of these types by the parent's own offset.
+    let (base, _) = sliced_child_rows(data.data_type(), data.offset(), 0)??;
     let children = data
         .child_data()
         .iter()
-        .map(|c| slice_to_offset_zero(c, offset, len))
+        .map(|c| rows_at_offset_zero(c, base.checked_add(child_offset)?, child_len))
+        .collect::<Option<Vec<_>>>()?;
+    // A sparse union's type ids (one byte a row) move with its rows; the other types here have
+    // no buffers of their own.
+    let start = data.offset().checked_add(offset)?;
+    let buffers = data
+        .buffers()
+        .iter()
+        .map(|b| (b.len().checked_sub(start)? >= len).then(|| b.slice_with_length(start, len)))
         .collect::<Option<Vec<_>>>()?;
     let builder = ArrayData::builder(data.data_type().clone())
         .len(len)
         .offset(0)
         .nulls(data.nulls().map(|n| n.slice(offset, len)))
+        .buffers(buffers)
         .child_data(children);
-    // SAFETY: rows `offset..offset + len` of a struct at offset 0 and of each of its children,
-    // all checked to hold them; it is validated afterwards as any import is.
+    // SAFETY: rows `offset..offset + len` of the array and the matching rows of each child, all
+    // checked to exist; it is validated afterwards as any import is.
     Some(unsafe { builder.build_unchecked() })
+}
+
+fn too_short(data: &ArrayData, path: &ColumnPath) -> Error {
+    let shortest = data
+        .child_data()
+        .iter()
+        .map(ArrayData::len)
+        .min()
+        .unwrap_or(0);
+    Error::InvalidInput(format!(
+        "invalid Arrow data in {path} ({}): a child has {shortest} values, fewer than the rows \
+         its offset {} and length {} cover",
+        type_name(data.data_type()),
+        data.offset(),
+        data.len(),
+    ))
 }
 
 /// arrow-rs imports a string or binary array of length 0 with an empty data buffer whatever its
