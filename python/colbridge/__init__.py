@@ -36,7 +36,14 @@ from colbridge.errors import (
     ZeroCopyError,
 )
 from colbridge.ipc import read_feather, read_ipc, write_feather, write_ipc
-from colbridge.parquet import BatchReader, ParquetFile, read_pandas, read_parquet, write_parquet
+from colbridge.parquet import (
+    BatchReader,
+    ParquetFile,
+    read_numpy,
+    read_pandas,
+    read_parquet,
+    write_parquet,
+)
 
 __all__ = [
     "Array",
@@ -66,6 +73,7 @@ __all__ = [
     "chunked_array",
     "read_feather",
     "read_ipc",
+    "read_numpy",
     "read_pandas",
     "read_parquet",
     "table",

@@ -336,6 +336,19 @@ def read_parquet(
     max_page_bytes: int | None = None,
     max_decoded_bytes: int | None = None,
 ) -> Table: ...
+def read_block(
+    source: Any,
+    columns: Sequence[str] | None = None,
+    row_groups: Sequence[int] | None = None,
+    filters: Any = None,
+    dtype: str = "float64",
+    nulls: str = "nan",
+    use_threads: bool = True,
+    on_progress: Callable[[int, int], object] | None = None,
+    max_footer_bytes: int | None = None,
+    max_page_bytes: int | None = None,
+    max_decoded_bytes: int | None = None,
+) -> tuple[Array, list[str], int]: ...
 def write_parquet(
     table: Table,
     where: Any,

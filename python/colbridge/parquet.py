@@ -11,6 +11,8 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any, TypedDict
 
+import numpy as np
+
 from colbridge import _colbridge as _core
 from colbridge import dataset as _dataset
 from colbridge._colbridge import BatchReader, ParquetFile, Table
@@ -18,7 +20,14 @@ from colbridge._progress import reporter
 from colbridge._sources import single_file
 from colbridge.errors import InvalidInputError, UnsupportedTypeError
 
-__all__ = ["BatchReader", "ParquetFile", "read_pandas", "read_parquet", "write_parquet"]
+__all__ = [
+    "BatchReader",
+    "ParquetFile",
+    "read_numpy",
+    "read_pandas",
+    "read_parquet",
+    "write_parquet",
+]
 
 Source = str | os.PathLike[str] | bytes | bytearray | memoryview | Any
 Filters = (
@@ -153,6 +162,7 @@ def read_pandas(
     max_footer_bytes: int | None = None,
     max_page_bytes: int | None = None,
     max_decoded_bytes: int | None = None,
+    consolidate: bool = False,
 ) -> Any:
     """Read a Parquet file into a pandas DataFrame, writing each value to memory once.
 
@@ -167,6 +177,13 @@ def read_pandas(
     ``pandas.read_parquet`` reads it (hive partitions as Categorical columns, see
     :mod:`colbridge.dataset`). ``progress`` and the resource limits (``max_footer_bytes``,
     ``max_page_bytes``, ``max_decoded_bytes``) work as in :func:`read_parquet`.
+
+    ``consolidate=True`` (one file, ``dtype_backend=None``) gives pandas its own consolidated
+    layout for the float64, float32, int64 and int32 columns: each dtype's columns are decoded
+    straight into one 2-D block (as :func:`read_numpy` does), so ``df.to_numpy()`` of such
+    columns is a view of it, not a copy. An integer column joins its block where the footer's
+    statistics show it has no nulls (with nulls, the float64 block, as pandas types it); other
+    columns are read as usual. The frame equals the one without it.
 
     Example:
         >>> df = colbridge.read_pandas("data.parquet")
@@ -183,6 +200,10 @@ def read_pandas(
         max_decoded_bytes=max_decoded_bytes,
     )
     files = _dataset.list_files(source)
+    if consolidate:
+        return _consolidated(
+            source, files, columns, row_groups, filters, use_threads, dtype_backend, limits
+        )
     if files is not None:
         _no_row_groups(row_groups)
         with reporter(progress, source) as on_progress:
@@ -213,6 +234,116 @@ def read_pandas(
         del table  # the frame now owns the buffers alone
         return df
     return to_dataframe(table, dtype_backend=dtype_backend, chunk_rows=chunks)
+
+
+def _consolidated(
+    source: Source,
+    files: Any,
+    columns: Sequence[str] | None,
+    row_groups: Sequence[int] | None,
+    filters: Filters | None,
+    use_threads: bool,
+    dtype_backend: str | None,
+    limits: _Limits,
+) -> Any:
+    from colbridge._block import consolidated_frame
+
+    if files is not None or dtype_backend is not None:
+        raise InvalidInputError(
+            "consolidate=True reads one file with dtype_backend=None (NumPy blocks)"
+        )
+    source = single_file(source)
+    if hasattr(source, "read"):
+        raise InvalidInputError("consolidate=True reads a path or bytes, not a file object")
+
+    def reader(
+        src: Source, columns: list[str], row_groups: list[int] | None, filters: Any = None
+    ) -> Any:
+        return read_pandas(
+            src,
+            columns=columns,
+            row_groups=row_groups,
+            filters=filters,
+            use_threads=use_threads,
+            progress=False,
+            **limits,
+        )
+
+    return consolidated_frame(
+        ParquetFile(source, **limits),
+        source,
+        _column_list(columns),
+        None if row_groups is None else list(row_groups),
+        filters,
+        reader,
+        use_threads=use_threads,
+        **limits,
+    )
+
+
+def read_numpy(
+    source: Source,
+    columns: Sequence[str] | None = None,
+    dtype: str = "float64",
+    order: str = "F",
+    nulls: str | None = None,
+    row_groups: Sequence[int] | None = None,
+    filters: Filters | None = None,
+    use_threads: bool = True,
+    progress: bool | Callable[[int, int], object] | None = None,
+    *,
+    max_footer_bytes: int | None = None,
+    max_page_bytes: int | None = None,
+    max_decoded_bytes: int | None = None,
+) -> Any:
+    """Read numeric Parquet columns into one 2-D NumPy array of shape (rows, columns).
+
+    The hand-off to scikit-learn or PyTorch (``torch.from_numpy``) at one copy: each column is
+    decoded straight into its slice of one buffer (``order="F"``, the default: every column a
+    contiguous slice), columns in parallel with the GIL released. ``dtype`` is ``"float64"``,
+    ``"float32"``, ``"int64"`` or ``"int32"``; a column stored with other bits (another width,
+    unsigned, boolean) is converted into its slice, one column at a time. Integer blocks take
+    integer and boolean columns only; an integer that does not fit is an
+    :class:`~colbridge.InvalidInputError`. ``nulls="nan"`` (the default for float dtypes)
+    writes NaN for a null; ``nulls="raise"`` (the default for integer dtypes) refuses a column
+    with nulls, naming it. ``order="C"`` gives a
+    row-major array (a second copy, made by NumPy). The array is writable and owned by nobody
+    else. ``columns``, ``row_groups``, ``filters``, ``progress`` and the limits work as in
+    :func:`read_parquet`; a column that is not numeric is an
+    :class:`~colbridge.UnsupportedTypeError` naming it.
+
+    Example:
+        >>> X = colbridge.read_numpy("data.parquet", columns=["x", "y"])
+        >>> X.shape, X.dtype, X.flags.f_contiguous
+        ((1000, 2), dtype('float64'), True)
+        >>> X[:2].tolist()
+        [[0.0, 0.0], [1.0, 0.25]]
+    """
+    from colbridge._block import read_block
+
+    if order not in ("F", "C"):
+        raise InvalidInputError(f"order={order!r}: use 'F' (column-major) or 'C' (row-major)")
+    if _dataset.list_files(source) is not None:
+        raise InvalidInputError("read_numpy reads one file, not a directory, glob or list")
+    if nulls is None:
+        nulls = "raise" if dtype.startswith("i") else "nan"
+    source = single_file(source)
+    with reporter(progress, source) as on_progress:
+        block, _ = read_block(
+            source,
+            _column_list(columns),
+            dtype,
+            nulls,
+            row_groups=None if row_groups is None else list(row_groups),
+            filters=filters,
+            use_threads=use_threads,
+            on_progress=on_progress,
+            max_footer_bytes=max_footer_bytes,
+            max_page_bytes=max_page_bytes,
+            max_decoded_bytes=max_decoded_bytes,
+        )
+    array = block.T
+    return np.ascontiguousarray(array) if order == "C" else array
 
 
 def _pandas_compat_meta(pf: ParquetFile | None) -> dict[str, Any] | None:

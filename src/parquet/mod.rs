@@ -5,10 +5,12 @@
 //! - `metadata` (the footer, the `ARROW:schema` hint), `filter` (DNF filters);
 //! - `decode/` (colbridge's own page decoder) and `arrow_rs/` (what arrow-rs decodes, assembled
 //!   exactly), sharing `byte_dictionary`;
-//! - `plan` (columns, row groups, the filter's row selection), `read` (one task per column);
+//! - `plan` (columns, row groups, the filter's row selection), `read` (one task per column),
+//!   `block` (the numeric columns into one 2-D block, `read_numpy`);
 //! - `file` (`ParquetFile`), `stream` (batches, C stream), `write`.
 
 mod arrow_rs;
+mod block;
 mod byte_dictionary;
 mod compression;
 mod decode;
@@ -33,8 +35,10 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use arrow_array::ArrayRef;
+use parquet::arrow::arrow_reader::ArrowReaderMetadata;
 use pyo3::prelude::*;
 
+use crate::array::PyArray;
 use crate::chunked::PyChunkedArray;
 use crate::table::PyTable;
 
@@ -68,10 +72,29 @@ fn into_table(decoded: Decoded, batch_size: Option<usize>) -> crate::error::Resu
 pub(crate) fn read_with(
     py: Python<'_>,
     source: Source,
-    mut options: ReadOptions,
+    options: ReadOptions,
     filters: Option<&Bound<'_, PyAny>>,
     on_progress: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Decoded> {
+    plan_and_run(py, source, options, filters, on_progress, read::read)
+}
+
+/// Load `source`'s footer, parse the filter against its schema, then run `work` (a reader over
+/// the file, its metadata and the options) on a decoding thread, interruptibly.
+fn plan_and_run<R: Send>(
+    py: Python<'_>,
+    source: Source,
+    mut options: ReadOptions,
+    filters: Option<&Bound<'_, PyAny>>,
+    on_progress: Option<&Bound<'_, PyAny>>,
+    work: impl FnOnce(
+            &Source,
+            &ArrowReaderMetadata,
+            &ReadOptions,
+            &Arc<Progress>,
+        ) -> crate::error::Result<R>
+        + Send,
+) -> PyResult<R> {
     let meta = {
         let source = source.clone();
         let limits = options.limits;
@@ -83,7 +106,7 @@ pub(crate) fn read_with(
     };
     let progress = Arc::new(Progress::default());
     wait_interruptibly(py, &progress, on_progress, || {
-        read::read(&source, &meta, &options, &progress)
+        work(&source, &meta, &options, &progress)
     })
 }
 
@@ -198,8 +221,61 @@ fn read_parquet(
     Ok(into_table(decoded, batch_size)?)
 }
 
+/// Read the selected numeric columns of a Parquet file into one block (`read_numpy`): the
+/// values as one flat array of rows × columns (column after column, no nulls), the columns'
+/// names and the number of rows.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)] // mirrors the keyword arguments of the Python API
+#[pyo3(signature = (source, columns = None, row_groups = None, filters = None, dtype = "float64", nulls = "nan", use_threads = true, on_progress = None, max_footer_bytes = None, max_page_bytes = None, max_decoded_bytes = None))]
+fn read_block(
+    py: Python<'_>,
+    source: &Bound<'_, PyAny>,
+    columns: Option<Vec<String>>,
+    row_groups: Option<Vec<usize>>,
+    filters: Option<&Bound<'_, PyAny>>,
+    dtype: &str,
+    nulls: &str,
+    use_threads: bool,
+    on_progress: Option<&Bound<'_, PyAny>>,
+    max_footer_bytes: Option<u64>,
+    max_page_bytes: Option<u64>,
+    max_decoded_bytes: Option<u64>,
+) -> PyResult<(PyArray, Vec<String>, usize)> {
+    let dtype = block::BlockType::parse(dtype)?;
+    let nulls = match nulls {
+        "nan" => block::BlockNulls::Nan,
+        "raise" => block::BlockNulls::Raise,
+        other => {
+            return Err(crate::error::Error::InvalidInput(format!(
+                "nulls='{other}': use 'nan' or 'raise'"
+            ))
+            .into())
+        }
+    };
+    let source = Source::from_py(source)?;
+    let options = ReadOptions {
+        columns,
+        row_groups,
+        use_threads,
+        limits: Limits::new(max_footer_bytes, max_page_bytes, max_decoded_bytes),
+        ..ReadOptions::default()
+    };
+    let block = plan_and_run(
+        py,
+        source,
+        options,
+        filters,
+        on_progress,
+        move |source, meta, options, progress| {
+            block::read_block(source, meta, options, progress, dtype, nulls)
+        },
+    )?;
+    Ok((PyArray::new(block.values), block.names, block.rows))
+}
+
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(read_parquet, m)?)?;
+    m.add_function(wrap_pyfunction!(read_block, m)?)?;
     m.add_function(wrap_pyfunction!(write::write_parquet, m)?)?;
     m.add_class::<file::PyParquetFile>()?;
     m.add_class::<stream::PyBatchReader>()?;

@@ -48,15 +48,15 @@ pub(crate) struct Decoded {
 }
 
 /// What every decoder of one read shares: the file, its metadata, and the progress counter.
-struct Job<'a> {
-    source: &'a Source,
-    meta: &'a ArrowReaderMetadata,
-    progress: &'a Arc<Progress>,
+pub(super) struct Job<'a> {
+    pub(super) source: &'a Source,
+    pub(super) meta: &'a ArrowReaderMetadata,
+    pub(super) progress: &'a Arc<Progress>,
     /// Threads a column may decode its row groups on.
-    threads: usize,
+    pub(super) threads: usize,
     large_strings: bool,
     narrow_codes: bool,
-    limits: Limits,
+    pub(super) limits: Limits,
     /// Bytes the columns decoded so far take, for `Limits::decoded`.
     decoded: AtomicU64,
 }
@@ -74,7 +74,7 @@ impl Job<'_> {
 
     /// Decode one top-level column into one array: page by page into its final buffers where
     /// colbridge's decoder takes it (`decode`), else by arrow-rs (`arrow_rs`).
-    fn decode_column(
+    pub(super) fn decode_column(
         &self,
         root: usize,
         rgs: &[usize],
@@ -171,7 +171,7 @@ impl Job<'_> {
     }
 
     /// Before colbridge's decoder reserves a column's rows: `check_row_claims`.
-    fn check_claims(&self, root: usize, rgs: &[usize], what: &str) -> Result<()> {
+    pub(super) fn check_claims(&self, root: usize, rgs: &[usize], what: &str) -> Result<()> {
         check_row_claims(
             self.source,
             self.meta,
@@ -223,25 +223,25 @@ pub(crate) fn check_row_claims(
     Ok(())
 }
 
+/// Read the columns `options` ask for, one task per column.
 pub(crate) fn read(
     source: &Source,
     meta: &ArrowReaderMetadata,
     options: &ReadOptions,
     progress: &Arc<Progress>,
 ) -> Result<Decoded> {
-    let result = read_columns(source, meta, options, progress);
-    if progress.cancelled() {
-        return Err(Error::Cancelled);
-    }
-    result
+    run(source, meta, options, progress, read_columns)
 }
 
-fn read_columns(
+/// Plan the read `options` ask for and hand it, with the job its decoders share, to `work`;
+/// a read cancelled meanwhile is `Cancelled` whatever `work` made of it.
+pub(super) fn run<R>(
     source: &Source,
     meta: &ArrowReaderMetadata,
     options: &ReadOptions,
     progress: &Arc<Progress>,
-) -> Result<Decoded> {
+    work: impl FnOnce(&Job<'_>, Plan) -> Result<R>,
+) -> Result<R> {
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
@@ -255,28 +255,38 @@ fn read_columns(
         limits: options.limits,
         decoded: AtomicU64::new(0),
     };
-    let file = source.describe();
-    let schema = meta.schema().clone();
+    let result = Plan::new(
+        job.arrow_rs(),
+        &options.columns,
+        &options.row_groups,
+        options.filter.as_ref(),
+    )
+    .and_then(|plan| {
+        progress
+            .total
+            .fetch_add(chunk_bytes(meta, &plan.roots, &plan.rgs), Ordering::Relaxed);
+        work(&job, plan)
+    });
+    if progress.cancelled() {
+        return Err(Error::Cancelled);
+    }
+    result
+}
+
+fn read_columns(job: &Job<'_>, plan: Plan) -> Result<Decoded> {
+    let file = job.source.describe();
+    let schema = job.meta.schema().clone();
     let Plan {
         roots: indices,
         rgs,
         rows,
         selection,
-    } = Plan::new(
-        job.arrow_rs(),
-        &options.columns,
-        &options.row_groups,
-        options.filter.as_ref(),
-    )?;
-
-    progress
-        .total
-        .fetch_add(chunk_bytes(meta, &indices, &rgs), Ordering::Relaxed);
+    } = plan;
     // A task per column; each column decodes its row groups on up to as many threads again.
     let columns = parallel::map(
         indices.clone(),
         job.threads,
-        Some(&progress.cancel),
+        Some(&job.progress.cancel),
         |root| {
             let what = format!("{file}, column '{}'", schema.field(root).name());
             job.decode_column(root, &rgs, &selection, rows, &what)

@@ -6,7 +6,7 @@ use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use arrow_array::ArrayRef;
-use arrow_buffer::{ArrowNativeType, Buffer};
+use arrow_buffer::{ArrowNativeType, Buffer, NullBuffer};
 use arrow_schema::DataType;
 
 use crate::parquet::decode::column::{Column, Files};
@@ -167,26 +167,62 @@ pub(super) fn read<T: ArrowNativeType>(
     files: &Files<'_>,
     data_type: &DataType,
 ) -> Step<ArrayRef> {
-    let width = std::mem::size_of::<T>();
-    let int96 = column.width == Some(INT96) && width == 8;
-    if column.width != Some(width) && !int96 {
+    if !takes::<T>(column) {
         return Err(Halt::Fallback);
     }
-    let groups = column.row_groups;
-    let rows = groups
-        .iter()
-        .map(|&rg| column.kept_rows(rg))
-        .collect::<Step<Vec<usize>>>()?;
-    let total_rows: usize = rows.iter().sum();
-    if total_rows != column.rows {
-        return Err(Halt::Fallback);
-    }
+    let total_rows = column.rows;
     let mut values: Vec<T> = Vec::new();
     values
         .try_reserve_exact(total_rows)
         .map_err(|_| Halt::Fallback)?;
     let space = &mut values.spare_capacity_mut()[..total_rows];
     crate::alloc::prefer_huge_pages(space);
+    let nulls = read_into(column, files, space)?;
+    // SAFETY: `read_into` returned `Ok`, so it wrote every byte of the first `total_rows`
+    // values; any bit pattern is a valid `T` (a primitive integer or float).
+    unsafe { values.set_len(total_rows) };
+    let data = arrow_data::ArrayData::try_new(
+        data_type.clone(),
+        total_rows,
+        nulls.map(|n| n.into_inner().into_inner()),
+        0,
+        vec![Buffer::from_vec(values)],
+        vec![],
+    )
+    .map_err(|e| corrupt(format!("invalid values: {e}")))?;
+    Ok(arrow_array::make_array(data))
+}
+
+/// Whether `column`'s values are `T`'s width (or INT96 timestamps, which become `i64`).
+fn takes<T>(column: &Column<'_>) -> bool {
+    let width = std::mem::size_of::<T>();
+    column.width == Some(width) || (column.width == Some(INT96) && width == 8)
+}
+
+/// A fixed-width column (`T`'s bits are the Parquet values, or INT96 as nanoseconds into `i64`)
+/// decoded into `space`, exactly its rows long (a buffer of its own, or its slice of a 2-D
+/// block), each row group into its own region of it, in parallel. On `Ok` every value of
+/// `space` is written (a null as zeros) and the validity is returned; on an error `space` may be
+/// partly written.
+pub(crate) fn read_into<T: ArrowNativeType>(
+    column: &Column<'_>,
+    files: &Files<'_>,
+    space: &mut [MaybeUninit<T>],
+) -> Step<Option<NullBuffer>> {
+    if !takes::<T>(column) {
+        return Err(Halt::Fallback);
+    }
+    let width = std::mem::size_of::<T>();
+    let int96 = column.width == Some(INT96);
+    let groups = column.row_groups;
+    let rows = groups
+        .iter()
+        .map(|&rg| column.kept_rows(rg))
+        .collect::<Step<Vec<usize>>>()?;
+    let total_rows: usize = rows.iter().sum();
+    if total_rows != column.rows || space.len() != total_rows {
+        return Err(Halt::Fallback);
+    }
     // SAFETY: the same memory viewed as bytes: `MaybeUninit<u8>` has no alignment or validity
     // requirement, and the length covers exactly the `total_rows` values of `T`.
     let mut space: &mut [MaybeUninit<u8>] =
@@ -216,21 +252,9 @@ pub(super) fn read<T: ArrowNativeType>(
             Ok(sink.validity)
         },
     )?;
-    // SAFETY: every region was written completely (checked above: each of its bytes), and the
-    // regions tile the first `total_rows` values; any bit pattern is a valid `T` (a primitive
-    // integer or float).
-    unsafe { values.set_len(total_rows) };
-    let nulls = Validity::join(filled, total_rows);
-    let data = arrow_data::ArrayData::try_new(
-        data_type.clone(),
-        total_rows,
-        nulls.map(|n| n.into_inner().into_inner()),
-        0,
-        vec![Buffer::from_vec(values)],
-        vec![],
-    )
-    .map_err(|e| corrupt(format!("invalid values: {e}")))?;
-    Ok(arrow_array::make_array(data))
+    // Every region was written completely (checked above: each of its bytes), and the regions
+    // tile all of `space`.
+    Ok(Validity::join(filled, total_rows))
 }
 
 #[cfg(test)]

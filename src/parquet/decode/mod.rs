@@ -105,6 +105,38 @@ pub(crate) fn read(
     }
 }
 
+/// Decode `column`, of Arrow type `T::DATA_TYPE` with the stored bits (FLOAT, DOUBLE, INT32 or
+/// INT64 read as float32, float64, int32, int64), into `space`, its slice of a 2-D block
+/// (`read_numpy`); its validity, or `None` where the column needs arrow-rs (another type, or a
+/// layout or encoding not handled here). On `None` or an error `space` may be partly written.
+pub(crate) fn read_into<T: ArrowPrimitiveType>(
+    column: &Column<'_>,
+    files: &Files<'_>,
+    space: &mut [std::mem::MaybeUninit<T::Native>],
+) -> Result<Option<Option<arrow_buffer::NullBuffer>>> {
+    let physical = column
+        .meta
+        .file_metadata()
+        .schema_descr()
+        .column(column.leaf)
+        .physical_type();
+    let same_bits = matches!(
+        (physical, T::DATA_TYPE),
+        (PhysicalType::INT32, DataType::Int32)
+            | (PhysicalType::INT64, DataType::Int64)
+            | (PhysicalType::FLOAT, DataType::Float32)
+            | (PhysicalType::DOUBLE, DataType::Float64)
+    );
+    if !same_bits {
+        return Ok(None);
+    }
+    match fixed::read_into(column, files, space) {
+        Ok(nulls) => Ok(Some(nulls)),
+        Err(Halt::Fallback) => Ok(None),
+        Err(Halt::Failed(e)) => Err(e),
+    }
+}
+
 /// The unit of a Parquet TIMESTAMP logical type.
 fn stored_unit(logical: Option<&LogicalType>) -> Option<TimeUnit> {
     match logical {

@@ -1,0 +1,308 @@
+//! One 2-D block for models (`read_numpy`): the selected numeric columns decoded into a single
+//! buffer of rows × columns values, one column after another (a Fortran-order array, each column
+//! a contiguous slice of it). A column whose stored values already have the block's type (DOUBLE
+//! into float64, FLOAT into float32, INT64 into int64, INT32 into int32) is decoded straight into
+//! its slice by colbridge's decoder, each value written once; any other numeric column (another
+//! width, a sign, booleans, or a layout only arrow-rs decodes) is decoded on its own, converted
+//! into its slice and freed, so the peak stays near the block plus one column.
+
+use std::mem::MaybeUninit;
+use std::sync::Arc;
+
+use arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type};
+use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, PrimitiveArray};
+use arrow_buffer::{Buffer, NullBuffer};
+use arrow_cast::CastOptions;
+use arrow_schema::{DataType, Field};
+use parquet::arrow::arrow_reader::ArrowReaderMetadata;
+
+use crate::datatype::type_name;
+use crate::error::{Error, Result};
+use crate::parquet::decode;
+use crate::parquet::parallel::{self, context, guarded};
+use crate::parquet::plan::Plan;
+use crate::parquet::progress::Progress;
+use crate::parquet::read::{run, Job, ReadOptions};
+use crate::parquet::source::Source;
+
+/// The block's value type, as NumPy names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BlockType {
+    Float64,
+    Float32,
+    Int64,
+    Int32,
+}
+
+impl BlockType {
+    pub(crate) fn parse(name: &str) -> Result<Self> {
+        Ok(match name {
+            "float64" | "f8" | "double" => Self::Float64,
+            "float32" | "f4" | "single" => Self::Float32,
+            "int64" | "i8" => Self::Int64,
+            "int32" | "i4" => Self::Int32,
+            other => {
+                return Err(Error::InvalidInput(format!(
+                    "dtype='{other}' is not a block type: use 'float64', 'float32', 'int64' or \
+                     'int32'"
+                )))
+            }
+        })
+    }
+
+    fn is_float(self) -> bool {
+        matches!(self, Self::Float64 | Self::Float32)
+    }
+}
+
+/// NumPy's name of a block's type.
+fn numpy_name(dt: &DataType) -> &'static str {
+    match dt {
+        DataType::Float64 => "float64",
+        DataType::Float32 => "float32",
+        DataType::Int64 => "int64",
+        _ => "int32",
+    }
+}
+
+/// What the block does with a null.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BlockNulls {
+    /// NaN (float blocks only).
+    Nan,
+    /// An `InvalidInput` error naming the column.
+    Raise,
+}
+
+/// The decoded block: `values` holds `rows` values of each of `names`' columns in turn, no nulls.
+pub(crate) struct Block {
+    pub(crate) values: ArrayRef,
+    pub(crate) names: Vec<String>,
+    pub(crate) rows: usize,
+}
+
+/// Read the columns `options` select into one block of `dtype`.
+pub(crate) fn read_block(
+    source: &Source,
+    meta: &ArrowReaderMetadata,
+    options: &ReadOptions,
+    progress: &Arc<Progress>,
+    dtype: BlockType,
+    nulls: BlockNulls,
+) -> Result<Block> {
+    if nulls == BlockNulls::Nan && !dtype.is_float() {
+        return Err(Error::InvalidInput(
+            "nulls='nan' needs a float dtype: an integer block has no NaN (pass nulls='raise')"
+                .into(),
+        ));
+    }
+    run(source, meta, options, progress, |job, plan| match dtype {
+        BlockType::Float64 => decode::<Float64Type>(job, &plan, nulls, f64::NAN),
+        BlockType::Float32 => decode::<Float32Type>(job, &plan, nulls, f32::NAN),
+        BlockType::Int64 => decode::<Int64Type>(job, &plan, nulls, 0),
+        BlockType::Int32 => decode::<Int32Type>(job, &plan, nulls, 0),
+    })
+}
+
+/// Whether a column of `field`'s type goes into a block of `T`: numbers and booleans, and only
+/// integers and booleans into an integer block (a float would be truncated).
+fn check_column<T: ArrowPrimitiveType>(field: &Field, what: &str) -> Result<()> {
+    let dt = field.data_type();
+    let integer_block = !matches!(T::DATA_TYPE, DataType::Float32 | DataType::Float64);
+    let fits = dt.is_integer()
+        || matches!(dt, DataType::Boolean)
+        || (!integer_block
+            && matches!(
+                dt,
+                DataType::Float16 | DataType::Float32 | DataType::Float64
+            ));
+    if fits {
+        return Ok(());
+    }
+    Err(Error::UnsupportedType(format!(
+        "{what} is {}: {} block takes {} columns only",
+        type_name(dt),
+        if integer_block { "an int" } else { "a float" },
+        if integer_block {
+            "integer and boolean"
+        } else {
+            "numeric and boolean"
+        },
+    )))
+}
+
+fn decode<T: ArrowPrimitiveType>(
+    job: &Job<'_>,
+    plan: &Plan,
+    nulls: BlockNulls,
+    nan: T::Native,
+) -> Result<Block> {
+    let file = job.source.describe();
+    let schema = job.meta.schema();
+    let what = |root: usize| format!("{file}, column '{}'", schema.field(root).name());
+    for &root in &plan.roots {
+        check_column::<T>(schema.field(root), &what(root))?;
+    }
+    let rows = plan.rows;
+    let width = std::mem::size_of::<T::Native>();
+    let total = rows.checked_mul(plan.roots.len());
+    let bytes = total.and_then(|t| t.checked_mul(width));
+    let (Some(total), Some(bytes)) = (total, bytes) else {
+        return Err(Error::Limit(format!(
+            "{file}: {rows} rows of {} columns do not fit in memory",
+            plan.roots.len()
+        )));
+    };
+    job.limits.check_decoded(bytes as u64)?;
+    // The footer's row counts size the block: each column's pages must hold them.
+    for &root in &plan.roots {
+        job.check_claims(root, &plan.rgs, &what(root))?;
+    }
+    let mut values: Vec<T::Native> = Vec::new();
+    values.try_reserve_exact(total).map_err(|_| {
+        Error::Limit(format!(
+            "{file}: cannot allocate {bytes} bytes for {rows} rows × {} columns",
+            plan.roots.len()
+        ))
+    })?;
+    let space = &mut values.spare_capacity_mut()[..total];
+    crate::alloc::prefer_huge_pages(space);
+    let slices: Vec<(usize, &mut [MaybeUninit<T::Native>])> = match rows {
+        // `chunks_exact_mut` takes no chunks of 0 values.
+        0 => plan.roots.iter().map(|&root| (root, &mut [][..])).collect(),
+        _ => plan
+            .roots
+            .iter()
+            .copied()
+            .zip(space.chunks_exact_mut(rows))
+            .collect(),
+    };
+    // A task per column, each on its own slice; a column decodes its row groups on up to as
+    // many threads again.
+    parallel::map(
+        slices,
+        job.threads,
+        Some(&job.progress.cancel),
+        |(root, slice)| {
+            let what = what(root);
+            fill_column::<T>(job, plan, root, slice, nulls, nan, &what)
+        },
+    )?;
+    // SAFETY: every task returned `Ok` (`parallel::map` fails otherwise), and a task's `Ok`
+    // means each value of its slice was written; the slices tile the first `total` values, and
+    // any bit pattern is a valid `T::Native` (a primitive integer or float).
+    unsafe { values.set_len(total) };
+    let array: PrimitiveArray<T> = PrimitiveArray::new(Buffer::from_vec(values).into(), None);
+    let names = plan
+        .roots
+        .iter()
+        .map(|&root| schema.field(root).name().clone())
+        .collect();
+    Ok(Block {
+        values: Arc::new(array),
+        names,
+        rows,
+    })
+}
+
+/// Write column `root`'s `plan.rows` values into `slice`, every one of them on `Ok`.
+fn fill_column<T: ArrowPrimitiveType>(
+    job: &Job<'_>,
+    plan: &Plan,
+    root: usize,
+    slice: &mut [MaybeUninit<T::Native>],
+    nulls: BlockNulls,
+    nan: T::Native,
+    what: &str,
+) -> Result<()> {
+    let field = job.meta.schema().field(root);
+    if field.data_type() == &T::DATA_TYPE {
+        let column = decode::Column::plan(
+            job.meta.metadata(),
+            root,
+            &plan.rgs,
+            plan.rows,
+            job.threads,
+            plan.selection.as_ref(),
+            job.limits,
+        );
+        if let Some(column) = column {
+            let files = decode::Files {
+                open: &|| job.source.open_with(Some(job.progress.clone())),
+                again: &|| {},
+            };
+            let direct = guarded(what, || decode::read_into::<T>(&column, &files, slice))
+                .map_err(context(what))?;
+            if let Some(validity) = direct {
+                // SAFETY: `read_into` answered `Some`: it wrote every value of `slice`.
+                let written = unsafe { assume_written(slice) };
+                return fill_nulls(written, validity.as_ref(), nulls, nan, what);
+            }
+        }
+    }
+    // Decoded on its own (another type, or a column colbridge's decoder leaves to arrow-rs),
+    // converted into the slice, then freed.
+    let array = job.decode_column(root, &plan.rgs, &plan.selection, plan.rows, what)?;
+    let options = CastOptions {
+        safe: false,
+        ..CastOptions::default()
+    };
+    let cast = arrow_cast::cast_with_options(&array, &T::DATA_TYPE, &options).map_err(|e| {
+        Error::InvalidInput(format!(
+            "{what} ({}) does not fit the {} block: {e}",
+            type_name(array.data_type()),
+            numpy_name(&T::DATA_TYPE)
+        ))
+    })?;
+    drop(array);
+    let cast = cast
+        .as_any()
+        .downcast_ref::<PrimitiveArray<T>>()
+        .ok_or_else(|| Error::Arrow(format!("{what}: the cast gave another type")))?;
+    if cast.len() != slice.len() {
+        return Err(Error::Corrupt(format!(
+            "{what}: {} values where the read has {} rows",
+            cast.len(),
+            slice.len()
+        )));
+    }
+    for (slot, value) in slice.iter_mut().zip(cast.values().iter()) {
+        slot.write(*value);
+    }
+    // SAFETY: the loop above wrote each value of `slice` (the lengths are equal).
+    let written = unsafe { assume_written(slice) };
+    fill_nulls(written, cast.nulls(), nulls, nan, what)
+}
+
+/// # Safety
+/// Every value of `slice` must have been written.
+unsafe fn assume_written<N>(slice: &mut [MaybeUninit<N>]) -> &mut [N] {
+    // SAFETY: `MaybeUninit<N>` has `N`'s layout, and the caller vouches that each value is
+    // initialised.
+    unsafe { &mut *(std::ptr::from_mut(slice) as *mut [N]) }
+}
+
+/// Nulls become `nan`, or an error naming the column.
+fn fill_nulls<N: Copy>(
+    values: &mut [N],
+    validity: Option<&NullBuffer>,
+    nulls: BlockNulls,
+    nan: N,
+    what: &str,
+) -> Result<()> {
+    let Some(validity) = validity.filter(|v| v.null_count() > 0) else {
+        return Ok(());
+    };
+    if nulls == BlockNulls::Raise {
+        return Err(Error::InvalidInput(format!(
+            "{what} has {} nulls, which the block does not take (nulls='raise')",
+            validity.null_count()
+        )));
+    }
+    for (value, valid) in values.iter_mut().zip(validity.iter()) {
+        if !valid {
+            *value = nan;
+        }
+    }
+    Ok(())
+}
