@@ -4,11 +4,10 @@ The file holds float64 and int64 columns without nulls, uncompressed (written by
 ``colbridge.write_feather``, 64-byte aligned), at two sizes so that the time of a reader that
 maps the file can be seen not to grow with it. Every reader runs in a fresh child process, once
 per repeat. The child imports everything and runs the same read once on a 1 MB file of the
-same schema (so that no reader's first-call work counts), resets its peak RSS
-(``/proc/self/clear_refs``, Linux), then measures the wall time of the read and how far its
-peak RSS (``VmHWM``) rose above the RSS it had before. The file is in the page cache (it was
-just written and is read repeatedly), so the times are not disk times; a mapped reader's RSS
-grows only with the pages it touches.
+same schema (so that no reader's first-call work counts), resets its peak RSS, then measures
+the wall time of the read and how far its peak RSS rose (``benches/_child.py``). The file is
+in the page cache (it was just written and is read repeatedly), so the times are not disk
+times; a mapped reader's RSS grows only with the pages it touches.
 
 Readers:
 - ``colbridge.read_feather(path)`` (memory-mapped, columns stay in the mapping)
@@ -27,11 +26,9 @@ Not a test: run it directly and read the Markdown table it prints::
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -40,6 +37,9 @@ import numpy as np
 import pandas as pd
 
 import colbridge
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _child import run  # noqa: E402  (the benchmarks' shared child process)
 
 COLUMNS = 4  # two float64, two int64
 
@@ -52,28 +52,7 @@ READERS = {
     "pl.read_ipc(path).to_pandas()": "pl.read_ipc(path).to_pandas()",
 }
 
-CHILD = r"""
-import json, sys, time
-import colbridge, pandas as pd, polars as pl, pyarrow as pa, pyarrow.feather as feather
-path = sys.argv[2]
-# Warm up: the same read of a small file of the same schema, so that first-call work (lazy
-# imports, code paged in) is not counted for any reader.
-df = {warm}
-del df
-path = sys.argv[1]
-def status(key):
-    with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith(key))
-# Reset the peak RSS (VmHWM) to the current RSS, so the imports' peak does not count.
-with open("/proc/self/clear_refs", "w") as f:
-    f.write("5")
-before = status("VmRSS:")
-start = time.perf_counter()
-df = {expression}
-seconds = time.perf_counter() - start
-after = status("VmHWM:")
-print(json.dumps({{"seconds": seconds, "rss_kib": after - before, "shape": list(df.shape)}}))
-"""
+IMPORTS = "import colbridge, pandas as pd, polars as pl, pyarrow as pa, pyarrow.feather as feather"
 
 
 def write_file(path: Path, megabytes: int) -> int:
@@ -90,18 +69,6 @@ def write_file(path: Path, megabytes: int) -> int:
     )
     colbridge.write_feather(df, path)
     return path.stat().st_size
-
-
-def run(expression: str, path: Path, warm: Path) -> dict[str, float]:
-    child = CHILD.format(expression=expression, warm=expression)
-    out = subprocess.run(
-        [sys.executable, "-c", child, str(path), str(warm)],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    result: dict[str, float] = json.loads(out.stdout.splitlines()[-1])
-    return result
 
 
 def main() -> None:
@@ -126,7 +93,7 @@ def main() -> None:
             path = Path(tmp) / f"bench_{megabytes}.feather"
             size = write_file(path, megabytes)
             for name, expression in READERS.items():
-                results = [run(expression, path, warm) for _ in range(args.repeats)]
+                results = [run(IMPORTS, expression, path, warm) for _ in range(args.repeats)]
                 times = [r["seconds"] for r in results]
                 rss = [r["rss_kib"] * 1024 for r in results]
                 rows.append(

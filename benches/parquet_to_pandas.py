@@ -47,7 +47,8 @@ DATA_DIR = ROOT / "benches" / "data"
 RESULTS_DIR = ROOT / "benches" / "results"
 PLOT_PATH = ROOT / "docs" / "img" / "parquet_to_pandas.png"
 
-READERS = ["colbridge", "pyarrow", "pandas", "polars", "fastparquet", "duckdb"]
+# "colbridge" is read_pandas; "colbridge_table" the pyarrow idiom read_parquet(p).to_pandas().
+READERS = ["colbridge", "colbridge_table", "pyarrow", "pandas", "polars", "fastparquet", "duckdb"]
 BASELINE_READER = "pyarrow"
 SEED = 20261126
 MARK = "@@RESULT@@"
@@ -271,6 +272,10 @@ def _prepare(reader: str) -> Callable[[str], Any]:
         import colbridge
 
         return colbridge.read_pandas
+    if reader == "colbridge_table":
+        import colbridge
+
+        return lambda p: colbridge.read_parquet(p).to_pandas()
     if reader == "pyarrow":
         import pyarrow.parquet as pq
 
@@ -369,9 +374,13 @@ def summarize(runs: list[dict[str, Any]], expected_rows: int) -> dict[str, Any]:
     }
 
 
+def _is_peer(reader: str) -> bool:
+    return not reader.startswith("colbridge")
+
+
 def table_markdown(ds: Dataset, summary: dict[str, dict[str, Any]]) -> str:
     base = summary.get(BASELINE_READER, {}).get("median")
-    peers = [s["median"] for r, s in summary.items() if r != "colbridge" and "median" in s]
+    peers = [s["median"] for r, s in summary.items() if _is_peer(r) and "median" in s]
     fastest_peer = min(peers) if peers else None
     lines = [
         f"### {ds.name}",
@@ -417,22 +426,28 @@ def targets_markdown(results: dict[str, dict[str, dict[str, Any]]]) -> str:
         f"{MEM_TARGET['strings']} (strings / dictionary)",
         "",
         "| dataset | colbridge s | fastest peer | peer s | time ratio | time | peak / output "
-        "| memory |",
-        "|---|---:|---|---:|---:|---|---:|---|",
+        "| memory | read_parquet().to_pandas() peak / output | memory |",
+        "|---|---:|---|---:|---:|---|---:|---|---:|---|",
     ]
     for name, summary in results.items():
         cb = summary.get("colbridge", {})
-        peers = {r: s for r, s in summary.items() if r != "colbridge" and "median" in s}
+        peers = {r: s for r, s in summary.items() if _is_peer(r) and "median" in s}
         if "median" not in cb or not peers:
             err = cb.get("error", "no peer result")
-            lines.append(f"| {name} | error: {err} | | | | | | |")
+            lines.append(f"| {name} | error: {err} | | | | | | | | |")
             continue
+        table = summary.get("colbridge_table", {})
+        table_cells = (
+            f"{table['peak_ratio']:.2f} | {memory_verdict(name, table)}"
+            if "peak_ratio" in table
+            else "n/a | n/a"
+        )
         best = min(peers, key=lambda r: peers[r]["median"])
         ratio = cb["median"] / peers[best]["median"]
         lines.append(
             f"| {name} | {cb['median']:.3f} | {best} | {peers[best]['median']:.3f} | {ratio:.2f} "
             f"| {'met' if ratio <= TIME_TARGET else 'MISSED'} | {cb['peak_ratio']:.2f} "
-            f"| {memory_verdict(name, cb)} |"
+            f"| {memory_verdict(name, cb)} | {table_cells} |"
         )
     if any(s.get("colbridge", {}).get("out_mb", 0) < MEM_MIN_OUTPUT_MB for s in results.values()):
         lines += [

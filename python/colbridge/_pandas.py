@@ -247,7 +247,7 @@ def column_to_pandas(
         shared = _leased(view, leases)
         if t.is_integer and mask is not None:
             return _ints_as_float(shared, mask, writable)
-        if mask is not None:
+        if mask is not None and not _sentinels_in_place(view, mask):
             if view.dtype.kind in "mM":
                 out = view.copy()
                 out[mask] = (
@@ -278,6 +278,25 @@ def column_to_pandas(
     out = np.empty(len(arr), dtype=object)
     out[:] = arr.to_pylist()
     return out
+
+
+#: Null slots checked at a time by ``_sentinels_in_place`` (bounds its scratch memory).
+_SENTINEL_CHECK_ROWS = 1 << 20
+
+
+def _sentinels_in_place(view: np.ndarray[Any, Any], mask: np.ndarray[Any, Any]) -> bool:
+    """Whether every null slot of a float or temporal column already holds pandas' sentinel
+    (NaN, NaT), so that the Arrow buffer is the pandas column as it is, with no copy. Arrow
+    leaves the values under nulls undefined; colbridge's Parquet decoder writes the sentinels
+    there (``read_parquet(p).to_pandas()`` is then one copy), other producers usually zeros."""
+    if view.dtype.kind not in "fmM":
+        return False
+    for start in range(0, len(view), _SENTINEL_CHECK_ROWS):
+        part = view[start : start + _SENTINEL_CHECK_ROWS]
+        nulls = part[mask[start : start + _SENTINEL_CHECK_ROWS]]
+        if not (np.isnat(nulls) if view.dtype.kind in "mM" else np.isnan(nulls)).all():
+            return False
+    return True
 
 
 def _needs_pyarrow(t: DataType) -> bool:

@@ -145,3 +145,58 @@ def test_table_to_pandas_stays_read_only_shared(pandas_path: Path) -> None:
     df = t.to_pandas()
     df.loc[0, "f"] = 1e9
     assert t.column("f").to_pylist()[0] != 1e9
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"use_dictionary": False, "data_page_version": "2.0", "compression": "zstd"},
+        {"row_group_size": 7_000, "data_page_size": 2048},
+    ],
+    ids=["dictionary", "plain-v2", "small-pages"],
+)
+def test_read_parquet_to_pandas_keeps_float_and_temporal_columns_with_nulls_shared(
+    tmp_path: Path, options: dict[str, object]
+) -> None:
+    # Arrow leaves the values under nulls undefined: colbridge's decoder writes NaN / NaT there,
+    # so the pyarrow idiom read_parquet(p).to_pandas() needs no second copy of such columns.
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    n = 20_000
+    nulls = [i % 10 == 3 for i in range(n)]
+    table = pa.table(
+        {
+            "f64": pa.array(np.arange(n) / 7, mask=np.array(nulls)),
+            "f32": pa.array(np.arange(n, dtype=np.float32), mask=np.array(nulls)),
+            "ts": pa.array(np.arange(n) * 10**6, pa.timestamp("us", "UTC"), mask=np.array(nulls)),
+            "naive": pa.array(np.arange(n), pa.timestamp("ms"), mask=np.array(nulls)),
+            "dur": pa.array(np.arange(n), pa.duration("ns"), mask=np.array(nulls)),
+        }
+    )
+    path = tmp_path / "nulls.parquet"
+    pq.write_table(table, path, **options)
+    t = colbridge.read_parquet(path)
+    df = t.to_pandas()
+    pd.testing.assert_frame_equal(df, pq.read_table(path).to_pandas())
+    for name in table.column_names:
+        column = df[name].array
+        values = column.asi8 if hasattr(column, "asi8") else column.to_numpy()
+        assert address(values) == t.column(name).chunk(0).values.address, name
+    # Still Copy-on-Write: a write lands in the frame, not in the table.
+    df.loc[0, "f64"] = -1.0
+    assert t.column("f64").chunk(0).to_pylist()[0] == 0.0
+    # A filtered read (a row selection) writes the sentinels as well.
+    picked = colbridge.read_parquet(path, filters=[("f32", ">=", 5000.0)])
+    frame = picked.to_pandas()
+    assert address(frame["f64"].to_numpy()) == picked.column("f64").chunk(0).values.address
+
+
+def test_to_pandas_copies_where_null_slots_hold_other_values() -> None:
+    # pyarrow leaves zeros under nulls: the column is copied and NaN written there.
+    pa = pytest.importorskip("pyarrow")
+    source = pa.array([1.5, None, 3.5])
+    t = colbridge.table({"x": source})
+    df = t.to_pandas()
+    assert np.isnan(df["x"].iloc[1]) and df["x"].iloc[2] == 3.5
+    assert address(df["x"].to_numpy()) != t.column("x").chunk(0).values.address

@@ -48,7 +48,28 @@ struct Fixed<'a> {
     width: usize,
     /// Values are 12-byte INT96 timestamps, written as i64 nanoseconds.
     int96: bool,
+    /// What a null's slot holds (its first `width` bytes): see `null_slot`.
+    null: [u8; 8],
     validity: Validity,
+}
+
+/// What a null's slot holds in a column of `data_type`. Arrow leaves it undefined; pandas'
+/// sentinel there (NaN for floats, NaT — `i64::MIN` — for 64-bit temporal types) lets
+/// `read_parquet(p).to_pandas()` hand the buffer to pandas as it is, with no second copy.
+/// Zeros for every other type.
+pub(crate) fn null_slot(data_type: &DataType) -> [u8; 8] {
+    match data_type {
+        DataType::Float64 => f64::NAN.to_le_bytes(),
+        DataType::Float32 => {
+            let mut slot = [0; 8];
+            slot[..4].copy_from_slice(&f32::NAN.to_le_bytes());
+            slot
+        }
+        DataType::Timestamp(..) | DataType::Duration(_) | DataType::Date64 => {
+            i64::MIN.to_le_bytes()
+        }
+        _ => [0; 8],
+    }
 }
 
 impl Fixed<'_> {
@@ -63,9 +84,9 @@ impl Fixed<'_> {
 impl Sink for Fixed<'_> {
     #[inline]
     fn null(&mut self) -> Step {
-        const ZERO: [u8; 16] = [0; 16];
         self.validity.null();
-        self.put(&ZERO[..self.width])
+        let null = self.null;
+        self.put(&null[..self.width])
     }
     #[inline]
     fn value(&mut self, bytes: &[u8]) -> Step {
@@ -124,9 +145,11 @@ impl Fixed<'_> {
             .as_chunks::<W>()
             .0;
         let mut next = source.iter();
+        let (null, _) = self.null.as_chunks::<W>();
+        let null = null.first().copied().unwrap_or([0; W]);
         for (slot, &level) in target.as_chunks_mut::<W>().0.iter_mut().zip(levels) {
             match level {
-                0 => slot.write_copy_of_slice(&[0u8; W]),
+                0 => slot.write_copy_of_slice(&null),
                 _ => slot.write_copy_of_slice(next.next().ok_or_else(short_page)?),
             };
         }
@@ -177,7 +200,7 @@ pub(super) fn read<T: ArrowNativeType>(
         .map_err(|_| Halt::Fallback)?;
     let space = &mut values.spare_capacity_mut()[..total_rows];
     crate::alloc::prefer_huge_pages(space);
-    let nulls = read_into(column, files, space)?;
+    let nulls = read_into(column, files, space, null_slot(data_type))?;
     // SAFETY: `read_into` returned `Ok`, so it wrote every byte of the first `total_rows`
     // values; any bit pattern is a valid `T` (a primitive integer or float).
     unsafe { values.set_len(total_rows) };
@@ -202,12 +225,13 @@ fn takes<T>(column: &Column<'_>) -> bool {
 /// A fixed-width column (`T`'s bits are the Parquet values, or INT96 as nanoseconds into `i64`)
 /// decoded into `space`, exactly its rows long (a buffer of its own, or its slice of a 2-D
 /// block), each row group into its own region of it, in parallel. On `Ok` every value of
-/// `space` is written (a null as zeros) and the validity is returned; on an error `space` may be
-/// partly written.
+/// `space` is written (a null as `null`'s first bytes) and the validity is returned; on an error
+/// `space` may be partly written.
 pub(crate) fn read_into<T: ArrowNativeType>(
     column: &Column<'_>,
     files: &Files<'_>,
     space: &mut [MaybeUninit<T>],
+    null: [u8; 8],
 ) -> Step<Option<NullBuffer>> {
     if !takes::<T>(column) {
         return Err(Halt::Fallback);
@@ -234,6 +258,7 @@ pub(crate) fn read_into<T: ArrowNativeType>(
             written: 0,
             width,
             int96,
+            null,
             validity: Validity::new(column.max_def > 0, n),
         };
         regions.push((rg, sink));
@@ -313,7 +338,7 @@ mod tests {
 
     #[test]
     fn fixed_width_nulls_decode_here_and_converted_values_go_to_arrow_rs() {
-        use arrow_array::{Float64Array, Int16Array};
+        use arrow_array::{Float64Array, Int16Array, TimestampMicrosecondArray};
         let values = (0..5_000).map(|i| (i % 9 != 4).then_some(f64::from(i) / 4.0));
         let with_nulls: ArrayRef = Arc::new(values.collect::<Float64Array>());
         for p in [
@@ -323,6 +348,29 @@ mod tests {
             let (out, _, max_def) = decode(with_nulls.clone(), p).expect("handled");
             assert_eq!(max_def, 1);
             assert_eq!(out.as_ref(), with_nulls.as_ref());
+        }
+        // The slots under nulls hold pandas' sentinels (NaN, NaT): see `null_slot`.
+        for p in [
+            props().build(),
+            props().set_dictionary_enabled(false).build(),
+        ] {
+            let (out, _, _) = decode(with_nulls.clone(), p.clone()).expect("handled");
+            let out = out.as_any().downcast_ref::<Float64Array>().expect("f64");
+            assert!((0..out.len())
+                .filter(|&i| out.is_null(i))
+                .all(|i| out.values()[i].is_nan()));
+            let stamps: ArrayRef = Arc::new(TimestampMicrosecondArray::from_iter(
+                (0..3_000i64).map(|i| (i % 5 != 1).then_some(i)),
+            ));
+            let (out, _, _) = decode(stamps, p).expect("handled");
+            let out = out
+                .as_any()
+                .downcast_ref::<TimestampMicrosecondArray>()
+                .expect("timestamps");
+            assert_eq!(out.null_count(), 600);
+            assert!((0..out.len())
+                .filter(|&i| out.is_null(i))
+                .all(|i| out.values()[i] == i64::MIN));
         }
         // INT32 narrowed to int16 by arrow-rs: not the stored bits.
         let narrowed: ArrayRef = Arc::new(Int16Array::from(vec![1i16, -2, 3]));

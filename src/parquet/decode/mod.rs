@@ -10,8 +10,8 @@
 //!   (`Selected`), the counting pass (`Count`), the validity (`Validity`);
 //! - one reader per output layout, each writing buffers allocated once at their final size, row
 //!   groups in parallel where each has its own region of the output: `fixed` (INT32, INT64,
-//!   FLOAT, DOUBLE as the Arrow type with the same bits, INT96 timestamps as nanoseconds; rows ×
-//!   width), `bytes` (strings and binaries; sizes from the footer's
+//!   FLOAT, DOUBLE as the Arrow type with the same bits (durations too), INT96 timestamps as
+//!   nanoseconds; rows × width), `bytes` (strings and binaries; sizes from the footer's
 //!   `unencoded_byte_array_data_bytes`, else a first pass that counts without writing), `codes`
 //!   (dictionaries: one code per row, the row groups' dictionaries merged in pyarrow's order).
 //!
@@ -74,6 +74,12 @@ pub(crate) fn read(
             (PhysicalType::INT96, DataType::Timestamp(TimeUnit::Nanosecond, _)) => {
                 fixed::read::<i64>(column, files, data_type)
             }
+            // Durations are stored as plain INT64 in their unit (the ARROW:schema hint names it).
+            (PhysicalType::INT64, DataType::Duration(_))
+                if descr.logical_type_ref().is_none() =>
+            {
+                fixed::read::<i64>(column, files, data_type)
+            }
             // Only where the file stores the unit asked for (no conversion of the values).
             (PhysicalType::INT64, DataType::Timestamp(unit, _))
                 if stored_unit(descr.logical_type_ref()) == Some(*unit) =>
@@ -130,7 +136,7 @@ pub(crate) fn read_into<T: ArrowPrimitiveType>(
     if !same_bits {
         return Ok(None);
     }
-    match fixed::read_into(column, files, space) {
+    match fixed::read_into(column, files, space, fixed::null_slot(&T::DATA_TYPE)) {
         Ok(nulls) => Ok(Some(nulls)),
         Err(Halt::Fallback) => Ok(None),
         Err(Halt::Failed(e)) => Err(e),
