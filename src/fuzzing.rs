@@ -253,8 +253,8 @@ fn arbitrary_array(input: &mut Input<'_>, depth: usize) -> Option<ArrayData> {
 /// A child array of exactly `len` slots (its own offset 0).
 fn arbitrary_child(input: &mut Input<'_>, depth: usize, len: usize) -> Option<ArrayData> {
     let child = arbitrary_array(input, depth + 1)?;
-    if child.len() + child.offset() >= len && child.offset() == 0 {
-        return Some(child.slice(0, len.min(child.len())));
+    if child.offset() == 0 && slices_to(&child, len) {
+        return Some(child.slice(0, len));
     }
     // Rebuild at the wanted length: fixed-width children only, filled from the input.
     let bytes = input.bytes(len * 4);
@@ -263,6 +263,14 @@ fn arbitrary_child(input: &mut Input<'_>, depth: usize, len: usize) -> Option<Ar
         .buffers(vec![Buffer::from(bytes)]);
     // SAFETY: `len` int32 values in a buffer of `len * 4` bytes; no validity.
     Some(unsafe { data.build_unchecked() })
+}
+
+/// Whether `data.slice(0, len)` holds: arrow-rs slices a struct's children too, and the
+/// generator makes structs with children too short on purpose (for the import's checks).
+fn slices_to(data: &ArrayData, len: usize) -> bool {
+    data.len() >= len
+        && (!matches!(data.data_type(), DataType::Struct(_))
+            || data.child_data().iter().all(|c| slices_to(c, len)))
 }
 
 #[cfg(test)]
