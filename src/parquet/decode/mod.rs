@@ -75,9 +75,7 @@ pub(crate) fn read(
                 fixed::read::<i64>(column, files, data_type)
             }
             // Durations are stored as plain INT64 in their unit (the ARROW:schema hint names it).
-            (PhysicalType::INT64, DataType::Duration(_))
-                if descr.logical_type_ref().is_none() =>
-            {
+            (PhysicalType::INT64, DataType::Duration(_)) if descr.logical_type_ref().is_none() => {
                 fixed::read::<i64>(column, files, data_type)
             }
             // Only where the file stores the unit asked for (no conversion of the values).
