@@ -9,11 +9,14 @@
 use std::mem::MaybeUninit;
 use std::sync::Arc;
 
+use std::mem::size_of;
+
 use arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type};
 use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, PrimitiveArray};
 use arrow_buffer::{Buffer, NullBuffer};
 use arrow_cast::CastOptions;
 use arrow_schema::{DataType, Field};
+use num_traits::{NumCast, ToPrimitive};
 use parquet::arrow::arrow_reader::ArrowReaderMetadata;
 
 use crate::datatype::type_name;
@@ -136,7 +139,10 @@ fn decode<T: ArrowPrimitiveType>(
     plan: &Plan,
     nulls: BlockNulls,
     nan: T::Native,
-) -> Result<Block> {
+) -> Result<Block>
+where
+    T::Native: NumCast,
+{
     let file = job.source.describe();
     let schema = job.meta.schema();
     let what = |root: usize| format!("{file}, column '{}'", schema.field(root).name());
@@ -205,7 +211,10 @@ fn decode<T: ArrowPrimitiveType>(
     })
 }
 
-/// Write column `root`'s `plan.rows` values into `slice`, every one of them on `Ok`.
+/// Write column `root`'s `plan.rows` values into `slice`, every one of them on `Ok`: decoded
+/// straight into it where the stored values are the block's type, decoded into it and widened
+/// in place where they are a narrower or same-width number (int64 into float64, int32 or float32
+/// into float64 or int64), else decoded on their own and converted into it a chunk at a time.
 fn fill_column<T: ArrowPrimitiveType>(
     job: &Job<'_>,
     plan: &Plan,
@@ -214,64 +223,142 @@ fn fill_column<T: ArrowPrimitiveType>(
     nulls: BlockNulls,
     nan: T::Native,
     what: &str,
-) -> Result<()> {
-    let field = job.meta.schema().field(root);
-    if field.data_type() == &T::DATA_TYPE {
-        let column = decode::Column::plan(
-            job.meta.metadata(),
-            root,
-            &plan.rgs,
-            plan.rows,
-            job.threads,
-            plan.selection.as_ref(),
-            job.limits,
-        );
-        if let Some(column) = column {
-            let files = decode::Files {
-                open: &|| job.source.open_with(Some(job.progress.clone())),
-                again: &|| {},
-            };
-            let direct = guarded(what, || decode::read_into::<T>(&column, &files, slice))
-                .map_err(context(what))?;
-            if let Some(validity) = direct {
-                // SAFETY: `read_into` answered `Some`: it wrote every value of `slice`.
-                let written = unsafe { assume_written(slice) };
-                return fill_nulls(written, validity.as_ref(), nulls, nan, what);
-            }
+) -> Result<()>
+where
+    T::Native: NumCast,
+{
+    let stored = job.meta.schema().field(root).data_type();
+    let decoded = match (stored, T::DATA_TYPE) {
+        (s, t) if *s == t => decode_into::<T, T>(job, plan, root, slice, what)?,
+        (DataType::Int64, DataType::Float64) => {
+            decode_into::<Int64Type, T>(job, plan, root, slice, what)?
         }
+        (DataType::Int32, DataType::Float64 | DataType::Int64 | DataType::Float32) => {
+            decode_into::<Int32Type, T>(job, plan, root, slice, what)?
+        }
+        (DataType::Float32, DataType::Float64) => {
+            decode_into::<Float32Type, T>(job, plan, root, slice, what)?
+        }
+        _ => None,
+    };
+    if let Some(validity) = decoded {
+        // SAFETY: `decode_into` answered `Some`: it wrote every value of `slice`.
+        let written = unsafe { assume_written(slice) };
+        return fill_nulls(written, validity.as_ref(), nulls, nan, what);
     }
     // Decoded on its own (another type, or a column colbridge's decoder leaves to arrow-rs),
-    // converted into the slice, then freed.
+    // converted into the slice a chunk at a time (so no second whole column), then freed.
     let array = job.decode_column(root, &plan.rgs, &plan.selection, plan.rows, what)?;
+    if array.len() != slice.len() {
+        return Err(Error::Corrupt(format!(
+            "{what}: {} values where the read has {} rows",
+            array.len(),
+            slice.len()
+        )));
+    }
     let options = CastOptions {
         safe: false,
         ..CastOptions::default()
     };
-    let cast = arrow_cast::cast_with_options(&array, &T::DATA_TYPE, &options).map_err(|e| {
-        Error::InvalidInput(format!(
-            "{what} ({}) does not fit the {} block: {e}",
-            type_name(array.data_type()),
-            numpy_name(&T::DATA_TYPE)
-        ))
-    })?;
-    drop(array);
-    let cast = cast
-        .as_any()
-        .downcast_ref::<PrimitiveArray<T>>()
-        .ok_or_else(|| Error::Arrow(format!("{what}: the cast gave another type")))?;
-    if cast.len() != slice.len() {
-        return Err(Error::Corrupt(format!(
-            "{what}: {} values where the read has {} rows",
-            cast.len(),
-            slice.len()
-        )));
+    for (k, part) in slice.chunks_mut(CAST_CHUNK).enumerate() {
+        let source = array.slice(k * CAST_CHUNK, part.len());
+        let cast =
+            arrow_cast::cast_with_options(&source, &T::DATA_TYPE, &options).map_err(|e| {
+                Error::InvalidInput(format!(
+                    "{what} ({}) does not fit the {} block: {e}",
+                    type_name(array.data_type()),
+                    numpy_name(&T::DATA_TYPE)
+                ))
+            })?;
+        let cast = cast
+            .as_any()
+            .downcast_ref::<PrimitiveArray<T>>()
+            .ok_or_else(|| Error::Arrow(format!("{what}: the cast gave another type")))?;
+        for (slot, value) in part.iter_mut().zip(cast.values().iter()) {
+            slot.write(*value);
+        }
     }
-    for (slot, value) in slice.iter_mut().zip(cast.values().iter()) {
-        slot.write(*value);
-    }
-    // SAFETY: the loop above wrote each value of `slice` (the lengths are equal).
+    // SAFETY: the chunks above tile `slice`, and each chunk's loop wrote each of its values
+    // (a cast keeps the length).
     let written = unsafe { assume_written(slice) };
-    fill_nulls(written, cast.nulls(), nulls, nan, what)
+    fill_nulls(written, array.nulls(), nulls, nan, what)
+}
+
+/// Rows converted at a time by the fallback of `fill_column`.
+const CAST_CHUNK: usize = 1 << 16;
+
+/// Decode column `root`, whose stored values are `S`'s bits (no wider than `T`'s), into `slice`
+/// and widen them to `T` in place; the validity, or `None` where colbridge's decoder does not take
+/// the column (`slice` is then left for the fallback to fill).
+fn decode_into<S: ArrowPrimitiveType, T: ArrowPrimitiveType>(
+    job: &Job<'_>,
+    plan: &Plan,
+    root: usize,
+    slice: &mut [MaybeUninit<T::Native>],
+    what: &str,
+) -> Result<Option<Option<NullBuffer>>>
+where
+    S::Native: ToPrimitive,
+    T::Native: NumCast,
+{
+    let (source_width, width) = (size_of::<S::Native>(), size_of::<T::Native>());
+    if source_width > width || width % source_width != 0 {
+        return Ok(None);
+    }
+    let Some(column) = decode::Column::plan(
+        job.meta.metadata(),
+        root,
+        &plan.rgs,
+        plan.rows,
+        job.threads,
+        plan.selection.as_ref(),
+        job.limits,
+    ) else {
+        return Ok(None);
+    };
+    let files = decode::Files {
+        open: &|| job.source.open_with(Some(job.progress.clone())),
+        again: &|| {},
+    };
+    let rows = slice.len();
+    let target = slice.as_mut_ptr();
+    // The source values take the last `rows * source_width` bytes of the slice: value i of the
+    // source lies at or after value i of the target, so converting front to back reads each
+    // source value before its bytes are overwritten.
+    // SAFETY: the slice holds `rows * width` bytes; the source region starts `rows * (width -
+    // source_width)` bytes in (a multiple of `source_width`, so aligned for `S::Native`, the
+    // slice being aligned for the wider `T::Native`) and holds exactly `rows` values of `S`.
+    let source: &mut [MaybeUninit<S::Native>] = unsafe {
+        let start = target
+            .cast::<u8>()
+            .add(rows * (width - source_width))
+            .cast::<MaybeUninit<S::Native>>();
+        std::slice::from_raw_parts_mut(start, rows)
+    };
+    let decoded =
+        guarded(what, || decode::read_into::<S>(&column, &files, source)).map_err(context(what))?;
+    let Some(validity) = decoded else {
+        return Ok(None);
+    };
+    if source_width == width && S::DATA_TYPE == T::DATA_TYPE {
+        return Ok(Some(validity));
+    }
+    let source = source.as_ptr().cast::<S::Native>();
+    for i in 0..rows {
+        // SAFETY: `read_into` wrote all `rows` source values; value i is read before target
+        // value i is written, and target value i ends at or before source value i + 1 begins
+        // (`(i + 1) * width <= rows * (width - source_width) + (i + 1) * source_width`), so no
+        // source value is overwritten before it is read. Raw pointers only: no reference to
+        // the slice is alive meanwhile.
+        unsafe {
+            let value = source.add(i).read();
+            let widened = <T::Native as NumCast>::from(value).ok_or_else(|| {
+                Error::InvalidInput(format!("{what}: a value does not fit the block's type"))
+            })?;
+            target.add(i).cast::<T::Native>().write(widened);
+        }
+    }
+    Ok(Some(validity))
 }
 
 /// # Safety
