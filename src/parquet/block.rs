@@ -11,13 +11,13 @@ use std::sync::Arc;
 
 use std::mem::size_of;
 
-use arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type};
+use arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type, UInt32Type};
 use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, PrimitiveArray};
 use arrow_buffer::{Buffer, NullBuffer};
 use arrow_cast::CastOptions;
 use arrow_schema::{DataType, Field};
 use num_traits::{NumCast, ToPrimitive};
-use parquet::arrow::arrow_reader::ArrowReaderMetadata;
+use parquet::arrow::arrow_reader::{ArrowReaderMetadata, RowSelection};
 
 use crate::datatype::type_name;
 use crate::error::{Error, Result};
@@ -228,16 +228,20 @@ where
     T::Native: NumCast,
 {
     let stored = job.meta.schema().field(root).data_type();
+    let rows = Rows::of(plan);
     let decoded = match (stored, T::DATA_TYPE) {
-        (s, t) if *s == t => decode_into::<T, T>(job, plan, root, slice, what)?,
+        (s, t) if *s == t => decode_into::<T, T>(job, &rows, root, slice, what)?,
         (DataType::Int64, DataType::Float64) => {
-            decode_into::<Int64Type, T>(job, plan, root, slice, what)?
+            decode_into::<Int64Type, T>(job, &rows, root, slice, what)?
         }
         (DataType::Int32, DataType::Float64 | DataType::Int64 | DataType::Float32) => {
-            decode_into::<Int32Type, T>(job, plan, root, slice, what)?
+            decode_into::<Int32Type, T>(job, &rows, root, slice, what)?
+        }
+        (DataType::UInt32, DataType::Float64 | DataType::Int64) => {
+            decode_into::<UInt32Type, T>(job, &rows, root, slice, what)?
         }
         (DataType::Float32, DataType::Float64) => {
-            decode_into::<Float32Type, T>(job, plan, root, slice, what)?
+            decode_into::<Float32Type, T>(job, &rows, root, slice, what)?
         }
         _ => None,
     };
@@ -284,6 +288,58 @@ where
     fill_nulls(written, array.nulls(), nulls, nan, what)
 }
 
+/// The rows a read decodes of each column: its row groups, the filter's selection of their rows,
+/// and how many rows that makes.
+pub(super) struct Rows<'a> {
+    pub(super) rgs: &'a [usize],
+    pub(super) selection: &'a Option<RowSelection>,
+    pub(super) count: usize,
+}
+
+impl<'a> Rows<'a> {
+    fn of(plan: &'a Plan) -> Self {
+        Rows {
+            rgs: &plan.rgs,
+            selection: &plan.selection,
+            count: plan.rows,
+        }
+    }
+}
+
+/// An int32 or uint32 column with nulls as pandas' default backend gives it: float64 with NaN,
+/// decoded into the tail of its float64 buffer and widened in place (one copy, where a
+/// conversion after decoding needs the int32 column and a new float64 one). `None` where
+/// colbridge's decoder does not take the column.
+pub(super) fn ints_with_nulls_as_floats(
+    job: &Job<'_>,
+    rows: &Rows<'_>,
+    root: usize,
+    what: &str,
+) -> Result<Option<ArrayRef>> {
+    let n = rows.count;
+    let mut values: Vec<f64> = Vec::new();
+    if values.try_reserve_exact(n).is_err() {
+        return Ok(None);
+    }
+    let space = &mut values.spare_capacity_mut()[..n];
+    crate::alloc::prefer_huge_pages(space);
+    let decoded = match job.meta.schema().field(root).data_type() {
+        DataType::Int32 => decode_into::<Int32Type, Float64Type>(job, rows, root, space, what)?,
+        DataType::UInt32 => decode_into::<UInt32Type, Float64Type>(job, rows, root, space, what)?,
+        _ => None,
+    };
+    let Some(validity) = decoded else {
+        return Ok(None);
+    };
+    // SAFETY: `decode_into` answered `Some`: it wrote all `n` values.
+    let written = unsafe { assume_written(space) };
+    fill_nulls(written, validity.as_ref(), BlockNulls::Nan, f64::NAN, what)?;
+    // SAFETY: the `n` values were written (above).
+    unsafe { values.set_len(n) };
+    let array = PrimitiveArray::<Float64Type>::new(Buffer::from_vec(values).into(), validity);
+    Ok(Some(Arc::new(array)))
+}
+
 /// Rows converted at a time by the fallback of `fill_column`.
 const CAST_CHUNK: usize = 1 << 16;
 
@@ -292,7 +348,7 @@ const CAST_CHUNK: usize = 1 << 16;
 /// the column (`slice` is then left for the fallback to fill).
 fn decode_into<S: ArrowPrimitiveType, T: ArrowPrimitiveType>(
     job: &Job<'_>,
-    plan: &Plan,
+    rows: &Rows<'_>,
     root: usize,
     slice: &mut [MaybeUninit<T::Native>],
     what: &str,
@@ -308,10 +364,10 @@ where
     let Some(column) = decode::Column::plan(
         job.meta.metadata(),
         root,
-        &plan.rgs,
-        plan.rows,
+        rows.rgs,
+        rows.count,
         job.threads,
-        plan.selection.as_ref(),
+        rows.selection.as_ref(),
         job.limits,
     ) else {
         return Ok(None);

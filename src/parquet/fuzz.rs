@@ -1,13 +1,16 @@
 //! The Parquet side of the fuzz targets (`crate::fuzzing`): footer parsing, and whole reads of
 //! a file held in memory through every reader (colbridge's decoder, with and without a row
-//! selection, its large-string layout, arrow-rs' fallback, the batch stream).
+//! selection, its large-string layout, int32 widened to float64, arrow-rs' fallback, the batch
+//! stream, one 2-D block of the numeric columns).
 
 use std::sync::Arc;
 
 use arrow_array::RecordBatchReader;
+use arrow_schema::DataType;
 use bytes::Bytes;
 use parquet::file::metadata::ParquetMetaDataReader;
 
+use crate::parquet::block::{self, BlockNulls, BlockType};
 use crate::parquet::filter::{Filter, Op, Term};
 use crate::parquet::limits::Limits;
 use crate::parquet::metadata::load_metadata;
@@ -53,6 +56,7 @@ pub(crate) fn read(options: u8, file: &[u8]) {
         use_threads: options & 1 != 0,
         narrow_codes: options & 16 != 0,
         large_strings: options & 2 != 0,
+        ints_with_nulls_as_floats: options & 32 != 0,
         limits,
     };
     let _ = read::read(
@@ -61,6 +65,25 @@ pub(crate) fn read(options: u8, file: &[u8]) {
         &read_options,
         &Arc::new(Progress::default()),
     );
+    if options & 64 != 0 {
+        // `read_numpy`: the numeric columns into one block (widened in place where narrower).
+        let numeric = schema
+            .fields()
+            .iter()
+            .filter(|f| f.data_type().is_numeric() || f.data_type() == &DataType::Boolean)
+            .map(|f| f.name().clone())
+            .collect();
+        let (dtype, nulls) = match options & 128 {
+            0 => (BlockType::Float64, BlockNulls::Nan),
+            _ => (BlockType::Int64, BlockNulls::Raise),
+        };
+        let block_options = ReadOptions {
+            columns: Some(numeric),
+            ..read_options.clone()
+        };
+        let progress = Arc::new(Progress::default());
+        let _ = block::read_block(&source, &meta, &block_options, &progress, dtype, nulls);
+    }
     if options & 8 != 0 {
         let roots = (0..schema.fields().len()).collect();
         let rgs = (0..meta.metadata().num_row_groups()).collect();

@@ -206,6 +206,8 @@ fn read_parquet(
         large_strings: pandas_sentinels,
         // pandas' categorical codes are as narrow as the number of categories allows.
         narrow_codes: pandas_sentinels,
+        // pandas' default backend gives int32 columns with nulls as float64 with NaN.
+        ints_with_nulls_as_floats: pandas_sentinels,
         ..ReadOptions::default()
     };
     let mut decoded = read_with(py, source, options, filters, on_progress)?;

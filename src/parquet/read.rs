@@ -13,6 +13,7 @@ use parquet::arrow::arrow_reader::{ArrowReaderMetadata, RowSelection};
 use crate::datatype::retyped;
 use crate::error::{Error, Result};
 use crate::parquet::arrow_rs;
+use crate::parquet::block;
 use crate::parquet::decode;
 use crate::parquet::filter::Filter;
 use crate::parquet::limits::Limits;
@@ -37,6 +38,9 @@ pub(crate) struct ReadOptions {
     /// dictionary (int8, then int16, then the file's own index type): pandas' code width, so
     /// `read_pandas` hands the codes over without narrowing them.
     pub(crate) narrow_codes: bool,
+    /// Decode int32 and uint32 columns whose statistics show nulls as float64 with NaN (pandas'
+    /// default backend), widened in place; only without a filter (which may drop those rows).
+    pub(crate) ints_with_nulls_as_floats: bool,
     pub(crate) limits: Limits,
 }
 
@@ -56,6 +60,7 @@ pub(super) struct Job<'a> {
     pub(super) threads: usize,
     large_strings: bool,
     narrow_codes: bool,
+    ints_with_nulls_as_floats: bool,
     pub(super) limits: Limits,
     /// Bytes the columns decoded so far take, for `Limits::decoded`.
     decoded: AtomicU64,
@@ -96,6 +101,20 @@ impl Job<'_> {
         );
         if let Some(column) = plan {
             self.check_claims(root, rgs, what)?;
+            if self.ints_with_nulls_as_floats
+                && matches!(field.data_type(), DataType::Int32 | DataType::UInt32)
+                && self.stated_nulls(root, rgs).is_some_and(|n| n > 0)
+            {
+                let rows = block::Rows {
+                    rgs,
+                    selection,
+                    count: rows,
+                };
+                let floats = block::ints_with_nulls_as_floats(self, &rows, root, what)?;
+                if let Some(array) = floats {
+                    return Ok(array);
+                }
+            }
             let files = decode::Files {
                 open: &|| self.source.open_with(Some(self.progress.clone())),
                 again: &|| {
@@ -168,6 +187,22 @@ impl Job<'_> {
         };
         let total = self.decoded.fetch_add(bytes, Ordering::Relaxed) + bytes;
         self.limits.check_decoded(total)
+    }
+
+    /// The nulls of column `root` in `rgs` by the footer's statistics; `None` where a row group
+    /// does not say.
+    fn stated_nulls(&self, root: usize, rgs: &[usize]) -> Option<u64> {
+        let meta = self.meta.metadata();
+        let descr = meta.file_metadata().schema_descr();
+        let leaf = (0..descr.num_columns()).find(|&l| descr.get_column_root_idx(l) == root)?;
+        rgs.iter()
+            .map(|&rg| {
+                meta.row_group(rg)
+                    .column(leaf)
+                    .statistics()?
+                    .null_count_opt()
+            })
+            .sum()
     }
 
     /// Before colbridge's decoder reserves a column's rows: `check_row_claims`.
@@ -252,6 +287,7 @@ pub(super) fn run<R>(
         threads: if options.use_threads { cores } else { 1 },
         large_strings: options.large_strings,
         narrow_codes: options.narrow_codes,
+        ints_with_nulls_as_floats: options.ints_with_nulls_as_floats && options.filter.is_none(),
         limits: options.limits,
         decoded: AtomicU64::new(0),
     };

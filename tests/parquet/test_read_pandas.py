@@ -200,3 +200,35 @@ def test_to_pandas_copies_where_null_slots_hold_other_values() -> None:
     df = t.to_pandas()
     assert np.isnan(df["x"].iloc[1]) and df["x"].iloc[2] == 3.5
     assert address(df["x"].to_numpy()) != t.column("x").chunk(0).values.address
+
+
+@pytest.mark.parametrize("kind", ["int32", "uint32"])
+@pytest.mark.parametrize("dictionary", [True, False])
+def test_int32_columns_with_nulls_are_decoded_as_pandas_floats(
+    tmp_path: Path, kind: str, dictionary: bool
+) -> None:
+    # pandas gives an int32 column with nulls as float64 with NaN: the decoder writes the int32
+    # values into the tail of the float64 buffer and widens them in place, so pandas holds the
+    # decoded buffer itself (no int32 column and float64 copy side by side).
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    n = 30_000
+    values = pa.array(
+        [None if i % 7 == 0 else (i * 7919) % 100_000 for i in range(n)], pa.type_for_alias(kind)
+    )
+    path = tmp_path / "ints.parquet"
+    pq.write_table(
+        pa.table({"x": values, "y": pa.array(np.arange(n, dtype=np.int32))}),
+        path,
+        row_group_size=8_000,
+        use_dictionary=dictionary,
+    )
+    df = colbridge.read_pandas(path)
+    pd.testing.assert_frame_equal(df, pd.read_parquet(path))
+    assert df["x"].dtype == np.float64 and df["y"].dtype == np.int32
+    column = _block_values(df, "x")
+    lease = lease_of(column)
+    assert lease is not None and address(column) == lease.__array_interface__["data"][0]
+    # With a filter the nulls may be gone, and pandas' dtype with them: the usual path.
+    some = colbridge.read_pandas(path, filters=[("y", "<", 5)])
+    pd.testing.assert_frame_equal(some, pd.read_parquet(path, filters=[("y", "<", 5)]))

@@ -110,7 +110,7 @@ pub(crate) fn read(
 }
 
 /// Decode `column`, of Arrow type `T::DATA_TYPE` with the stored bits (FLOAT, DOUBLE, INT32 or
-/// INT64 read as float32, float64, int32, int64), into `space`, its slice of a 2-D block
+/// INT64 read as float32, float64, int32 or uint32, int64), into `space`, its slice of a 2-D block
 /// (`read_numpy`); its validity, or `None` where the column needs arrow-rs (another type, or a
 /// layout or encoding not handled here). On `None` or an error `space` may be partly written.
 pub(crate) fn read_into<T: ArrowPrimitiveType>(
@@ -126,7 +126,7 @@ pub(crate) fn read_into<T: ArrowPrimitiveType>(
         .physical_type();
     let same_bits = matches!(
         (physical, T::DATA_TYPE),
-        (PhysicalType::INT32, DataType::Int32)
+        (PhysicalType::INT32, DataType::Int32 | DataType::UInt32)
             | (PhysicalType::INT64, DataType::Int64)
             | (PhysicalType::FLOAT, DataType::Float32)
             | (PhysicalType::DOUBLE, DataType::Float64)
