@@ -275,8 +275,33 @@ def column_to_pandas(
         return _string_column(arr, pd, None)
     if pa is not None:
         return _via_pyarrow(pa_column() if pa_column is not None else _to_pyarrow(arr), pa)
+    if t.is_list:
+        return _list_rows(arr, leases)
     out = np.empty(len(arr), dtype=object)
     out[:] = arr.to_pylist()
+    return out
+
+
+def _list_rows(arr: Array, leases: list[_Lease]) -> np.ndarray[Any, Any]:
+    """A list column as pyarrow's ``to_pandas`` gives it, without pyarrow: one NumPy array per
+    row (``None`` for a null row), each a view of the child column converted once by the same
+    rules as a column (integers with nulls as float64 with NaN, strings and booleans with nulls
+    as objects, nested lists as arrays of arrays)."""
+    (child,) = arr.flatten()
+    if child.type.is_string or child.type.is_binary:  # objects, None for a null, as pyarrow
+        values = np.empty(len(child), dtype=object)
+        values[:] = child.to_pylist()
+    else:
+        values = column_to_pandas(child, leases)
+    if arr.offsets is not None:
+        bounds = np.asarray(arr.offsets).astype(np.int64)
+        bounds -= bounds[0]
+    else:  # fixed-size lists
+        bounds = np.arange(len(arr) + 1, dtype=np.int64) * arr.type.list_size
+    mask = _mask(arr)
+    out = np.empty(len(arr), dtype=object)
+    for i in range(len(arr)):
+        out[i] = None if mask is not None and mask[i] else values[bounds[i] : bounds[i + 1]]
     return out
 
 

@@ -180,3 +180,71 @@ def test_the_pyarrow_backend_says_how_to_install_pyarrow() -> None:
                 raise AssertionError("no ImportError")
         """
     )
+
+
+def test_list_columns_are_arrays_per_row_as_pyarrow_gives_them() -> None:
+    # What pyarrow's to_pandas gives (checked against pyarrow in this process, below).
+    run(
+        """
+        import pickle
+        t = colbridge.table({
+            "ints": colbridge.array([[1, 2], None, [3, 4], []]),
+            "ints_nulls": colbridge.array([[1, 2], None, [3, None], []]),
+            "floats": colbridge.array([[1.5], None, [None, 2.5], [0.0]]),
+            "strs": colbridge.array([["a"], None, ["b", None], []]),
+            "nested": colbridge.array([[[1], [2, 3]], None, [[]], [None, [4]]]),
+        })
+        df = t.to_pandas()
+        assert isinstance(df["ints"].iloc[0], np.ndarray) and df["ints"].iloc[1] is None
+        assert df["ints"].iloc[0].dtype == np.int64
+        assert df["ints_nulls"].iloc[0].dtype == np.float64
+        assert np.isnan(df["floats"].iloc[2][0]) and df["strs"].iloc[2][1] is None
+        print(pickle.dumps({c: list(df[c]) for c in df.columns}).hex())
+        """
+    )
+
+
+def test_list_columns_without_pyarrow_equal_pyarrows() -> None:
+    import pickle
+
+    import numpy as np
+    import pytest
+
+    pa = pytest.importorskip("pyarrow")
+    data = {
+        "ints": [[1, 2], None, [3, 4], []],
+        "ints_nulls": [[1, 2], None, [3, None], []],
+        "floats": [[1.5], None, [None, 2.5], [0.0]],
+        "strs": [["a"], None, ["b", None], []],
+        "nested": [[[1], [2, 3]], None, [[]], [None, [4]]],
+    }
+    code = (
+        PRELUDE
+        + "import pickle\n"
+        + f"t = colbridge.table({{k: colbridge.array(v) for k, v in {data!r}.items()}})\n"
+        + "df = t.to_pandas()\n"
+        + "print(pickle.dumps({c: list(df[c]) for c in df.columns}).hex())\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    got = pickle.loads(bytes.fromhex(proc.stdout.strip().splitlines()[-1]))
+    want = pa.table({k: pa.array(v) for k, v in data.items()}).to_pandas()
+
+    def same(a: object, b: object) -> bool:
+        if a is None or b is None:
+            return a is b
+        assert isinstance(a, np.ndarray) and isinstance(b, np.ndarray)
+        if a.dtype != b.dtype or a.shape != b.shape:
+            return False
+        if a.dtype == object:
+            return all(
+                same(x, y) if isinstance(x, np.ndarray) else x == y
+                for x, y in zip(a, b, strict=True)
+            )
+        return bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
+
+    for name in data:
+        rows = list(want[name])
+        assert len(got[name]) == len(rows)
+        for mine, theirs in zip(got[name], rows, strict=True):
+            assert same(mine, theirs), (name, mine, theirs)
