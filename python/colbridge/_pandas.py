@@ -297,7 +297,7 @@ def _list_rows(arr: Array, leases: list[_Lease]) -> np.ndarray[Any, Any]:
         bounds = np.asarray(arr.offsets).astype(np.int64)
         bounds -= bounds[0]
     else:  # fixed-size lists
-        bounds = np.arange(len(arr) + 1, dtype=np.int64) * arr.type.list_size
+        bounds = np.arange(len(arr) + 1, dtype=np.int64) * (arr.type.list_size or 0)
     mask = _mask(arr)
     out = np.empty(len(arr), dtype=object)
     for i in range(len(arr)):
