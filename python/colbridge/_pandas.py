@@ -275,7 +275,7 @@ def column_to_pandas(
         return _string_column(arr, pd, None)
     if pa is not None:
         return _via_pyarrow(pa_column() if pa_column is not None else _to_pyarrow(arr), pa)
-    if t.is_list:
+    if t.is_list and t.list_size is None:  # list, large_list (fixed-size: Python lists)
         return _list_rows(arr, leases)
     out = np.empty(len(arr), dtype=object)
     out[:] = arr.to_pylist()
@@ -293,11 +293,8 @@ def _list_rows(arr: Array, leases: list[_Lease]) -> np.ndarray[Any, Any]:
         values[:] = child.to_pylist()
     else:
         values = column_to_pandas(child, leases)
-    if arr.offsets is not None:
-        bounds = np.asarray(arr.offsets).astype(np.int64)
-        bounds -= bounds[0]
-    else:  # fixed-size lists
-        bounds = np.arange(len(arr) + 1, dtype=np.int64) * (arr.type.list_size or 0)
+    bounds = np.asarray(arr.offsets).astype(np.int64)
+    bounds -= bounds[0]
     mask = _mask(arr)
     out = np.empty(len(arr), dtype=object)
     for i in range(len(arr)):
