@@ -1,13 +1,16 @@
 """Dask on a two-worker LocalCluster: colbridge.dask.read_parquet against Dask's own
-``dask.dataframe.read_parquet`` (pyarrow), a sum and a groupby over a directory of 40+ files.
+``dask.dataframe.read_parquet`` (pyarrow): reading alone, a sum and a groupby over a directory
+of 40+ files.
 
 For each engine a fresh cluster (2 worker processes, 1 thread each) is started; every worker
 samples its own resident memory (psutil, every 10 ms, in a thread of the worker process) so the
 per-worker peak is the worker's own; RSS is read before the first task, and after the run once
 both allocators have been asked to return free memory (colbridge's ``release_memory`` and
 glibc's ``malloc_trim``, as Dask's docs suggest, in both clusters). A warm-up sum and groupby of
-two files runs first, so "before" includes the code each engine loads. Wall times are the best
-of ``--repeat`` runs.
+two files runs first, so "before" includes the code each engine loads. Each phase has its own
+per-worker peak: "read" decodes every partition and keeps only its length (the reader's own
+memory), "sum" and "groupby" add pandas' working memory for the computation, the same for both
+engines. Wall times are the best of ``--repeat`` runs.
 
 Not a test: run it with a release build and read the Markdown table it prints::
 
@@ -73,8 +76,16 @@ def start_sampler(dask_worker: Any) -> int:
     return _rss()
 
 
-def stop_sampler(dask_worker: Any) -> tuple[int, int]:
-    """In a worker: stop sampling, return free memory to the OS; (peak RSS, RSS now)."""
+def phase_peak(dask_worker: Any) -> int:
+    """In a worker: the peak RSS since the last call (or the start), then start a new phase."""
+    state = dask_worker.colbridge_bench_sampler
+    peak = max(int(state["peak"]), _rss())
+    state["peak"] = _rss()
+    return peak
+
+
+def stop_sampler(dask_worker: Any) -> int:
+    """In a worker: stop sampling and return free memory to the OS; the RSS after."""
     state = dask_worker.colbridge_bench_sampler
     state["stop"].set()
     import colbridge.dask
@@ -84,7 +95,7 @@ def stop_sampler(dask_worker: Any) -> tuple[int, int]:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except OSError:
         pass
-    return int(state["peak"]), _rss()
+    return _rss()
 
 
 def warm_up() -> None:
@@ -117,25 +128,37 @@ def run_engine(engine: str, root: Path, repeat: int) -> dict[str, Any]:
         client.compute(frame(first).sum()).result()  # code paths loaded before "before"
         client.compute(frame(first).groupby("key").mean()).result()
         before = client.run(start_sampler)
-        times: dict[str, float] = {"sum": float("inf"), "groupby": float("inf")}
+        phases = {
+            # Reading alone: each partition decoded, then only its length kept.
+            "read": lambda ddf: ddf.map_partitions(len).sum(),
+            "sum": lambda ddf: ddf.sum(),
+            "groupby": lambda ddf: ddf.groupby("key").mean(),
+        }
+        times = {name: float("inf") for name in phases}
+        peaks: dict[str, dict[str, int]] = {name: {} for name in phases}
         partitions = 0
         for _ in range(repeat):
             ddf = frame()
-            t = time.perf_counter()
-            client.compute(ddf.sum()).result()
-            times["sum"] = min(times["sum"], time.perf_counter() - t)
-            t = time.perf_counter()
-            client.compute(ddf.groupby("key").mean()).result()
-            times["groupby"] = min(times["groupby"], time.perf_counter() - t)
-            partitions += 2 * ddf.npartitions
-        samples = client.run(stop_sampler)
+            for name, job in phases.items():
+                client.run(phase_peak)  # the phase's peak starts here
+                t = time.perf_counter()
+                client.compute(job(ddf)).result()
+                times[name] = min(times[name], time.perf_counter() - t)
+                for w, peak in client.run(phase_peak).items():
+                    peaks[name][w] = max(peaks[name].get(w, 0), peak)
+                partitions += ddf.npartitions
+        after = client.run(stop_sampler)
     return {
         "engine": engine,
         "partitions": partitions,
-        "sum_s": times["sum"],
-        "groupby_s": times["groupby"],
+        "seconds": times,
         "workers": [
-            {"before": before[w], "peak": samples[w][0], "after": samples[w][1]} for w in before
+            {
+                "before": before[w],
+                "peaks": {name: peaks[name][w] for name in phases},
+                "after": after[w],
+            }
+            for w in before
         ],
     }
 
@@ -146,19 +169,25 @@ def markdown(results: list[dict[str, Any]], root: Path, gib: float, files: int) 
         f"{files} files, {gib:g} GiB decoded (`{root.name}`), 2 workers x 1 thread, "
         f"{platform.python_version()}, best of the runs",
         "",
-        "| engine | sum s | groupby s | partitions read | per-worker peak RSS MiB "
-        "(above start) | RSS after / before |",
-        "|---|---|---|---|---|---|",
+        "| engine | phase | wall s | per-worker peak RSS MiB (above start) |",
+        "|---|---|---|---|",
     ]
     for r in results:
-        peaks = ", ".join(
-            f"{w['peak'] / mib:.0f} ({(w['peak'] - w['before']) / mib:.0f})" for w in r["workers"]
-        )
+        for phase, seconds in r["seconds"].items():
+            peaks = ", ".join(
+                f"{w['peaks'][phase] / mib:.0f} ({(w['peaks'][phase] - w['before']) / mib:.0f})"
+                for w in r["workers"]
+            )
+            lines.append(f"| {r['engine']} | {phase} | {seconds:.2f} | {peaks} |")
+    lines += [
+        "",
+        "| engine | partitions read | RSS before MiB | RSS after / before |",
+        "|---|---|---|---|",
+    ]
+    for r in results:
+        before = ", ".join(f"{w['before'] / mib:.0f}" for w in r["workers"])
         after = ", ".join(f"{w['after'] / w['before']:.2f}" for w in r["workers"])
-        lines.append(
-            f"| {r['engine']} | {r['sum_s']:.2f} | {r['groupby_s']:.2f} | {r['partitions']} "
-            f"| {peaks} | {after} |"
-        )
+        lines.append(f"| {r['engine']} | {r['partitions']} | {before} | {after} |")
     return "\n".join(lines)
 
 
@@ -166,7 +195,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--gib", type=float, default=2.0)
     parser.add_argument("--files", type=int, default=40)
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     args = parser.parse_args()
     root = make_dataset(args.gib, args.files)
