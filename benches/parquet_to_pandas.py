@@ -485,7 +485,9 @@ def colbridge_build() -> str:
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     so = res.stdout.strip()
     if "site-packages" not in so:
-        return f"{so} (editable/develop install: possibly a DEBUG build!)"
+        # relative to the repository, so that committed results name no path of the machine
+        where = os.path.relpath(so, ROOT)
+        return f"<repo>/{where} (editable/develop install: make sure it is a --release build)"
     # relative to the venv, so that committed results name no path of the machine
     return "<venv>/" + os.path.relpath(so, sys.prefix)
 
