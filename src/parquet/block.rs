@@ -230,18 +230,22 @@ where
     let stored = job.meta.schema().field(root).data_type();
     let rows = Rows::of(plan);
     let decoded = match (stored, T::DATA_TYPE) {
-        (s, t) if *s == t => decode_into::<T, T>(job, &rows, root, slice, what)?,
+        (s, t) if *s == t => decode_into::<T, T>(job, &rows, root, slice, None, what)?,
         (DataType::Int64, DataType::Float64) => {
-            decode_into::<Int64Type, T>(job, &rows, root, slice, what)?
+            decode_into::<Int64Type, T>(job, &rows, root, slice, None, what)?
         }
         (DataType::Int32, DataType::Float64 | DataType::Int64 | DataType::Float32) => {
-            decode_into::<Int32Type, T>(job, &rows, root, slice, what)?
+            decode_into::<Int32Type, T>(job, &rows, root, slice, None, what)?
         }
         (DataType::UInt32, DataType::Float64 | DataType::Int64) => {
-            decode_into::<UInt32Type, T>(job, &rows, root, slice, what)?
+            decode_into::<UInt32Type, T>(job, &rows, root, slice, None, what)?
+        }
+        (narrow @ (DataType::Int8 | DataType::Int16 | DataType::UInt8 | DataType::UInt16), _) => {
+            let wrap = narrowing(narrow);
+            decode_into::<Int32Type, T>(job, &rows, root, slice, wrap, what)?
         }
         (DataType::Float32, DataType::Float64) => {
-            decode_into::<Float32Type, T>(job, &rows, root, slice, what)?
+            decode_into::<Float32Type, T>(job, &rows, root, slice, None, what)?
         }
         _ => None,
     };
@@ -306,9 +310,21 @@ impl<'a> Rows<'a> {
     }
 }
 
-/// An int32 or uint32 column with nulls as pandas' default backend gives it: float64 with NaN,
-/// decoded into the tail of its float64 buffer and widened in place (one copy, where a
-/// conversion after decoding needs the int32 column and a new float64 one). `None` where
+/// How an INT32 holding an 8- or 16-bit integer of type `narrow` is read (`as`, wrapping, as
+/// pyarrow and arrow-rs read an out-of-range value); `None` for other types.
+fn narrowing(narrow: &DataType) -> Option<fn(i32) -> i32> {
+    match narrow {
+        DataType::Int8 => Some(|v| <i32 as From<i8>>::from(v as i8)),
+        DataType::Int16 => Some(|v| <i32 as From<i16>>::from(v as i16)),
+        DataType::UInt8 => Some(|v| <i32 as From<u8>>::from(v as u8)),
+        DataType::UInt16 => Some(|v| <i32 as From<u16>>::from(v as u16)),
+        _ => None,
+    }
+}
+
+/// An integer column of at most 32 bits with nulls as pandas' default backend gives it: float64 with NaN,
+/// decoded (as the INT32 it is stored as) into the tail of its float64 buffer and widened in place
+/// (one copy, where a conversion after decoding needs the integer column and a new float64 one). `None` where
 /// colbridge's decoder does not take the column.
 pub(super) fn ints_with_nulls_as_floats(
     job: &Job<'_>,
@@ -324,8 +340,16 @@ pub(super) fn ints_with_nulls_as_floats(
     let space = &mut values.spare_capacity_mut()[..n];
     crate::alloc::prefer_huge_pages(space);
     let decoded = match job.meta.schema().field(root).data_type() {
-        DataType::Int32 => decode_into::<Int32Type, Float64Type>(job, rows, root, space, what)?,
-        DataType::UInt32 => decode_into::<UInt32Type, Float64Type>(job, rows, root, space, what)?,
+        DataType::Int32 => {
+            decode_into::<Int32Type, Float64Type>(job, rows, root, space, None, what)?
+        }
+        DataType::UInt32 => {
+            decode_into::<UInt32Type, Float64Type>(job, rows, root, space, None, what)?
+        }
+        narrow @ (DataType::Int8 | DataType::Int16 | DataType::UInt8 | DataType::UInt16) => {
+            let wrap = narrowing(narrow);
+            decode_into::<Int32Type, Float64Type>(job, rows, root, space, wrap, what)?
+        }
         _ => None,
     };
     let Some(validity) = decoded else {
@@ -344,13 +368,15 @@ pub(super) fn ints_with_nulls_as_floats(
 const CAST_CHUNK: usize = 1 << 16;
 
 /// Decode column `root`, whose stored values are `S`'s bits (no wider than `T`'s), into `slice`
-/// and widen them to `T` in place; the validity, or `None` where colbridge's decoder does not take
+/// and widen them to `T` in place (after `wrap`, which narrows an INT32 holding an 8- or 16-bit
+/// integer as pyarrow and arrow-rs read it: an out-of-range value wraps); the validity, or `None` where colbridge's decoder does not take
 /// the column (`slice` is then left for the fallback to fill).
 fn decode_into<S: ArrowPrimitiveType, T: ArrowPrimitiveType>(
     job: &Job<'_>,
     rows: &Rows<'_>,
     root: usize,
     slice: &mut [MaybeUninit<T::Native>],
+    wrap: Option<fn(S::Native) -> S::Native>,
     what: &str,
 ) -> Result<Option<Option<NullBuffer>>>
 where
@@ -396,7 +422,7 @@ where
     let Some(validity) = decoded else {
         return Ok(None);
     };
-    if source_width == width && S::DATA_TYPE == T::DATA_TYPE {
+    if source_width == width && S::DATA_TYPE == T::DATA_TYPE && wrap.is_none() {
         return Ok(Some(validity));
     }
     let source = source.as_ptr().cast::<S::Native>();
@@ -407,7 +433,8 @@ where
         // source value is overwritten before it is read. Raw pointers only: no reference to
         // the slice is alive meanwhile.
         unsafe {
-            let value = source.add(i).read();
+            let stored = source.add(i).read();
+            let value = wrap.map_or(stored, |wrap| wrap(stored));
             let widened = <T::Native as NumCast>::from(value).ok_or_else(|| {
                 Error::InvalidInput(format!("{what}: a value does not fit the block's type"))
             })?;

@@ -38,8 +38,9 @@ pub(crate) struct ReadOptions {
     /// dictionary (int8, then int16, then the file's own index type): pandas' code width, so
     /// `read_pandas` hands the codes over without narrowing them.
     pub(crate) narrow_codes: bool,
-    /// Decode int32 and uint32 columns whose statistics show nulls as float64 with NaN (pandas'
-    /// default backend), widened in place; only without a filter (which may drop those rows).
+    /// Decode integer columns of at most 32 bits whose statistics show nulls as float64 with NaN
+    /// (pandas' default backend), widened in place; only without a filter (which may drop those
+    /// rows).
     pub(crate) ints_with_nulls_as_floats: bool,
     pub(crate) limits: Limits,
 }
@@ -102,7 +103,15 @@ impl Job<'_> {
         if let Some(column) = plan {
             self.check_claims(root, rgs, what)?;
             if self.ints_with_nulls_as_floats
-                && matches!(field.data_type(), DataType::Int32 | DataType::UInt32)
+                && matches!(
+                    field.data_type(),
+                    DataType::Int8
+                        | DataType::Int16
+                        | DataType::Int32
+                        | DataType::UInt8
+                        | DataType::UInt16
+                        | DataType::UInt32
+                )
                 && self.stated_nulls(root, rgs).is_some_and(|n| n > 0)
             {
                 let rows = block::Rows {

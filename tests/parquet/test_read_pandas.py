@@ -202,7 +202,7 @@ def test_to_pandas_copies_where_null_slots_hold_other_values() -> None:
     assert address(df["x"].to_numpy()) != t.column("x").chunk(0).values.address
 
 
-@pytest.mark.parametrize("kind", ["int32", "uint32"])
+@pytest.mark.parametrize("kind", ["int32", "uint32", "int16", "uint16", "int8", "uint8"])
 @pytest.mark.parametrize("dictionary", [True, False])
 def test_int32_columns_with_nulls_are_decoded_as_pandas_floats(
     tmp_path: Path, kind: str, dictionary: bool
@@ -213,8 +213,9 @@ def test_int32_columns_with_nulls_are_decoded_as_pandas_floats(
     pa = pytest.importorskip("pyarrow")
     pq = pytest.importorskip("pyarrow.parquet")
     n = 30_000
+    top = {"int8": 100, "uint8": 200, "int16": 30_000, "uint16": 60_000}.get(kind, 100_000)
     values = pa.array(
-        [None if i % 7 == 0 else (i * 7919) % 100_000 for i in range(n)], pa.type_for_alias(kind)
+        [None if i % 7 == 0 else (i * 7919) % top for i in range(n)], pa.type_for_alias(kind)
     )
     path = tmp_path / "ints.parquet"
     pq.write_table(
@@ -232,3 +233,28 @@ def test_int32_columns_with_nulls_are_decoded_as_pandas_floats(
     # With a filter the nulls may be gone, and pandas' dtype with them: the usual path.
     some = colbridge.read_pandas(path, filters=[("y", "<", 5)])
     pd.testing.assert_frame_equal(some, pd.read_parquet(path, filters=[("y", "<", 5)]))
+
+
+def test_narrow_integers_out_of_range_wrap_as_pyarrow_reads_them(tmp_path: Path) -> None:
+    # An INT32 page value outside its INT(8) logical type (a damaged or hostile file): pyarrow
+    # and arrow-rs wrap it (1000 -> -24); the float64 path of read_pandas and read_numpy too.
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    path = tmp_path / "int8.parquet"
+    pq.write_table(
+        pa.table({"x": pa.array([7, None, 99], pa.int8())}),
+        path,
+        compression="none",
+        use_dictionary=False,
+        write_statistics=["x"],
+    )
+    data = bytearray(path.read_bytes())
+    # The data page's values follow its header; the statistics (before them) keep 99.
+    at = data.rfind(bytes([7, 0, 0, 0, 99, 0, 0, 0]), 0, len(data) // 2)
+    assert at > 0
+    data[at + 4 : at + 8] = (1000).to_bytes(4, "little", signed=True)
+    path.write_bytes(bytes(data))
+    want = pd.read_parquet(path)
+    assert want["x"].tolist()[2] == -24
+    pd.testing.assert_frame_equal(colbridge.read_pandas(path), want)
+    assert colbridge.read_numpy(path).tolist()[2] == [-24.0]
