@@ -8,6 +8,8 @@ times the read and reads ``VmHWM``. Shared by the benchmarks that compare whole 
 from __future__ import annotations
 
 import json
+import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -48,3 +50,20 @@ def run(imports: str, expression: str, path: Path, warm: Path) -> dict[str, Any]
     )
     result: dict[str, Any] = json.loads(out.stdout.splitlines()[-1])
     return result
+
+
+def versions(repeats: int) -> str:
+    """The line a benchmark prints first: what ran, on how many CPUs, how often."""
+    import numpy
+    import pandas
+    import polars
+    import pyarrow
+
+    import colbridge
+
+    return (
+        f"Python {platform.python_version()}, colbridge {colbridge.__version__}, "
+        f"numpy {numpy.__version__}, pandas {pandas.__version__}, pyarrow {pyarrow.__version__}, "
+        f"polars {polars.__version__}, {os.cpu_count()} CPUs; min (median) of "
+        f"{repeats} fresh processes\n"
+    )

@@ -26,8 +26,6 @@ Not a test: run it directly and read the Markdown table it prints::
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -39,7 +37,7 @@ import pandas as pd
 import colbridge
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _child import run  # noqa: E402  (the benchmarks' shared child process)
+from _child import run, versions  # noqa: E402  (the benchmarks' shared child process)
 
 COLUMNS = 4  # two float64, two int64
 
@@ -76,15 +74,7 @@ def main() -> None:
     parser.add_argument("--sizes-mb", type=int, nargs="+", default=[20, 200])
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    import polars
-    import pyarrow
-
-    print(
-        f"Python {platform.python_version()}, colbridge {colbridge.__version__}, "
-        f"numpy {np.__version__}, pandas {pd.__version__}, pyarrow {pyarrow.__version__}, "
-        f"polars {polars.__version__}, {os.cpu_count()} CPUs; min (median) of "
-        f"{args.repeats} fresh processes\n"
-    )
+    print(versions(args.repeats))
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         warm = Path(tmp) / "warm.feather"

@@ -22,20 +22,13 @@ Not a test: run it directly and read the Markdown table it prints::
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
-import colbridge
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _child import run  # noqa: E402  (the benchmarks' shared child process)
+from _child import run, versions  # noqa: E402  (the benchmarks' shared child process)
 from parquet_to_pandas import _numeric_table  # noqa: E402  (the same numeric dataset)
 
 IMPORTS = (
@@ -64,15 +57,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=20_000_000)
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    import polars
-    import pyarrow
-
-    print(
-        f"Python {platform.python_version()}, colbridge {colbridge.__version__}, "
-        f"numpy {np.__version__}, pandas {pd.__version__}, pyarrow {pyarrow.__version__}, "
-        f"polars {polars.__version__}, {os.cpu_count()} CPUs; min (median) of "
-        f"{args.repeats} fresh processes\n"
-    )
+    print(versions(args.repeats))
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         warm, path = Path(tmp) / "warm.parquet", Path(tmp) / "numeric.parquet"

@@ -301,14 +301,14 @@ def read_numpy(
     The hand-off to scikit-learn or PyTorch (``torch.from_numpy``) at one copy: each column is
     decoded straight into its slice of one buffer (``order="F"``, the default: every column a
     contiguous slice), columns in parallel with the GIL released. ``dtype`` is ``"float64"``,
-    ``"float32"``, ``"int64"`` or ``"int32"``; a column stored with other bits (another width,
-    unsigned, boolean) is converted into its slice, one column at a time. Integer blocks take
-    integer and boolean columns only; an integer that does not fit is an
-    :class:`~colbridge.InvalidInputError`. ``nulls="nan"`` (the default for float dtypes)
-    writes NaN for a null; ``nulls="raise"`` (the default for integer dtypes) refuses a column
-    with nulls, naming it. ``order="C"`` gives a
-    row-major array (a second copy, made by NumPy). The array is writable and owned by nobody
-    else. ``columns``, ``row_groups``, ``filters``, ``progress`` and the limits work as in
+    ``"float32"``, ``"int64"`` or ``"int32"``; a narrower number is decoded into its slice and
+    widened in place, and other columns (booleans, layouts arrow-rs decodes) are converted into
+    their slice a chunk at a time. Integer blocks take integer and boolean columns only; an
+    integer that does not fit is an :class:`~colbridge.InvalidInputError`. ``nulls="nan"`` (the
+    default for float dtypes) writes NaN for a null; ``nulls="raise"`` (the default for integer
+    dtypes) refuses a column with nulls, naming it. ``order="C"`` gives a row-major array (a
+    second copy, made by NumPy). The array is writable and owned by nobody else. ``columns``,
+    ``row_groups``, ``filters``, ``progress`` and the limits work as in
     :func:`read_parquet`; a column that is not numeric is an
     :class:`~colbridge.UnsupportedTypeError` naming it.
 

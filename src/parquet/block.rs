@@ -2,14 +2,13 @@
 //! buffer of rows × columns values, one column after another (a Fortran-order array, each column
 //! a contiguous slice of it). A column whose stored values already have the block's type (DOUBLE
 //! into float64, FLOAT into float32, INT64 into int64, INT32 into int32) is decoded straight into
-//! its slice by colbridge's decoder, each value written once; any other numeric column (another
-//! width, a sign, booleans, or a layout only arrow-rs decodes) is decoded on its own, converted
-//! into its slice and freed, so the peak stays near the block plus one column.
+//! its slice by colbridge's decoder, each value written once; a narrower number is decoded into
+//! the tail of its slice and widened in place; any other numeric column (booleans, a layout only
+//! arrow-rs decodes) is decoded on its own, converted into its slice a chunk at a time and freed,
+//! so the peak stays near the block plus one column.
 
-use std::mem::MaybeUninit;
+use std::mem::{size_of, MaybeUninit};
 use std::sync::Arc;
-
-use std::mem::size_of;
 
 use arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type, UInt32Type};
 use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, PrimitiveArray};
@@ -211,10 +210,9 @@ where
     })
 }
 
-/// Write column `root`'s `plan.rows` values into `slice`, every one of them on `Ok`: decoded
-/// straight into it where the stored values are the block's type, decoded into it and widened
-/// in place where they are a narrower or same-width number (int64 into float64, int32 or float32
-/// into float64 or int64), else decoded on their own and converted into it a chunk at a time.
+/// Write column `root`'s `plan.rows` values into `slice`, every one of them on `Ok`: decoded into
+/// it by `decode_widened` where it can, else decoded on their own and converted into it a chunk at
+/// a time.
 fn fill_column<T: ArrowPrimitiveType>(
     job: &Job<'_>,
     plan: &Plan,
@@ -227,28 +225,7 @@ fn fill_column<T: ArrowPrimitiveType>(
 where
     T::Native: NumCast,
 {
-    let stored = job.meta.schema().field(root).data_type();
-    let rows = Rows::of(plan);
-    let decoded = match (stored, T::DATA_TYPE) {
-        (s, t) if *s == t => decode_into::<T, T>(job, &rows, root, slice, None, what)?,
-        (DataType::Int64, DataType::Float64) => {
-            decode_into::<Int64Type, T>(job, &rows, root, slice, None, what)?
-        }
-        (DataType::Int32, DataType::Float64 | DataType::Int64 | DataType::Float32) => {
-            decode_into::<Int32Type, T>(job, &rows, root, slice, None, what)?
-        }
-        (DataType::UInt32, DataType::Float64 | DataType::Int64) => {
-            decode_into::<UInt32Type, T>(job, &rows, root, slice, None, what)?
-        }
-        (narrow @ (DataType::Int8 | DataType::Int16 | DataType::UInt8 | DataType::UInt16), _) => {
-            let wrap = narrowing(narrow);
-            decode_into::<Int32Type, T>(job, &rows, root, slice, wrap, what)?
-        }
-        (DataType::Float32, DataType::Float64) => {
-            decode_into::<Float32Type, T>(job, &rows, root, slice, None, what)?
-        }
-        _ => None,
-    };
+    let decoded = decode_widened::<T>(job, &Rows::of(plan), root, slice, what)?;
     if let Some(validity) = decoded {
         // SAFETY: `decode_into` answered `Some`: it wrote every value of `slice`.
         let written = unsafe { assume_written(slice) };
@@ -322,10 +299,10 @@ fn narrowing(narrow: &DataType) -> Option<fn(i32) -> i32> {
     }
 }
 
-/// An integer column of at most 32 bits with nulls as pandas' default backend gives it: float64 with NaN,
-/// decoded (as the INT32 it is stored as) into the tail of its float64 buffer and widened in place
-/// (one copy, where a conversion after decoding needs the integer column and a new float64 one). `None` where
-/// colbridge's decoder does not take the column.
+/// An integer column of at most 32 bits with nulls as pandas' default backend gives it: float64
+/// with NaN, decoded (as the INT32 it is stored as) into the tail of its float64 buffer and
+/// widened in place (one copy, where a conversion after decoding needs the integer column and a
+/// new float64 one). `None` where colbridge's decoder does not take the column.
 pub(super) fn ints_with_nulls_as_floats(
     job: &Job<'_>,
     rows: &Rows<'_>,
@@ -339,19 +316,7 @@ pub(super) fn ints_with_nulls_as_floats(
     }
     let space = &mut values.spare_capacity_mut()[..n];
     crate::alloc::prefer_huge_pages(space);
-    let decoded = match job.meta.schema().field(root).data_type() {
-        DataType::Int32 => {
-            decode_into::<Int32Type, Float64Type>(job, rows, root, space, None, what)?
-        }
-        DataType::UInt32 => {
-            decode_into::<UInt32Type, Float64Type>(job, rows, root, space, None, what)?
-        }
-        narrow @ (DataType::Int8 | DataType::Int16 | DataType::UInt8 | DataType::UInt16) => {
-            let wrap = narrowing(narrow);
-            decode_into::<Int32Type, Float64Type>(job, rows, root, space, wrap, what)?
-        }
-        _ => None,
-    };
+    let decoded = decode_widened::<Float64Type>(job, rows, root, space, what)?;
     let Some(validity) = decoded else {
         return Ok(None);
     };
@@ -364,13 +329,51 @@ pub(super) fn ints_with_nulls_as_floats(
     Ok(Some(Arc::new(array)))
 }
 
+/// Decode column `root` into `slice` as `T` where colbridge's decoder takes it and its stored
+/// values are `T`'s or narrower numbers (`decode_into`): straight in where they are `T`'s, else
+/// widened in place (int64 into float64; int32, uint32 and the 8/16-bit integers stored as INT32
+/// into float64, int64 or float32; float32 into float64). The validity, or `None` for the other
+/// columns.
+fn decode_widened<T: ArrowPrimitiveType>(
+    job: &Job<'_>,
+    rows: &Rows<'_>,
+    root: usize,
+    slice: &mut [MaybeUninit<T::Native>],
+    what: &str,
+) -> Result<Option<Option<NullBuffer>>>
+where
+    T::Native: NumCast,
+{
+    let stored = job.meta.schema().field(root).data_type();
+    Ok(match (stored, T::DATA_TYPE) {
+        (s, t) if *s == t => decode_into::<T, T>(job, rows, root, slice, None, what)?,
+        (DataType::Int64, DataType::Float64) => {
+            decode_into::<Int64Type, T>(job, rows, root, slice, None, what)?
+        }
+        (DataType::Int32, DataType::Float64 | DataType::Int64 | DataType::Float32) => {
+            decode_into::<Int32Type, T>(job, rows, root, slice, None, what)?
+        }
+        (DataType::UInt32, DataType::Float64 | DataType::Int64) => {
+            decode_into::<UInt32Type, T>(job, rows, root, slice, None, what)?
+        }
+        (narrow @ (DataType::Int8 | DataType::Int16 | DataType::UInt8 | DataType::UInt16), _) => {
+            let wrap = narrowing(narrow);
+            decode_into::<Int32Type, T>(job, rows, root, slice, wrap, what)?
+        }
+        (DataType::Float32, DataType::Float64) => {
+            decode_into::<Float32Type, T>(job, rows, root, slice, None, what)?
+        }
+        _ => None,
+    })
+}
+
 /// Rows converted at a time by the fallback of `fill_column`.
 const CAST_CHUNK: usize = 1 << 16;
 
 /// Decode column `root`, whose stored values are `S`'s bits (no wider than `T`'s), into `slice`
 /// and widen them to `T` in place (after `wrap`, which narrows an INT32 holding an 8- or 16-bit
-/// integer as pyarrow and arrow-rs read it: an out-of-range value wraps); the validity, or `None` where colbridge's decoder does not take
-/// the column (`slice` is then left for the fallback to fill).
+/// integer as pyarrow and arrow-rs read it: an out-of-range value wraps); the validity, or `None`
+/// where colbridge's decoder does not take the column (`slice` is then left for the fallback).
 fn decode_into<S: ArrowPrimitiveType, T: ArrowPrimitiveType>(
     job: &Job<'_>,
     rows: &Rows<'_>,
