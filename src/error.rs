@@ -45,6 +45,12 @@ pub(crate) enum Error {
     File(std::io::Error, std::path::PathBuf),
     /// An internal invariant of arrow-rs was violated (`ValueError`).
     Arrow(String),
+    /// Object storage failed: the object or bucket is missing (`ObjectNotFoundError`, a
+    /// `FileNotFoundError`), the credentials are refused (`StoragePermissionError`, a
+    /// `PermissionError`), or anything else after the retries (`StorageError`, an `OSError`).
+    /// The message names the URL and never a credential.
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
+    Storage(StorageKind, String),
     /// The user interrupted a long operation (`KeyboardInterrupt`).
     Cancelled,
     /// An exception raised by Python code colbridge called (a producer's `__arrow_c_array__`,
@@ -53,6 +59,15 @@ pub(crate) enum Error {
 }
 
 pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What kind of object-storage failure an `Error::Storage` is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(feature = "remote"), allow(dead_code))]
+pub(crate) enum StorageKind {
+    NotFound,
+    Permission,
+    Other,
+}
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -68,7 +83,8 @@ impl fmt::Display for Error {
             | Error::Ipc(m)
             | Error::ZeroCopy(m)
             | Error::DLPack(m)
-            | Error::Arrow(m) => f.write_str(m),
+            | Error::Arrow(m)
+            | Error::Storage(_, m) => f.write_str(m),
             Error::Io(e) => write!(f, "{e}"),
             Error::File(e, path) => write!(f, "{}: {e}", path.display()),
             Error::Cancelled => f.write_str("interrupted"),
@@ -183,6 +199,9 @@ impl Error {
             Error::Ipc(_) => "ArrowIpcError",
             Error::ZeroCopy(_) => "ZeroCopyError",
             Error::DLPack(_) => "DLPackError",
+            Error::Storage(StorageKind::NotFound, _) => "ObjectNotFoundError",
+            Error::Storage(StorageKind::Permission, _) => "StoragePermissionError",
+            Error::Storage(StorageKind::Other, _) => "StorageError",
             Error::Io(_) | Error::File(..) | Error::Cancelled | Error::Python(_) => "",
         }
     }

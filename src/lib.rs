@@ -15,6 +15,8 @@ pub mod fuzzing;
 mod interop;
 mod ipc;
 mod parquet;
+#[cfg(feature = "remote")]
+mod remote;
 mod schema;
 mod table;
 
@@ -132,6 +134,10 @@ fn _colbridge(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyArray>()?;
     m.add_class::<PyChunkedArray>()?;
     m.add_class::<PyTable>()?;
+    #[cfg(feature = "remote")]
+    m.add_class::<remote::PyRemoteFile>()?;
+    #[cfg(feature = "remote")]
+    m.add_function(wrap_pyfunction!(remote::list_objects, m)?)?;
     m.add_function(wrap_pyfunction!(alloc::release_memory, m)?)?;
     m.add_function(wrap_pyfunction!(array_from_sequence, m)?)?;
     m.add_function(wrap_pyfunction!(array_from_buffer, m)?)?;

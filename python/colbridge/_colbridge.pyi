@@ -1,7 +1,7 @@
 """Type stubs for colbridge's native core (``colbridge._colbridge``)."""
 
 import builtins
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal, final
 
 import numpy as np
@@ -286,6 +286,7 @@ class ParquetFile:
         max_footer_bytes: int | None = None,
         max_page_bytes: int | None = None,
         max_decoded_bytes: int | None = None,
+        storage_options: Mapping[str, Any] | None = None,
     ) -> ParquetFile: ...
     @property
     def schema(self) -> Schema: ...
@@ -314,6 +315,31 @@ class ParquetFile:
         row_groups: Sequence[int] | None = None,
     ) -> BatchReader: ...
 
+@final
+class RemoteFile:
+    """An object in a store, opened (size and footer fetched): ``colbridge._storage``."""
+
+    def __new__(
+        cls,
+        url: str,
+        options: Sequence[tuple[str, str]],
+        secrets: Sequence[str],
+        concurrency: int | None = None,
+        metadata_size_hint: int | None = None,
+        retries: int | None = None,
+    ) -> RemoteFile: ...
+    @property
+    def url(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    def stats(self) -> tuple[int, int]: ...
+
+def list_objects(
+    url: str,
+    options: Sequence[tuple[str, str]],
+    secrets: Sequence[str],
+    retries: int | None = None,
+) -> list[tuple[str, int]]: ...
 def _adapter_targets() -> list[tuple[str, str]]: ...
 def release_memory() -> None: ...
 def array_from_sequence(obj: Any, type: DataType | str | Any | None = None) -> Array: ...

@@ -2,9 +2,9 @@
 
 :func:`list_files` turns what a user passes (a directory, a glob, a list of paths, a
 ``file://`` URL) into :class:`FileRef` s: a file's location and the hive partition values its
-path carries. Everything above reads a file through ``FileRef.source`` alone, so object storage
-slots in here: a remote scheme lists its keys into ``FileRef`` s whose ``source`` is a ranged
-reader of the object. Until then those schemes raise an error listing what works.
+path carries. Everything above reads a file through ``FileRef.source`` alone. Object storage
+slots in here: a remote prefix is listed (one request) into ``FileRef`` s whose ``source`` is
+the object opened by :mod:`colbridge._storage` and read by ranges.
 """
 
 from __future__ import annotations
@@ -15,15 +15,18 @@ import re
 import threading
 import urllib.parse
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from colbridge import _storage
 from colbridge.errors import InvalidInputError, UnsupportedTypeError
 
-#: URL schemes colbridge reads; object stores are listed in ``REMOTE_SCHEMES`` until they work.
+#: URL schemes colbridge reads as local paths; object storage is ``_storage.REMOTE_SCHEMES``.
 LOCAL_SCHEMES = ("file",)
-REMOTE_SCHEMES = ("s3", "gs", "gcs", "az", "abfs", "abfss", "http", "https")
-_SUPPORTED = "local paths, directories, globs, lists of paths and file:// URLs"
+_SUPPORTED = (
+    "local paths, directories, globs, lists of paths, file:// URLs and "
+    "s3://, gs://, az://, abfs(s):// and http(s):// URLs"
+)
 
 #: The value Hive writes for a null partition.
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
@@ -45,11 +48,25 @@ class FileRef:
 
     path: str
     partitions: tuple[tuple[str, str | None], ...] = ()
+    #: For a remote file: the ``storage_options`` it is opened with (never in the repr: they
+    #: may hold credentials).
+    storage_options: Any = field(default=None, repr=False, compare=False)
 
     @property
     def source(self) -> Any:
-        """What ``read_parquet`` / ``ParquetFile`` take to read this file."""
-        return self.path
+        """What ``read_parquet`` / ``ParquetFile`` take to read this file (a remote file is
+        opened here: one request for its size and footer)."""
+        if not _storage.scheme(self.path):
+            return self.path
+        opened = self.__dict__.get("_opened")
+        if opened is None:
+            opened = _storage.open_remote(self.path, self.storage_options)
+            object.__setattr__(self, "_opened", opened)  # its footer is read once
+        return opened
+
+    def __getstate__(self) -> dict[str, Any]:
+        # An opened remote file stays in this process; a pickled FileRef opens it again.
+        return {k: v for k, v in self.__dict__.items() if k != "_opened"}
 
 
 def _skipped(name: str) -> bool:
@@ -77,11 +94,6 @@ def _local(text: str) -> str:
         if url.netloc not in ("", "localhost"):
             raise InvalidInputError(f"{text}: a file:// URL names no host (file:///path)")
         return urllib.parse.unquote(url.path)
-    if scheme in REMOTE_SCHEMES:
-        raise InvalidInputError(
-            f"{text}: {scheme}:// (object storage) is not supported yet; colbridge reads "
-            f"{_SUPPORTED}"
-        )
     raise InvalidInputError(f"{text}: unknown URL scheme {scheme}://; colbridge reads {_SUPPORTED}")
 
 
@@ -123,7 +135,42 @@ def _is_path(source: Any) -> bool:
     return isinstance(source, str | os.PathLike)
 
 
-def list_files(source: Any) -> list[FileRef] | None:
+def _remote_files(url: str, storage_options: Any) -> list[FileRef] | None:
+    """The objects a remote URL names as a dataset, or ``None`` for one object: a URL ending in
+    ``/``, or whose last segment has no ``.`` (``s3://bucket/sales``), is a prefix listed in one
+    request; a glob is matched against that listing."""
+    import fnmatch
+
+    base = url
+    pattern = None
+    if _GLOB.search(url):
+        fixed = url[: _GLOB.search(url).start()]  # type: ignore[union-attr]
+        base = fixed[: fixed.rfind("/") + 1]
+        pattern = url
+    else:
+        last = url.rstrip("/").rsplit("/", 1)[-1]
+        if not url.endswith("/") and "." in last:
+            return None
+    from colbridge import _colbridge
+
+    pairs, secrets, own = _storage.translate(url, storage_options)
+    retries = own.get("retries")
+    listed = _colbridge.list_objects(base.rstrip("/") + "/", pairs, secrets, retries)
+    root = base.rstrip("/") + "/"
+    refs = []
+    for found, _size in listed:
+        segments = found[len(root) :].split("/")
+        if any(_skipped(s) for s in segments):
+            continue
+        if pattern is not None and not fnmatch.fnmatchcase(found, pattern):
+            continue
+        refs.append(FileRef(found, _hive(segments[:-1]), storage_options))
+    if not refs:
+        raise FileNotFoundError(2, "no object under this prefix", _storage.redact(url))
+    return refs
+
+
+def list_files(source: Any, storage_options: Any = None) -> list[FileRef] | None:
     """The files ``source`` names, or ``None`` when it is one file (a path, bytes or a file
     object) for the single-file reader.
 
@@ -144,7 +191,14 @@ def list_files(source: Any) -> list[FileRef] | None:
                 raise InvalidInputError(
                     f"a list of sources must hold paths, not {type(item).__name__}"
                 )
-            path = _local(os.fspath(item))
+            text = os.fspath(item)
+            if isinstance(text, str) and _storage.scheme(text):
+                found = _remote_files(text, storage_options)
+                parent = text.rsplit("/", 1)[0].split("/")
+                refs.extend(found or [FileRef(text, _hive(parent), storage_options)])
+                continue
+            _no_options(text, storage_options)
+            path = _local(text)
             if os.path.isdir(path):
                 refs.extend(_walk(path))
             elif _GLOB.search(path) and not os.path.exists(path):
@@ -157,6 +211,9 @@ def list_files(source: Any) -> list[FileRef] | None:
     text = os.fspath(source)
     if isinstance(text, bytes):
         return None
+    if _storage.scheme(text):
+        return _remote_files(text, storage_options)
+    _no_options(text, storage_options)
     path = _local(text)
     if os.path.isdir(path):
         return _walk(path)
@@ -165,14 +222,25 @@ def list_files(source: Any) -> list[FileRef] | None:
     return None
 
 
-def single_file(source: Any) -> Any:
-    """``source`` as the single-file reader takes it: a ``file://`` URL as its path; a
-    directory is ``IsADirectoryError`` pointing at datasets (``ParquetFile`` reads one file)."""
+def _no_options(text: str, storage_options: Any) -> None:
+    if storage_options is not None:
+        raise InvalidInputError(f"{text}: storage_options is only for URLs (s3://, gs://, ...)")
+
+
+def single_file(source: Any, storage_options: Any = None) -> Any:
+    """``source`` as the single-file reader takes it: a ``file://`` URL as its path, a remote
+    URL opened (``_colbridge.RemoteFile``: one request for its size and footer); a directory is
+    ``IsADirectoryError`` pointing at datasets (``ParquetFile`` reads one file)."""
     if not isinstance(source, str | os.PathLike):
+        if storage_options is not None:
+            raise InvalidInputError("storage_options is only for URLs (s3://, gs://, ...)")
         return source
     text = os.fspath(source)
     if not isinstance(text, str):
         return source
+    if _storage.scheme(text):
+        return _storage.open_remote(text, storage_options)
+    _no_options(text, storage_options)
     path = _local(text)
     if os.path.isdir(path):
         raise IsADirectoryError(

@@ -30,7 +30,14 @@ EPILOG = """examples:
   python -m colbridge head trips.parquet -n 5 --columns trip_id,zone
   python -m colbridge convert trips.parquet trips.csv
   python -m colbridge convert trips.csv trips.parquet --compression snappy
+  python -m colbridge -o anon=true head s3://bucket/trips.parquet
+                                                     object storage (s3://, gs://, az://,
+                                                     http(s)://); -o takes storage options,
+                                                     the AWS_*/GOOGLE_*/AZURE_* variables work
 """
+
+#: ``-o KEY=VALUE`` storage options for URLs, set by ``main``.
+_STORAGE: dict[str, Any] = {}
 
 
 def _human(n: int | None) -> str:
@@ -124,17 +131,24 @@ def _statistics(column: dict[str, Any], arrow_type: Any) -> dict[str, Any] | Non
 # --------------------------------------------------------------------------------------------
 
 
+def _options(path: str) -> dict[str, Any] | None:
+    """The ``-o`` storage options for a URL of object storage, else ``None``."""
+    from colbridge._storage import scheme
+
+    return dict(_STORAGE) if scheme(path) else None
+
+
 def _open(path: str) -> Any:
     from colbridge import ParquetFile
 
-    return ParquetFile(path)
+    return ParquetFile(path, storage_options=_options(path))
 
 
 def _dataset_files(path: str) -> list[Any] | None:
-    """The files of a dataset (a directory, a glob, a ``file://`` URL), or ``None`` for a file."""
+    """The files of a dataset (a directory, a glob, a URL prefix), or ``None`` for a file."""
     from colbridge._sources import list_files
 
-    return list_files(path)
+    return list_files(path, _options(path))
 
 
 def _describe_dataset(path: str, files: list[Any]) -> dict[str, Any]:
@@ -384,7 +398,7 @@ def _pyarrow(what: str) -> Any:
 def _read_parquet(path: str, columns: list[str] | None) -> Any:
     import colbridge
 
-    return colbridge.read_parquet(path, columns=columns)
+    return colbridge.read_parquet(path, columns=columns, storage_options=_options(path))
 
 
 def _read_csv(path: str, columns: list[str] | None) -> Any:
@@ -509,6 +523,15 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument(
+        "-o",
+        "--storage-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a storage option for s3://, gs://, az:// and http(s):// URLs, as pandas' "
+        "storage_options (e.g. -o endpoint_url=http://127.0.0.1:9000 -o anon=true)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     inspect = sub.add_parser("inspect", help="schema, row groups, codecs, encodings, statistics")
     inspect.add_argument("file")
@@ -549,6 +572,13 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (0 ok, 1 bad file or arguments, 2 usage error)."""
     args = _parser().parse_args(argv)
+    _STORAGE.clear()
+    for item in args.storage_option:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            print(f"error: -o takes KEY=VALUE, not {item!r}", file=sys.stderr)
+            return 2
+        _STORAGE[key] = int(value) if value.isdigit() else value
     listed = getattr(args, "columns", None)
     columns = [c.strip() for c in listed.split(",")] if listed else None
     path = args.input if args.command == "convert" else args.file

@@ -24,12 +24,14 @@ Example:
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from colbridge import _colbridge as _core
+from colbridge import _storage
 from colbridge._partitioning import Filters, Partitioning, Term, file_filters
 from colbridge._sources import FileRef, list_files, single_file
 from colbridge.errors import InvalidInputError
@@ -101,12 +103,14 @@ class ParquetReader:
         index: str | None,
         dtypes: dict[str, str],
         limits: dict[str, int | None] | None = None,
+        storage_options: dict[str, Any] | None = None,
     ) -> None:
         self._columns = columns
         self._partitions = partitions
         self._index = index
         self._dtypes = dtypes
         self._limits = limits or {}
+        self._storage_options = storage_options
 
     @classmethod
     def of(cls, ddf: Any) -> ParquetReader:
@@ -128,7 +132,12 @@ class ParquetReader:
     def project_columns(self, columns: Sequence[str]) -> ParquetReader:
         """A reader of ``columns`` only (Dask's ``DataFrameIOFunction`` protocol)."""
         return ParquetReader(
-            list(columns), self._partitions, self._index, self._dtypes, self._limits
+            list(columns),
+            self._partitions,
+            self._index,
+            self._dtypes,
+            self._limits,
+            self._storage_options,
         )
 
     def __call__(self, piece: Piece, columns: Sequence[str] | None = None) -> Any:
@@ -153,6 +162,7 @@ class ParquetReader:
             row_groups=None if piece.row_groups is None else list(piece.row_groups),
             filters=piece.filters,
             progress=count,
+            storage_options=self._storage_options if _storage.scheme(piece.path) else None,
             **self._limits,  # type: ignore[arg-type]
         )
         with _LOCK:
@@ -170,6 +180,15 @@ class ParquetReader:
             if name in df.columns and str(df[name].dtype) != dtype:
                 df[name] = df[name].astype(dtype)
         return df[[c for c in wanted if c != self._index]]
+
+
+def _parquet_file(source: Any, limits: dict[str, int | None]) -> Any:
+    return _core.ParquetFile(
+        source,
+        max_footer_bytes=limits.get("max_footer_bytes"),
+        max_page_bytes=limits.get("max_page_bytes"),
+        max_decoded_bytes=limits.get("max_decoded_bytes"),
+    )
 
 
 def _category(pd: Any, values: list[Any], integer: bool) -> Any:
@@ -273,8 +292,8 @@ def read_parquet(
     show the pieces sorted, the divisions are known. ``split_row_groups``: ``"adaptive"``
     (row groups gathered into pieces of about ``blocksize`` decoded bytes, default 256 MiB),
     ``True`` (a piece per row group), ``False`` (per file) or a number of row groups per
-    piece. ``storage_options`` is for object storage, which is not supported yet. ``limits``
-    are ``read_pandas``' resource limits.
+    piece. ``storage_options`` are :func:`colbridge.read_pandas`' (object storage URLs; each
+    worker opens the files it reads). ``limits`` are ``read_pandas``' resource limits.
 
     Example:
         >>> ddf = colbridge.dask.read_parquet("data.parquet", columns=["x"], index="x",
@@ -284,14 +303,19 @@ def read_parquet(
     """
     import dask.dataframe as dd
 
-    if storage_options:
-        raise InvalidInputError(
-            "storage_options: object storage (s3://, gs://, ...) is not supported yet"
+    unknown_limits = set(limits) - {"max_footer_bytes", "max_page_bytes", "max_decoded_bytes"}
+    if unknown_limits:
+        raise TypeError(
+            f"read_parquet() got an unexpected keyword argument {min(unknown_limits)!r}"
         )
-    files = list_files(path)
+    files = list_files(path, storage_options)
     if files is None:
         if isinstance(path, str) or hasattr(path, "__fspath__"):
-            files = [FileRef(single_file(path))]
+            text = os.fspath(path)
+            if _storage.scheme(text):
+                files = [FileRef(text, (), storage_options)]
+            else:
+                files = [FileRef(single_file(path, storage_options))]
         else:
             raise InvalidInputError(
                 f"colbridge.dask reads paths (files, directories, globs, lists), not "
@@ -300,7 +324,7 @@ def read_parquet(
     if not files:
         raise InvalidInputError(f"{path}: no Parquet file to read (an empty directory)")
     partitioning = Partitioning.of(files)
-    first = _core.ParquetFile(files[0].source, **limits)
+    first = _parquet_file(files[0].source, limits)
     stored_index = _stored_index(first.schema.metadata)  # restored as the index by read_pandas
     names = [n for n in first.schema.names if n not in stored_index or n == index]
     keys = [k for k in partitioning.keys if k not in names]
@@ -324,7 +348,7 @@ def read_parquet(
         keep, rest = file_filters(filters, ref, partitioning)
         if not keep:
             continue
-        pf = first if ref is files[0] else _core.ParquetFile(ref.source, **limits)
+        pf = first if ref is files[0] else _parquet_file(ref.source, limits)
         meta = pf.metadata
         groups = pf.filter_row_groups(rest) if rest is not None else None
         row_groups = meta["row_groups"]
@@ -343,12 +367,12 @@ def read_parquet(
         whole = groups is None
         for part in _split(sizes, split_row_groups, size):
             rgs = [chosen[i] for i in part]
-            piece = Piece(ref.source, None if whole and len(rgs) == len(chosen) else tuple(rgs))
+            piece = Piece(ref.path, None if whole and len(rgs) == len(chosen) else tuple(rgs))
             pieces.append(replace(piece, filters=rest, partition_codes=codes))
             ranges.append(_range(pf, row_groups, rgs, index, leaves) if index else None)
     if not pieces:  # everything filtered out: one empty partition
         pieces = [
-            Piece(files[0].source, (), None, tuple(_code(partitioning, files[0], k) for k in keys))
+            Piece(files[0].path, (), None, tuple(_code(partitioning, files[0], k) for k in keys))
         ]
         ranges = [None]
     meta = _meta(files[0].source, data, nullable_ints, limits)
@@ -369,6 +393,7 @@ def read_parquet(
         index,
         dtypes,
         dict(limits),
+        storage_options,
     )
     divisions = _divisions(ranges) if index is not None else None
     return dd.from_map(  # type: ignore[no-untyped-call]

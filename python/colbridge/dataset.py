@@ -1,11 +1,11 @@
-"""Datasets: a directory, a glob, a list of files or a ``file://`` URL, read as one table.
+"""Datasets: a directory, a glob, a list of files, local or in object storage (``file://``,
+``s3://``, ``gs://``, ``az://``, ``http(s)://``), read as one table.
 
-The source layer has two steps, so that object storage can slot in without touching the
-readers above it: :func:`list_files` turns what the user passed into :class:`FileRef` s (where
-a file is, and the hive partition values its path carries), and every file is then read by
-the single-file reader through ``FileRef.source``. A remote store (``s3://`` ...) will list its
-keys into ``FileRef`` s whose ``source`` is a ranged reader of the object; until then such
-URLs raise an error listing the schemes that work.
+The source layer has two steps: :func:`list_files` turns what the user passed into
+:class:`FileRef` s (where a file is, and the hive partition values its path carries; a remote
+prefix is listed in one request), and every file is then read by the single-file reader
+through ``FileRef.source`` (for a remote file, a ``RemoteFile`` opened with one request for its
+size and footer, then read by ranges).
 
 ``pd.read_parquet(directory)`` (pyarrow's dataset discovery) is the reference, checked by the
 tests in ``tests/dataset/``:
@@ -31,11 +31,12 @@ as soon as it is copied into the result, so the peak stays near the output plus 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypedDict, Unpack
 
 from colbridge import _colbridge as _core
+from colbridge import _storage
 from colbridge._colbridge import DataType, ParquetFile, Schema, Table
 from colbridge._partitioning import Filters, Partitioning, Term, file_filters
 from colbridge._sources import FileRef, list_files, single_file
@@ -392,8 +393,11 @@ class _Aggregate:
         return update
 
 
-def dataset(source: Any, **limits: Unpack[Limits]) -> Dataset:
-    """A :class:`Dataset` over a directory, a glob, a list of paths or one file.
+def dataset(
+    source: Any, storage_options: Mapping[str, Any] | None = None, **limits: Unpack[Limits]
+) -> Dataset:
+    """A :class:`Dataset` over a directory, a glob, a list of paths or one file, local or in
+    object storage (``storage_options`` as :func:`colbridge.read_parquet` takes them).
 
     ``limits`` are ``read_parquet``'s resource limits (``max_footer_bytes``,
     ``max_page_bytes``, ``max_decoded_bytes``), applied to every file.
@@ -403,13 +407,15 @@ def dataset(source: Any, **limits: Unpack[Limits]) -> Dataset:
         >>> ds.files, ds.schema.names
         ([FileRef(path='data.parquet', partitions=())], ['x', 'y'])
     """
-    files = list_files(source)
+    files = list_files(source, storage_options)
     if files is None:
         if not isinstance(source, str | os.PathLike):
             raise InvalidInputError(
                 f"a dataset is made of paths; got {type(source).__name__} (read it with "
                 "read_parquet)"
             )
+        if isinstance(source, str) and _storage.scheme(source):
+            return Dataset([FileRef(source, (), storage_options)], **limits)
         path = single_file(source)
         if not os.path.exists(path):
             raise FileNotFoundError(2, "No such file or directory", os.fspath(source))

@@ -22,9 +22,12 @@ __all__ = [
     "CorruptFileError",
     "InvalidInputError",
     "LimitExceededError",
+    "ObjectNotFoundError",
     "ParquetError",
     "ReadOnlyBufferError",
     "SchemaError",
+    "StorageError",
+    "StoragePermissionError",
     "UnsupportedTypeError",
     "ZeroCopyError",
 ]
@@ -86,6 +89,19 @@ class DLPackError(ColbridgeError, BufferError):
     """An array that ``__dlpack__`` cannot export: nulls, a type DLPack has no code for, several
     chunks, or a device or stream other than the CPU's. A ``BufferError``, as the array API
     specifies for ``__dlpack__``."""
+
+
+class StorageError(ColbridgeError, OSError):
+    """Object storage (``s3://``, ``gs://``, ``az://``, ``http(s)://``) failed after the retries:
+    the message names the URL and what the store said, never a credential."""
+
+
+class ObjectNotFoundError(StorageError, FileNotFoundError):
+    """The bucket, container or object a URL names does not exist."""
+
+
+class StoragePermissionError(StorageError, PermissionError):
+    """The store refused the credentials (missing, wrong or without access to the object)."""
 
 
 class ReadOnlyBufferError(ColbridgeError, BufferError):

@@ -8,7 +8,7 @@ copy; ``ParquetFile`` inspects and streams; ``write_parquet`` writes.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypedDict
 
 import numpy as np
@@ -60,6 +60,7 @@ def read_parquet(
     max_footer_bytes: int | None = None,
     max_page_bytes: int | None = None,
     max_decoded_bytes: int | None = None,
+    storage_options: Mapping[str, Any] | None = None,
 ) -> Table:
     """Read a Parquet file into a :class:`Table` (one contiguous buffer per column).
 
@@ -67,7 +68,11 @@ def read_parquet(
     ranges at absolute offsets, as pyarrow reads it, never copied whole); a directory, a glob or a
     list of paths is read as one dataset (see :mod:`colbridge.dataset`: hive partitions become
     dictionary columns, ``filters`` on them skip whole files, one chunk per file), and
-    ``file://`` URLs are paths. ``columns`` selects
+    ``file://`` URLs are paths. URLs of object storage (``s3://``, ``gs://``, ``az://``,
+    ``abfs(s)://``, ``http(s)://``) are read by ranges: one request for the footer, then only
+    the selected column chunks (only the selected pages where a filter and a page index allow),
+    merged and fetched several at a time; ``storage_options`` takes pandas' keys (``key``,
+    ``secret``, ``endpoint_url``, ``region``, ``anon``, ...; see the README). ``columns`` selects
     top-level columns (in that order) and ``row_groups`` row groups by index. ``filters`` takes the
     pyarrow/pandas DNF form: a list of ``(column, op, value)`` terms that must all hold
     (``[("x", ">", 3), ("y", "<", 1)]``; a single term may stand alone), or a list of such lists
@@ -88,7 +93,7 @@ def read_parquet(
         >>> t.num_rows
         600
     """
-    files = _dataset.list_files(source)
+    files = _dataset.list_files(source, storage_options)
     if files is not None:
         _no_row_groups(row_groups)
         limits = _Limits(
@@ -100,7 +105,7 @@ def read_parquet(
             return _dataset.Dataset(files, **limits).read(
                 columns, filters, use_threads, on_progress, batch_size
             )
-    source = single_file(source)
+    source = single_file(source, storage_options)
     with reporter(progress, source) as on_progress:
         return _core.read_parquet(
             source,
@@ -162,6 +167,7 @@ def read_pandas(
     max_footer_bytes: int | None = None,
     max_page_bytes: int | None = None,
     max_decoded_bytes: int | None = None,
+    storage_options: Mapping[str, Any] | None = None,
     consolidate: bool = False,
 ) -> Any:
     """Read a Parquet file into a pandas DataFrame, writing each value to memory once.
@@ -199,10 +205,18 @@ def read_pandas(
         max_page_bytes=max_page_bytes,
         max_decoded_bytes=max_decoded_bytes,
     )
-    files = _dataset.list_files(source)
+    files = _dataset.list_files(source, storage_options)
     if consolidate:
         return _consolidated(
-            source, files, columns, row_groups, filters, use_threads, dtype_backend, limits
+            source,
+            files,
+            columns,
+            row_groups,
+            filters,
+            use_threads,
+            dtype_backend,
+            limits,
+            storage_options,
         )
     if files is not None:
         _no_row_groups(row_groups)
@@ -210,7 +224,7 @@ def read_pandas(
             return _dataset.Dataset(files, **limits).read_pandas(
                 columns, filters, use_threads, dtype_backend, on_progress
             )
-    source = single_file(source)
+    source = single_file(source, storage_options)
     pf = ParquetFile(source, **limits) if not hasattr(source, "read") else None
     meta = _pandas_compat_meta(pf)
     cols = _column_list(columns)
@@ -245,6 +259,7 @@ def _consolidated(
     use_threads: bool,
     dtype_backend: str | None,
     limits: _Limits,
+    storage_options: Mapping[str, Any] | None,
 ) -> Any:
     from colbridge._block import consolidated_frame
 
@@ -252,7 +267,7 @@ def _consolidated(
         raise InvalidInputError(
             "consolidate=True reads one file with dtype_backend=None (NumPy blocks)"
         )
-    source = single_file(source)
+    source = single_file(source, storage_options)
     if hasattr(source, "read"):
         raise InvalidInputError("consolidate=True reads a path or bytes, not a file object")
 
@@ -295,6 +310,7 @@ def read_numpy(
     max_footer_bytes: int | None = None,
     max_page_bytes: int | None = None,
     max_decoded_bytes: int | None = None,
+    storage_options: Mapping[str, Any] | None = None,
 ) -> Any:
     """Read numeric Parquet columns into one 2-D NumPy array of shape (rows, columns).
 
@@ -323,11 +339,11 @@ def read_numpy(
 
     if order not in ("F", "C"):
         raise InvalidInputError(f"order={order!r}: use 'F' (column-major) or 'C' (row-major)")
-    if _dataset.list_files(source) is not None:
+    if _dataset.list_files(source, storage_options) is not None:
         raise InvalidInputError("read_numpy reads one file, not a directory, glob or list")
     if nulls is None:
         nulls = "raise" if dtype.startswith("i") else "nan"
-    source = single_file(source)
+    source = single_file(source, storage_options)
     with reporter(progress, source) as on_progress:
         block, _ = read_block(
             source,

@@ -187,20 +187,25 @@ fn row_group_dict<'py>(py: Python<'py>, rg: &RowGroupMetaData) -> PyResult<Bound
 #[pymethods]
 impl PyParquetFile {
     #[new]
-    #[pyo3(signature = (source, *, max_footer_bytes = None, max_page_bytes = None, max_decoded_bytes = None))]
+    #[pyo3(signature = (source, *, max_footer_bytes = None, max_page_bytes = None, max_decoded_bytes = None, storage_options = None))]
     fn py_new(
         py: Python<'_>,
         source: &Bound<'_, PyAny>,
         max_footer_bytes: Option<u64>,
         max_page_bytes: Option<u64>,
         max_decoded_bytes: Option<u64>,
+        storage_options: Option<Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        // A `file://` URL is its path; a directory or another scheme is refused with a message
-        // pointing at datasets (`colbridge._sources.single_file`).
-        let named =
-            source.is_instance_of::<pyo3::types::PyString>() || source.hasattr("__fspath__")?;
+        // A `file://` URL is its path, a remote URL is opened with `storage_options`; a directory
+        // or an unknown scheme is refused with a message pointing at datasets
+        // (`colbridge._sources.single_file`).
+        let named = source.is_instance_of::<pyo3::types::PyString>()
+            || source.hasattr("__fspath__")?
+            || storage_options.is_some();
         let source = match named {
-            true => Source::from_py(&Adapter::SingleFile.call(py, (source,), None)?)?,
+            true => {
+                Source::from_py(&Adapter::SingleFile.call(py, (source, storage_options), None)?)?
+            }
             false => Source::from_py(source)?,
         };
         let limits = Limits::new(max_footer_bytes, max_page_bytes, max_decoded_bytes);
@@ -326,20 +331,24 @@ impl PyParquetFile {
     #[pyo3(signature = (batch_size = 65536, columns = None, row_groups = None))]
     fn iter_batches(
         &self,
+        py: Python<'_>,
         batch_size: usize,
         columns: Option<Vec<String>>,
         row_groups: Option<Vec<usize>>,
     ) -> PyResult<PyBatchReader> {
         let roots = resolve_columns(self.meta.schema(), &columns)?;
         let rgs = resolve_row_groups(&self.meta, &row_groups)?;
-        Ok(PyBatchReader::open(
-            &self.source,
-            &self.meta,
-            roots,
-            rgs,
-            batch_size.max(1),
-            self.limits,
-        )?)
+        // Opening reads the chunks' first page headers: I/O, without the GIL.
+        Ok(py.detach(|| {
+            PyBatchReader::open(
+                &self.source,
+                &self.meta,
+                roots,
+                rgs,
+                batch_size.max(1),
+                self.limits,
+            )
+        })?)
     }
 
     fn _repr_html_<'py>(slf: Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {

@@ -24,6 +24,7 @@ mod pages;
 mod parallel;
 mod plan;
 pub(crate) mod progress;
+pub(crate) mod ranges;
 mod read;
 mod source;
 mod stream;

@@ -12,6 +12,7 @@ use crate::error::{Error, Result};
 use crate::parquet::arrow_rs;
 use crate::parquet::filter::Filter;
 use crate::parquet::metadata::{check_rows, expected_rows};
+use crate::parquet::ranges;
 use crate::parquet::read::check_row_claims;
 
 /// The top-level column indices to read, in the order asked for. A name the file holds twice is
@@ -153,6 +154,9 @@ impl Plan {
             let pages =
                 filter.prune_pages(&rgs, &schema, meta.parquet_schema(), meta.metadata())?;
             let candidate_rows = pages.as_ref().map_or(rows, |p| p.row_count());
+            arrow_rs
+                .source
+                .prefetch(|| ranges::planned(meta, &filter_roots, &rgs, pages.as_ref()))?;
             let batch =
                 arrow_rs.decode(filter_roots, &rgs, pages.clone(), candidate_rows, &what)?;
             check_rows(&batch, candidate_rows, &what)?;

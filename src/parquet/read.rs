@@ -22,6 +22,7 @@ use crate::parquet::pages;
 use crate::parquet::parallel::{self, context, guarded};
 use crate::parquet::plan::{chunk_bytes, Plan};
 use crate::parquet::progress::Progress;
+use crate::parquet::ranges;
 use crate::parquet::source::Source;
 
 /// What to read.
@@ -310,8 +311,11 @@ pub(super) fn run<R>(
         progress
             .total
             .fetch_add(chunk_bytes(meta, &plan.roots, &plan.rgs), Ordering::Relaxed);
+        source
+            .prefetch(|| ranges::planned(meta, &plan.roots, &plan.rgs, plan.selection.as_ref()))?;
         work(&job, plan)
     });
+    source.release();
     if progress.cancelled() {
         return Err(Error::Cancelled);
     }

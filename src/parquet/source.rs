@@ -23,6 +23,9 @@ pub(crate) enum Source {
     Path(PathBuf),
     Memory(Bytes),
     FileObject(Arc<FileObject>),
+    /// An object in a store (`crate::remote`), opened from Python as a `RemoteFile`.
+    #[cfg(feature = "remote")]
+    Remote(Arc<crate::remote::RemoteFile>),
 }
 
 /// A seekable binary file object behind `colbridge._sources.RangedFile` (its `read_at`).
@@ -58,11 +61,17 @@ enum HandleKind {
     File(File),
     Memory(Bytes),
     FileObject(Arc<FileObject>),
+    #[cfg(feature = "remote")]
+    Remote(Arc<crate::remote::RemoteFile>),
 }
 
 impl Source {
     /// A path (`str`/`os.PathLike`), bytes or a buffer-protocol object, or a binary file object.
     pub(crate) fn from_py(obj: &Bound<'_, PyAny>) -> PyResult<Self> {
+        #[cfg(feature = "remote")]
+        if let Ok(remote) = obj.cast::<crate::remote::PyRemoteFile>() {
+            return Ok(Source::Remote(remote.get().inner.clone()));
+        }
         if let Ok(b) = obj.cast::<PyBytes>() {
             return Ok(Source::Memory(Bytes::copy_from_slice(b.as_bytes())));
         }
@@ -127,8 +136,34 @@ impl Source {
             }
             Source::Memory(b) => HandleKind::Memory(b.clone()),
             Source::FileObject(f) => HandleKind::FileObject(f.clone()),
+            #[cfg(feature = "remote")]
+            Source::Remote(r) => HandleKind::Remote(r.clone()),
         };
         Ok(Handle { kind, progress })
+    }
+
+    /// Where every fetch is a round trip (object storage): start fetching the byte ranges a
+    /// read is about to touch (`ranges`, computed only there). Elsewhere nothing to do.
+    pub(crate) fn prefetch(
+        &self,
+        ranges: impl FnOnce() -> Vec<std::ops::Range<u64>>,
+    ) -> Result<()> {
+        match self {
+            #[cfg(feature = "remote")]
+            Source::Remote(r) => r.prefetch(ranges()),
+            _ => {
+                let _ = ranges;
+                Ok(())
+            }
+        }
+    }
+
+    /// After a read: drop what `prefetch` fetched for it (stopping what is still in flight).
+    pub(crate) fn release(&self) {
+        #[cfg(feature = "remote")]
+        if let Source::Remote(r) = self {
+            r.release();
+        }
     }
 
     pub(crate) fn describe(&self) -> String {
@@ -136,6 +171,8 @@ impl Source {
             Source::Path(p) => p.display().to_string(),
             Source::Memory(b) => format!("<{} bytes in memory>", b.len()),
             Source::FileObject(f) => format!("<file object of {} bytes>", f.len),
+            #[cfg(feature = "remote")]
+            Source::Remote(r) => r.url().to_string(),
         }
     }
 }
@@ -146,6 +183,8 @@ impl Length for Handle {
             HandleKind::File(f) => f.len(),
             HandleKind::Memory(b) => b.len() as u64,
             HandleKind::FileObject(f) => f.len,
+            #[cfg(feature = "remote")]
+            HandleKind::Remote(r) => r.size(),
         }
     }
 }
@@ -178,6 +217,12 @@ impl ChunkReader for Handle {
                     pos: start,
                 },
             )),
+            #[cfg(feature = "remote")]
+            HandleKind::Remote(r) => Box::new(RemoteRead {
+                file: r.clone(),
+                pos: start,
+                progress: self.progress.clone(),
+            }),
         })
     }
 
@@ -190,6 +235,12 @@ impl ChunkReader for Handle {
             HandleKind::File(f) => f.get_bytes(start, length).map_err(file_error)?,
             HandleKind::Memory(b) => b.get_bytes(start, length)?,
             HandleKind::FileObject(f) => f.read_at(start, length)?,
+            #[cfg(feature = "remote")]
+            HandleKind::Remote(r) => {
+                let cancelled = || self.progress.as_ref().is_some_and(|p| p.cancelled());
+                r.get(start..start + length as u64, &cancelled)
+                    .map_err(|e| ParquetError::External(Box::new(e)))?
+            }
         };
         if let Some(p) = &self.progress {
             p.add(bytes.len() as u64);
@@ -259,5 +310,33 @@ impl std::io::Read for FileObjectRead {
         buf[..got].copy_from_slice(&bytes[..got]);
         self.pos += got as u64;
         Ok(got)
+    }
+}
+
+/// An object read sequentially from `pos`, from the runs its `RemoteFile` holds (a byte
+/// nothing planned is fetched with a read-ahead, so a stream costs one request per MiB).
+#[cfg(feature = "remote")]
+struct RemoteRead {
+    file: Arc<crate::remote::RemoteFile>,
+    pos: u64,
+    progress: Option<Arc<Progress>>,
+}
+
+#[cfg(feature = "remote")]
+impl std::io::Read for RemoteRead {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self.file.size().saturating_sub(self.pos);
+        let n = (buf.len() as u64).min(left);
+        if n == 0 {
+            return Ok(0);
+        }
+        let cancelled = || self.progress.as_ref().is_some_and(|p| p.cancelled());
+        let bytes = self
+            .file
+            .get(self.pos..self.pos + n, &cancelled)
+            .map_err(std::io::Error::other)?;
+        buf[..bytes.len()].copy_from_slice(&bytes);
+        self.pos += bytes.len() as u64;
+        Ok(bytes.len())
     }
 }

@@ -79,8 +79,6 @@ def test_column_projection_reaches_the_reader(dataset):
     assert colbridge.dask.ParquetReader.of(projected).columns == ["id", "day"]
 
 
-def test_object_storage_options_are_refused_clearly(dataset):
-    with pytest.raises(colbridge.InvalidInputError, match="not supported yet"):
+def test_storage_options_are_for_urls_only(dataset):
+    with pytest.raises(colbridge.InvalidInputError, match="storage_options is only for URLs"):
         colbridge.dask.read_parquet(dataset, storage_options={"anon": True})
-    with pytest.raises(colbridge.InvalidInputError, match="not supported yet"):
-        colbridge.dask.read_parquet("s3://bucket/data/")

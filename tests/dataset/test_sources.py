@@ -68,12 +68,9 @@ def test_file_urls_are_paths(hive):
     assert colbridge.read_parquet(one.as_uri()).num_rows == 3
 
 
-@pytest.mark.parametrize("url", ["s3://bucket/key.parquet", "gs://b/k", "https://h/x.parquet"])
-def test_object_storage_urls_are_not_supported_yet_and_say_what_is(url):
-    with pytest.raises(colbridge.InvalidInputError, match="not supported yet.*file:// URLs"):
-        colbridge.read_pandas(url)
-    with pytest.raises(colbridge.InvalidInputError, match="not supported yet"):
-        colbridge.ParquetFile(url)
+def test_storage_options_with_a_local_path_are_refused(hive):
+    with pytest.raises(colbridge.InvalidInputError, match="storage_options is only for URLs"):
+        colbridge.ParquetFile(next(hive.rglob("*.parquet")), storage_options={"anon": True})
 
 
 def test_an_unknown_scheme_lists_the_supported_sources():

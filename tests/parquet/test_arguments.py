@@ -1,4 +1,4 @@
-"""The arguments newcomers get wrong first: URLs of object storage (directories, globs and
+"""The arguments newcomers get wrong first: an unreachable URL (directories, globs and
 lists are datasets: tests/dataset), ``columns`` as a string, no columns, repeated and ambiguous
 column names. Each is refused with a message that names the path or column and says what is
 accepted, or does what pandas does."""
@@ -28,11 +28,16 @@ def test_parquet_file_on_a_directory_names_it(path: Path) -> None:
     assert info.value.filename == str(path.parent)
 
 
-@pytest.mark.parametrize("url", ["s3://bucket/trips.parquet", "https://example.com/t.parquet"])
-def test_a_url_is_refused_saying_object_storage_is_not_supported_yet(read, url: str) -> None:
-    with pytest.raises(colbridge.InvalidInputError) as info:
-        read(url)
-    assert url.split("/")[0] in str(info.value) and "not supported yet" in str(info.value)
+def test_an_unreachable_url_is_a_storage_error_naming_it(read) -> None:
+    # A loopback port nothing listens on (object storage itself is tested in tests/remote).
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{s.getsockname()[1]}/t.parquet"
+    with pytest.raises(colbridge.StorageError) as info:
+        read(url, storage_options={"retries": 0})
+    assert isinstance(info.value, OSError) and url in str(info.value)
 
 
 def test_a_file_named_like_a_pattern_is_read(read, path: Path) -> None:

@@ -1,0 +1,531 @@
+//! Parquet files in object storage (`s3://`, `gs://`, `az://`, `abfs(s)://`, `http(s)://`),
+//! read through arrow-rs' `object_store` crate.
+//!
+//! A `RemoteFile` opens with **one suffix GET** (`Range: bytes=-N`) that returns the object's
+//! size and its tail together: the footer and, as writers place it, the page index (a footer
+//! larger than the hint costs one more request). A read then hands its planned ranges
+//! (`parquet::ranges`: the selected chunks, or only the selected pages) to `prefetch`, which
+//! merges them into runs and fetches them on a shared tokio runtime with `concurrency`
+//! requests in flight; decoding threads ask for bytes as from any file (`ChunkReader`) and wait
+//! only for the run that holds them, so decoding starts as soon as the first runs arrive. Bytes
+//! nothing planned (a filter's own columns, a stray header) are fetched on demand with a
+//! read-ahead. After the read the runs are dropped; the tail stays for the next read.
+
+mod store;
+
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use object_store::path::Path;
+use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
+use pyo3::prelude::*;
+use tokio::runtime::Runtime;
+use tokio::task::JoinHandle;
+use url::Url;
+
+use crate::error::{Error, Result, StorageKind};
+use crate::parquet::ranges::Coalesce;
+
+/// How a remote file is read; `storage_options` keys colbridge takes itself.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Settings {
+    /// Requests in flight at once.
+    pub(crate) concurrency: usize,
+    /// The bytes the opening suffix GET asks for (DataFusion's default: 512 KiB).
+    pub(crate) metadata_size_hint: u64,
+    /// Retries of a failed request (with exponential backoff from 100 ms).
+    pub(crate) retries: usize,
+    pub(crate) coalesce: Coalesce,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            concurrency: 8,
+            metadata_size_hint: 512 << 10,
+            retries: 4,
+            coalesce: Coalesce::default(),
+        }
+    }
+}
+
+/// The read-ahead of a fetch nothing planned.
+const READ_AHEAD: u64 = 1 << 20;
+
+/// One object in a store, with the runs of it fetched so far.
+pub(crate) struct RemoteFile {
+    /// The URL as given, without a password or query.
+    url: String,
+    store: Arc<dyn ObjectStore>,
+    path: Path,
+    size: u64,
+    settings: Settings,
+    /// Credentials the user gave, blanked out of every message.
+    secrets: Vec<String>,
+    cache: Mutex<Cache>,
+    arrived: Condvar,
+    requests: AtomicU64,
+    fetched: AtomicU64,
+}
+
+impl std::fmt::Debug for RemoteFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RemoteFile({}, {} bytes)", self.url, self.size)
+    }
+}
+
+#[derive(Default)]
+struct Cache {
+    /// The opening suffix GET's bytes, kept for every read.
+    tail: Option<(u64, Bytes)>,
+    /// Runs fetched or in flight, in no particular order.
+    runs: Vec<Run>,
+    prefetch: Option<JoinHandle<()>>,
+}
+
+struct Run {
+    range: Range<u64>,
+    state: State,
+}
+
+enum State {
+    Pending,
+    Ready(Bytes),
+    Failed(StorageKind, String),
+}
+
+fn lock(m: &Mutex<Cache>) -> MutexGuard<'_, Cache> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The runtime every remote read shares (two I/O threads; requests are I/O-bound).
+fn runtime() -> Result<&'static Runtime> {
+    static RUNTIME: OnceLock<std::result::Result<Runtime, String>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_name("colbridge-io")
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())
+        })
+        .as_ref()
+        .map_err(|e| Error::Storage(StorageKind::Other, format!("cannot start I/O threads: {e}")))
+}
+
+impl RemoteFile {
+    /// Open `url`: build its store from `options` (object_store's own keys) and fetch its tail.
+    pub(crate) fn open(
+        url: &str,
+        options: Vec<(String, String)>,
+        secrets: Vec<String>,
+        settings: Settings,
+    ) -> Result<Arc<Self>> {
+        let parsed = Url::parse(url).map_err(|e| {
+            Error::InvalidInput(format!(
+                "{url}: not a URL ({e}); colbridge reads {}",
+                store::SCHEMES
+            ))
+        })?;
+        let shown = store::url_for_messages(&parsed);
+        let (store, path) = store::open(&parsed, &options, settings.retries)?;
+        let hint = settings.metadata_size_hint.max(8);
+        let get = GetOptions {
+            range: Some(GetRange::Suffix(hint)),
+            ..GetOptions::default()
+        };
+        let rt = runtime()?;
+        let (size, start, tail) = rt
+            .block_on(async {
+                let got = store.get_opts(&path, get).await?;
+                let (size, start) = (got.meta.size, got.range.start);
+                Ok::<_, object_store::Error>((size, start, got.bytes().await?))
+            })
+            .map_err(|e| store::storage_error(&shown, &e, &secrets))?;
+        let file = RemoteFile {
+            url: shown,
+            store,
+            path,
+            size,
+            settings,
+            secrets,
+            cache: Mutex::new(Cache {
+                tail: Some((start, tail.clone())),
+                ..Cache::default()
+            }),
+            arrived: Condvar::new(),
+            requests: AtomicU64::new(1),
+            fetched: AtomicU64::new(tail.len() as u64),
+        };
+        Ok(Arc::new(file))
+    }
+
+    pub(crate) fn size(&self) -> u64 {
+        self.size
+    }
+
+    pub(crate) fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Requests made and bytes fetched so far.
+    pub(crate) fn stats(&self) -> (u64, u64) {
+        (
+            self.requests.load(Ordering::Relaxed),
+            self.fetched.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Start fetching `ranges` (merged into runs; what is already held is not fetched again).
+    pub(crate) fn prefetch(self: &Arc<Self>, ranges: Vec<Range<u64>>) -> Result<()> {
+        let mut cache = lock(&self.cache);
+        let runs = self
+            .settings
+            .coalesce
+            .runs(cache.missing(ranges), self.size);
+        if runs.is_empty() {
+            return Ok(());
+        }
+        for r in &runs {
+            cache.runs.push(Run {
+                range: r.clone(),
+                state: State::Pending,
+            });
+        }
+        let this = Arc::clone(self);
+        let concurrency = self.settings.concurrency.max(1);
+        let task = runtime()?.spawn(async move {
+            let mut arriving = futures::stream::iter(runs)
+                .map(|r| {
+                    let this = Arc::clone(&this);
+                    async move {
+                        let got = this.fetch(r.clone()).await;
+                        (r, got)
+                    }
+                })
+                .buffer_unordered(concurrency);
+            while let Some((r, got)) = arriving.next().await {
+                this.settle(&r, got);
+            }
+        });
+        if let Some(old) = cache.prefetch.replace(task) {
+            // A previous read's fetches that are still running finish on their own.
+            drop(old);
+        }
+        Ok(())
+    }
+
+    /// Drop the runs of a finished (or cancelled) read, stopping what is still in flight; the
+    /// tail stays.
+    pub(crate) fn release(&self) {
+        let mut cache = lock(&self.cache);
+        if let Some(task) = cache.prefetch.take() {
+            task.abort();
+        }
+        cache.runs.clear();
+        drop(cache);
+        self.arrived.notify_all();
+    }
+
+    /// The bytes `range`, from what is held, in flight, or else fetched now. `cancelled` is
+    /// polled while waiting.
+    pub(crate) fn get(&self, range: Range<u64>, cancelled: &dyn Fn() -> bool) -> Result<Bytes> {
+        let mut cache = lock(&self.cache);
+        loop {
+            match cache.find(&range) {
+                Some(Found::Ready(bytes)) => return Ok(bytes),
+                Some(Found::Failed(kind, message)) => return Err(Error::Storage(kind, message)),
+                Some(Found::Pending) => {
+                    if cancelled() {
+                        return Err(Error::Cancelled);
+                    }
+                    cache = self
+                        .arrived
+                        .wait_timeout(cache, Duration::from_millis(50))
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .0;
+                }
+                None => break,
+            }
+        }
+        // Nothing holds it: fetch it with a read-ahead, up to the next run already held.
+        let next = cache
+            .runs
+            .iter()
+            .map(|r| r.range.start)
+            .chain(cache.tail.as_ref().map(|(start, _)| *start))
+            .filter(|&s| s >= range.end)
+            .min()
+            .unwrap_or(self.size);
+        let end = range
+            .start
+            .saturating_add(READ_AHEAD)
+            .min(next)
+            .max(range.end)
+            .min(self.size);
+        let fetch = range.start..end;
+        cache.runs.push(Run {
+            range: fetch.clone(),
+            state: State::Pending,
+        });
+        drop(cache);
+        let got = runtime()?.block_on(self.fetch(fetch.clone()));
+        self.settle(&fetch, got);
+        match lock(&self.cache).find(&range) {
+            Some(Found::Ready(bytes)) => Ok(bytes),
+            Some(Found::Failed(kind, message)) => Err(Error::Storage(kind, message)),
+            // Released meanwhile (a cancelled read): nothing waits for these bytes any more.
+            _ => Err(Error::Cancelled),
+        }
+    }
+
+    async fn fetch(&self, range: Range<u64>) -> std::result::Result<Bytes, Error> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let got = self
+            .store
+            .get_range(&self.path, range.clone())
+            .await
+            .map_err(|e| store::storage_error(&self.url, &e, &self.secrets))?;
+        self.fetched.fetch_add(got.len() as u64, Ordering::Relaxed);
+        if got.len() as u64 != range.end - range.start {
+            return Err(Error::Storage(
+                StorageKind::Other,
+                format!(
+                    "{}: asked for bytes {}..{}, the store returned {} (was the object replaced?)",
+                    self.url,
+                    range.start,
+                    range.end,
+                    got.len()
+                ),
+            ));
+        }
+        Ok(got)
+    }
+
+    fn settle(&self, range: &Range<u64>, got: std::result::Result<Bytes, Error>) {
+        let mut cache = lock(&self.cache);
+        if let Some(run) = cache.runs.iter_mut().find(|run| run.range == *range) {
+            run.state = match got {
+                Ok(bytes) => State::Ready(bytes),
+                Err(Error::Storage(kind, message)) => State::Failed(kind, message),
+                Err(other) => State::Failed(StorageKind::Other, other.to_string()),
+            };
+        }
+        drop(cache);
+        self.arrived.notify_all();
+    }
+}
+
+enum Found {
+    Ready(Bytes),
+    Pending,
+    Failed(StorageKind, String),
+}
+
+/// A piece of the object a `Cache` holds.
+enum Held<'a> {
+    Tail(&'a Bytes),
+    Run(&'a State),
+}
+
+impl Held<'_> {
+    /// The bytes `at` of this piece, which starts at `start`, if they have arrived.
+    fn slice(&self, start: u64, at: &Range<u64>) -> Option<Bytes> {
+        let from = (at.start - start) as usize;
+        let len = (at.end - at.start) as usize;
+        match *self {
+            Held::Tail(b) | Held::Run(State::Ready(b)) => Some(b.slice(from..from + len)),
+            Held::Run(_) => None,
+        }
+    }
+
+    fn failed(&self) -> Option<Found> {
+        match self {
+            Held::Run(State::Failed(kind, message)) => Some(Found::Failed(*kind, message.clone())),
+            _ => None,
+        }
+    }
+}
+
+impl Cache {
+    /// The pieces held (the tail and the runs, arrived or in flight), by start.
+    fn pieces(&self) -> Vec<(Range<u64>, Held<'_>)> {
+        let mut out: Vec<(Range<u64>, Held<'_>)> = self
+            .runs
+            .iter()
+            .map(|run| (run.range.clone(), Held::Run(&run.state)))
+            .collect();
+        if let Some((start, bytes)) = &self.tail {
+            out.push((*start..start + bytes.len() as u64, Held::Tail(bytes)));
+        }
+        out.sort_by_key(|(r, _)| r.start);
+        out
+    }
+
+    /// What holds `range`: one piece (a slice of it), or several ready pieces (joined, which
+    /// copies: a page that straddles two runs), or a run still in flight; `None` if some byte
+    /// of it is held nowhere.
+    fn find(&self, range: &Range<u64>) -> Option<Found> {
+        let pieces = self.pieces();
+        // One piece holding all of it: arrived ones first.
+        let mut pending = false;
+        for (piece, held) in &pieces {
+            if piece.start <= range.start && range.end <= piece.end {
+                if let Some(bytes) = held.slice(piece.start, range) {
+                    return Some(Found::Ready(bytes));
+                }
+                if let Some(failed) = held.failed() {
+                    return Some(failed);
+                }
+                pending = true;
+            }
+        }
+        if pending {
+            return Some(Found::Pending);
+        }
+        // Several pieces end to end.
+        let mut parts = Vec::new();
+        let mut at = range.start;
+        while at < range.end {
+            let (piece, held) = pieces
+                .iter()
+                .filter(|(p, _)| p.start <= at && at < p.end)
+                .max_by_key(|(p, _)| p.end)?;
+            let end = piece.end.min(range.end);
+            match held.slice(piece.start, &(at..end)) {
+                Some(bytes) => parts.push(bytes),
+                None => return Some(held.failed().unwrap_or(Found::Pending)),
+            }
+            at = end;
+        }
+        Some(Found::Ready(Bytes::from(parts.concat())))
+    }
+
+    /// `ranges` without the bytes already held or in flight.
+    fn missing(&self, ranges: Vec<Range<u64>>) -> Vec<Range<u64>> {
+        let held: Vec<Range<u64>> = self.pieces().into_iter().map(|(r, _)| r).collect();
+        let mut out = Vec::new();
+        for r in ranges {
+            let mut left = vec![r];
+            for h in &held {
+                left = left
+                    .into_iter()
+                    .flat_map(|l| {
+                        [l.start..l.end.min(h.start), l.start.max(h.end)..l.end]
+                            .into_iter()
+                            .filter(|p| p.start < p.end)
+                    })
+                    .collect();
+            }
+            out.extend(left);
+        }
+        out
+    }
+}
+
+/// The objects under `url` (a prefix, as a directory), as `(url, size)` in key order: one LIST
+/// of the store, paginated by it.
+#[pyfunction]
+#[pyo3(signature = (url, options, secrets, retries=None))]
+pub(crate) fn list_objects(
+    py: Python<'_>,
+    url: String,
+    options: Vec<(String, String)>,
+    secrets: Vec<String>,
+    retries: Option<usize>,
+) -> PyResult<Vec<(String, u64)>> {
+    let found = py.detach(|| -> Result<Vec<(String, u64)>> {
+        let parsed = Url::parse(&url).map_err(|e| {
+            Error::InvalidInput(format!(
+                "{url}: not a URL ({e}); colbridge reads {}",
+                store::SCHEMES
+            ))
+        })?;
+        let shown = store::url_for_messages(&parsed);
+        let retries = retries.unwrap_or(Settings::default().retries);
+        let (store, prefix) = store::open(&parsed, &options, retries)?;
+        let listed: Vec<object_store::ObjectMeta> = runtime()?
+            .block_on(store.list(Some(&prefix)).collect::<Vec<_>>())
+            .into_iter()
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| store::storage_error(&shown, &e, &secrets))?;
+        let base = shown.trim_end_matches('/');
+        let prefix_len = prefix.as_ref().len();
+        let mut out: Vec<(String, u64)> = listed
+            .into_iter()
+            .map(|meta| {
+                let key = meta.location.as_ref();
+                let rest = key.get(prefix_len..).unwrap_or(key).trim_start_matches('/');
+                (format!("{base}/{rest}"), meta.size)
+            })
+            .collect();
+        out.sort();
+        Ok(out)
+    })?;
+    Ok(found)
+}
+
+/// `colbridge._colbridge.RemoteFile`: an object in a store, opened (its size and tail fetched)
+/// and ready to be read by `read_parquet`, `ParquetFile` and the other readers.
+#[pyclass(name = "RemoteFile", module = "colbridge._colbridge", frozen)]
+pub(crate) struct PyRemoteFile {
+    pub(crate) inner: Arc<RemoteFile>,
+}
+
+#[pymethods]
+impl PyRemoteFile {
+    /// Open `url` with `options` (object_store configuration keys); `secrets` are values to keep
+    /// out of messages.
+    #[new]
+    #[pyo3(signature = (url, options, secrets, concurrency=None, metadata_size_hint=None, retries=None))]
+    fn new(
+        py: Python<'_>,
+        url: String,
+        options: Vec<(String, String)>,
+        secrets: Vec<String>,
+        concurrency: Option<usize>,
+        metadata_size_hint: Option<u64>,
+        retries: Option<usize>,
+    ) -> PyResult<Self> {
+        let mut settings = Settings::default();
+        if let Some(n) = concurrency {
+            settings.concurrency = n.max(1);
+        }
+        if let Some(n) = metadata_size_hint {
+            settings.metadata_size_hint = n;
+        }
+        if let Some(n) = retries {
+            settings.retries = n;
+        }
+        let inner = py.detach(|| RemoteFile::open(&url, options, secrets, settings))?;
+        Ok(PyRemoteFile { inner })
+    }
+
+    #[getter]
+    fn url(&self) -> &str {
+        self.inner.url()
+    }
+
+    #[getter]
+    fn size(&self) -> u64 {
+        self.inner.size()
+    }
+
+    /// `(requests, bytes)` this file has fetched so far.
+    fn stats(&self) -> (u64, u64) {
+        self.inner.stats()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "RemoteFile({:?}, size={})",
+            self.inner.url(),
+            self.inner.size()
+        )
+    }
+}

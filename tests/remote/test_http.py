@@ -1,0 +1,54 @@
+"""Reading over HTTP(S) from a server that honours ``Range`` (started here on loopback): the
+same data as a local read, one suffix request for size and footer, retries of transient
+failures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import colbridge
+from colbridge.errors import ObjectNotFoundError
+from tests.remote.conftest import GROUPS, ROWS
+from tests.remote.servers import RangeServer
+
+
+def test_read_over_http_equals_local(http_files: RangeServer, wide: bytes) -> None:
+    got = colbridge.read_parquet(f"{http_files.url}/wide.parquet")
+    assert got.num_rows == ROWS
+    assert got.to_pandas().equals(colbridge.read_parquet(wide).to_pandas())
+    gets = http_files.log.gets("/wide.parquet")
+    assert [r.method for r in http_files.log.requests] == ["GET"] * len(gets)  # no HEAD
+    assert gets[0].range is not None and gets[0].range.startswith("bytes=-")
+    assert sum(r.sent for r in gets) <= 1.05 * len(wide)
+
+
+def test_one_column_over_http(http_files: RangeServer, wide: bytes) -> None:
+    got = colbridge.read_parquet(f"{http_files.url}/wide.parquet", columns=["c7"])
+    want = colbridge.read_parquet(wide, columns=["c7"])
+    assert np.array_equal(got.column("c7").to_numpy(), want.column("c7").to_numpy())
+    assert len(http_files.log.gets("/wide.parquet")) <= 1 + GROUPS
+
+
+def test_transient_failures_are_retried(http_files: RangeServer, wide: bytes) -> None:
+    http_files.fail_next = 2  # the first two requests answer 503
+    got = colbridge.read_parquet(f"{http_files.url}/wide.parquet", columns=["k"])
+    assert got.column("k").to_numpy()[-1] == ROWS - 1
+    statuses = [r.status for r in http_files.log.requests]
+    assert statuses[:2] == [503, 503] and set(statuses[2:]) <= {200, 206}
+
+
+def test_missing_url_is_file_not_found(http_files: RangeServer) -> None:
+    with pytest.raises(ObjectNotFoundError, match="/missing.parquet"):
+        colbridge.read_parquet(f"{http_files.url}/missing.parquet")
+
+
+def test_progress_and_concurrency_options(http_files: RangeServer, wide: bytes) -> None:
+    seen: list[tuple[int, int]] = []
+    got = colbridge.read_parquet(
+        f"{http_files.url}/wide.parquet",
+        progress=lambda done, total: seen.append((done, total)),
+        storage_options={"concurrency": 1, "metadata_size_hint": 1024},
+    )
+    assert got.num_rows == ROWS
+    assert seen and seen[-1][0] == seen[-1][1]
