@@ -9,7 +9,7 @@ What pandas users pass works: ``key``, ``secret``, ``token``, ``endpoint_url``, 
 (``aws_access_key_id``, ``google_service_account``, ``azure_storage_account_key``, ...) pass
 through, and the environment (``AWS_*``, ``GOOGLE_*``, ``AZURE_*``) supplies what is not given.
 Three keys are colbridge's own: ``concurrency`` (requests in flight, default 8),
-``metadata_size_hint`` (bytes of the first, footer-and-size request, default 512 KiB) and
+``metadata_size_hint`` (bytes of the first, footer-and-size request, default 64 KiB) and
 ``retries`` (of a failed request, with exponential backoff; default 4).
 """
 

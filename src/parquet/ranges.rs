@@ -107,7 +107,7 @@ impl Default for Coalesce {
         Coalesce {
             hole: 8 << 10,
             max_hole: 1 << 20,
-            max_run: 16 << 20,
+            max_run: 64 << 20,
         }
     }
 }
@@ -134,7 +134,7 @@ impl Coalesce {
             merged.push(r);
         }
         let step = self.max_run.max(1);
-        let mut out = Vec::with_capacity(merged.len());
+        let mut out = Vec::new();
         for r in merged {
             let mut at = r.start;
             while at < r.end {

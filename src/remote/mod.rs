@@ -35,7 +35,8 @@ use crate::parquet::ranges::Coalesce;
 pub(crate) struct Settings {
     /// Requests in flight at once.
     pub(crate) concurrency: usize,
-    /// The bytes the opening suffix GET asks for (DataFusion's default: 512 KiB).
+    /// The bytes the opening suffix GET asks for: enough for the footer and page index of most
+    /// files (DataFusion asks for 512 KiB); a larger footer costs one more request.
     pub(crate) metadata_size_hint: u64,
     /// Retries of a failed request (with exponential backoff from 100 ms).
     pub(crate) retries: usize,
@@ -46,7 +47,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             concurrency: 8,
-            metadata_size_hint: 512 << 10,
+            metadata_size_hint: 64 << 10,
             retries: 4,
             coalesce: Coalesce::default(),
         }
@@ -236,6 +237,7 @@ impl RemoteFile {
     /// polled while waiting.
     pub(crate) fn get(&self, range: Range<u64>, cancelled: &dyn Fn() -> bool) -> Result<Bytes> {
         let mut cache = lock(&self.cache);
+        // Each fetch below fills one gap, so this ends after as many rounds as `range` has gaps.
         loop {
             match cache.find(&range) {
                 Some(Found::Ready(bytes)) => return Ok(bytes),
@@ -250,37 +252,40 @@ impl RemoteFile {
                         .unwrap_or_else(|poisoned| poisoned.into_inner())
                         .0;
                 }
-                None => break,
+                None => {
+                    // Bytes held nowhere: fetch the first gap with a read-ahead, up to the next
+                    // piece already held.
+                    let Some(gap) = cache.missing(vec![range.clone()]).into_iter().next() else {
+                        return Err(Error::Cancelled); // unreachable: `find` saw a gap
+                    };
+                    let next = cache
+                        .pieces()
+                        .iter()
+                        .map(|(r, _)| r.start)
+                        .filter(|&s| s >= gap.end)
+                        .min()
+                        .unwrap_or(self.size);
+                    let end = gap
+                        .start
+                        .saturating_add(READ_AHEAD)
+                        .min(next)
+                        .max(gap.end)
+                        .min(self.size);
+                    let fetch = gap.start..end;
+                    cache.runs.push(Run {
+                        range: fetch.clone(),
+                        state: State::Pending,
+                    });
+                    drop(cache);
+                    let got = runtime()?.block_on(self.fetch(fetch.clone()));
+                    self.settle(&fetch, got);
+                    cache = lock(&self.cache);
+                    if !cache.runs.iter().any(|r| r.range == fetch) {
+                        // Released meanwhile (a cancelled read): nothing waits for these bytes.
+                        return Err(Error::Cancelled);
+                    }
+                }
             }
-        }
-        // Nothing holds it: fetch it with a read-ahead, up to the next run already held.
-        let next = cache
-            .runs
-            .iter()
-            .map(|r| r.range.start)
-            .chain(cache.tail.as_ref().map(|(start, _)| *start))
-            .filter(|&s| s >= range.end)
-            .min()
-            .unwrap_or(self.size);
-        let end = range
-            .start
-            .saturating_add(READ_AHEAD)
-            .min(next)
-            .max(range.end)
-            .min(self.size);
-        let fetch = range.start..end;
-        cache.runs.push(Run {
-            range: fetch.clone(),
-            state: State::Pending,
-        });
-        drop(cache);
-        let got = runtime()?.block_on(self.fetch(fetch.clone()));
-        self.settle(&fetch, got);
-        match lock(&self.cache).find(&range) {
-            Some(Found::Ready(bytes)) => Ok(bytes),
-            Some(Found::Failed(kind, message)) => Err(Error::Storage(kind, message)),
-            // Released meanwhile (a cancelled read): nothing waits for these bytes any more.
-            _ => Err(Error::Cancelled),
         }
     }
 

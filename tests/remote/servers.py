@@ -7,6 +7,7 @@ from __future__ import annotations
 import http.server
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,13 +43,15 @@ class Log:
 
 
 class S3Server:
-    """moto's S3 on ``127.0.0.1`` at a free port, every request logged."""
+    """moto's S3 on ``127.0.0.1`` at a free port, every request logged; ``latency`` seconds are
+    added before each reply (the benchmark's stand-in for a real store's round trip)."""
 
-    def __init__(self) -> None:
+    def __init__(self, latency: float = 0.0) -> None:
         from moto.server import DomainDispatcherApplication, create_backend_app
         from werkzeug.serving import make_server
 
         self.log = Log()
+        self.latency = latency
         app = DomainDispatcherApplication(create_backend_app)
         self._server = make_server("127.0.0.1", 0, self._logged(app), threaded=True)
         self.port = self._server.server_address[1]
@@ -60,6 +63,8 @@ class S3Server:
         log = self.log
 
         def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
+            if self.latency:
+                time.sleep(self.latency)
             status: list[int] = []
 
             def start(s: str, headers: Any, *exc: Any) -> Any:

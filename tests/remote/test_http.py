@@ -52,3 +52,32 @@ def test_progress_and_concurrency_options(http_files: RangeServer, wide: bytes) 
     )
     assert got.num_rows == ROWS
     assert seen and seen[-1][0] == seen[-1][1]
+
+
+def test_a_footer_larger_than_the_hint_costs_one_more_request(
+    http_files: RangeServer, wide: bytes
+) -> None:
+    url = f"{http_files.url}/wide.parquet"
+    got = colbridge.read_parquet(url, columns=["c2"], storage_options={"metadata_size_hint": 64})
+    assert np.array_equal(
+        got.column("c2").to_numpy(),
+        colbridge.read_parquet(wide, columns=["c2"]).column("c2").to_numpy(),
+    )
+    gets = http_files.log.gets("/wide.parquet")
+    assert gets[0].range == "bytes=-64"
+    footer = int.from_bytes(wide[-8:-4], "little")
+    # The second request holds the rest of the footer (and the page index before it).
+    start, end = (int(x) for x in gets[1].range.removeprefix("bytes=").split("-"))
+    assert end == len(wide) - 64 - 1 and start <= len(wide) - 8 - footer
+    assert len(gets) <= 2 + GROUPS + 1  # + the page index, when it lies before that range
+
+
+@pytest.mark.parametrize("body", [b"", b"PAR1", b"not parquet at all, but long enough"])
+def test_tiny_or_foreign_objects_are_clean_errors(body: bytes) -> None:
+    server = RangeServer({"/x.parquet": body})
+    try:
+        with pytest.raises((colbridge.ParquetError, colbridge.StorageError)) as e:
+            colbridge.read_parquet(f"{server.url}/x.parquet", storage_options={"retries": 0})
+        assert f"{server.url}/x.parquet" in str(e.value)
+    finally:
+        server.stop()
