@@ -141,11 +141,25 @@ impl RemoteFile {
             ..GetOptions::default()
         };
         let rt = runtime()?;
-        let (size, start, tail) = rt
+        let (size, start, tail, requests) = rt
             .block_on(async {
-                let got = store.get_opts(&path, get).await?;
-                let (size, start) = (got.meta.size, got.range.start);
-                Ok::<_, object_store::Error>((size, start, got.bytes().await?))
+                match store.get_opts(&path, get).await {
+                    Ok(got) => {
+                        let (size, start) = (got.meta.size, got.range.start);
+                        Ok::<_, object_store::Error>((size, start, got.bytes().await?, 1))
+                    }
+                    // A store without suffix ranges (Azure): its size first, then the tail.
+                    Err(object_store::Error::NotSupported { .. }) => {
+                        let size = store.head(&path).await?.size;
+                        let start = size.saturating_sub(hint);
+                        let tail = match start < size {
+                            true => store.get_range(&path, start..size).await?,
+                            false => Bytes::new(),
+                        };
+                        Ok((size, start, tail, 2))
+                    }
+                    Err(e) => Err(e),
+                }
             })
             .map_err(|e| store::storage_error(&shown, &e, &secrets))?;
         let file = RemoteFile {
@@ -160,7 +174,7 @@ impl RemoteFile {
                 ..Cache::default()
             }),
             arrived: Condvar::new(),
-            requests: AtomicU64::new(1),
+            requests: AtomicU64::new(requests),
             fetched: AtomicU64::new(tail.len() as u64),
         };
         Ok(Arc::new(file))

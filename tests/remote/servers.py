@@ -8,6 +8,7 @@ import http.server
 import re
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,7 +151,7 @@ class RangeServer:
                     server.fail_next -= 1
                     self._send(503, b"busy", {}, head, wanted)
                     return
-                data = server.files.get(self.path)
+                data = server.files.get(urllib.parse.unquote(self.path.split("?")[0]))
                 if data is None:
                     self._send(404, b"not found", {}, head, wanted)
                     return
@@ -179,6 +180,9 @@ class RangeServer:
                     self.send_header(k, v)
                 self.send_header("Content-Length", str(len(body)))
                 self.send_header("Accept-Ranges", "bytes")
+                # What object stores send with every object (GCS and Azure clients need them).
+                self.send_header("Last-Modified", "Tue, 01 Dec 2026 00:00:00 GMT")
+                self.send_header("ETag", '"v1"')
                 self.end_headers()
                 if not head:
                     self.wfile.write(body)
