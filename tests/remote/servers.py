@@ -131,12 +131,14 @@ _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 
 class RangeServer:
     """Files served over HTTP from memory, honouring ``Range`` (``a-b``, ``a-``, ``-n``) with
-    ``206`` and ``Content-Range``; ``fail_next`` makes the next requests answer ``503``."""
+    ``206`` and ``Content-Range``; ``fail_next`` makes the next requests answer ``503``, and
+    ``slow`` seconds pass before each answer to a ranged GET that is not a suffix request."""
 
     def __init__(self, files: dict[str, bytes]) -> None:
         self.files = files
         self.log = Log()
         self.fail_next = 0
+        self.slow = 0.0
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -147,6 +149,8 @@ class RangeServer:
 
             def _answer(self, head: bool) -> None:
                 wanted = self.headers.get("Range")
+                if server.slow and wanted and not wanted.startswith("bytes=-"):
+                    time.sleep(server.slow)
                 if server.fail_next > 0:
                     server.fail_next -= 1
                     self._send(503, b"busy", {}, head, wanted)

@@ -81,3 +81,24 @@ def test_tiny_or_foreign_objects_are_clean_errors(body: bytes) -> None:
         assert f"{server.url}/x.parquet" in str(e.value)
     finally:
         server.stop()
+
+
+def test_ctrl_c_cancels_a_read_waiting_for_the_store(http_files: RangeServer) -> None:
+    import signal
+    import threading
+    import time
+
+    http_files.slow = 10.0  # every data request would take 10 s
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    timer = threading.Timer(0.5, signal.raise_signal, (signal.SIGINT,))  # what Ctrl-C does
+    timer.start()
+    start = time.perf_counter()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            colbridge.read_parquet(f"{http_files.url}/wide.parquet")
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
+    assert time.perf_counter() - start < 8.0  # not after the requests in flight
+    http_files.slow = 0.0
+    assert colbridge.read_parquet(f"{http_files.url}/wide.parquet", columns=["k"]).num_rows == ROWS
