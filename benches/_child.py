@@ -35,15 +35,23 @@ start = time.perf_counter()
 out = {expression}
 seconds = time.perf_counter() - start
 after = status("VmHWM:")
-print(json.dumps({{"seconds": seconds, "rss_kib": after - before, "shape": list(out.shape)}}))
+if hasattr(out, "memory_usage"):  # what the read returned, in bytes
+    nbytes = int(out.memory_usage(deep=True).sum())
+else:
+    nbytes = int(out.estimated_size() if hasattr(out, "estimated_size") else out.nbytes)
+print(json.dumps({{"seconds": seconds, "rss_kib": after - before, "shape": list(out.shape),
+                  "out_bytes": nbytes}}))
 """
 
 
-def run(imports: str, expression: str, path: Path, warm: Path) -> dict[str, Any]:
-    """``expression`` (which reads ``path``) timed in a fresh process that ran ``imports``."""
+def run(
+    imports: str, expression: str, path: Path | str, warm: Path | str, *extra: str
+) -> dict[str, Any]:
+    """``expression`` (which reads ``path``) timed in a fresh process that ran ``imports``;
+    ``extra`` arguments follow in ``sys.argv[3:]``."""
     child = CHILD.format(imports=imports, expression=expression)
     out = subprocess.run(
-        [sys.executable, "-c", child, str(path), str(warm)],
+        [sys.executable, "-c", child, str(path), str(warm), *extra],
         check=True,
         capture_output=True,
         text=True,

@@ -5,7 +5,7 @@ every reply, as a stand-in for a real store's round trip; every request is logge
 server, so requests and bytes are what the store served, not what a reader reports. The file
 (about 200 MB, 5 row groups, 9 columns, snappy) is written by pyarrow. Each read runs in a fresh
 child process (a warm-up read of a small object first, then the timed read with the peak RSS
-reset before it), full and one column of nine.
+reset before it; ``benches/_child.py``), full and one column of nine.
 
 Readers:
 - ``colbridge.read_parquet(url, storage_options=...)`` (a Table) and ``colbridge.read_pandas``
@@ -30,7 +30,6 @@ import argparse
 import io
 import json
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -38,18 +37,19 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benches"))
-from _child import versions  # noqa: E402  (the benchmarks' version line)
+import _child as child  # noqa: E402  (the benchmarks' shared child process)
 
 from tests.remote.servers import S3Server  # noqa: E402  (the tests' loopback S3)
 
 KEY, SECRET, REGION = "bench", "bench", "us-east-1"
 COLUMN = "f2"
 
-CHILD = r"""
-import json, sys, time
+# Run in each child before the reads (benches/_child.py): the endpoint and the columns come in
+# sys.argv[3:], and each peer's way of spelling the store.
+SETUP = r"""
+import json
 import colbridge, pandas as pd, polars as pl, pyarrow.parquet as pq, pyarrow.fs as pafs
-endpoint, url, warm, expression = sys.argv[1:5]
-columns = json.loads(sys.argv[5])
+endpoint, columns = sys.argv[3], json.loads(sys.argv[4])
 KEY, SECRET, REGION = "bench", "bench", "us-east-1"
 pandas_options = {"key": KEY, "secret": SECRET, "endpoint_url": endpoint,
                   "client_kwargs": {"region_name": REGION}}
@@ -58,38 +58,17 @@ polars_options = {"aws_access_key_id": KEY, "aws_secret_access_key": SECRET,
                   "aws_endpoint_url": endpoint, "aws_region": REGION, "aws_allow_http": "true"}
 s3 = pafs.S3FileSystem(access_key=KEY, secret_key=SECRET, region=REGION, scheme="http",
                        endpoint_override=endpoint.split("://")[1])
-def read(url):
-    return eval(expression)
-def nbytes(out):
-    if hasattr(out, "memory_usage"):
-        return int(out.memory_usage(deep=True).sum())
-    if hasattr(out, "estimated_size"):
-        return int(out.estimated_size())
-    return int(out.nbytes)
-out = read(warm)
-del out
-def status(key):
-    with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith(key))
-with open("/proc/self/clear_refs", "w") as f:
-    f.write("5")
-before = status("VmRSS:")
-start = time.perf_counter()
-out = read(url)
-seconds = time.perf_counter() - start
-after = status("VmHWM:")
-print(json.dumps({"seconds": seconds, "rss_kib": after - before, "out_bytes": nbytes(out)}))
 """
 
 READERS = {
-    "colbridge.read_parquet": "colbridge.read_parquet(url, columns=columns, "
+    "colbridge.read_parquet": "colbridge.read_parquet(path, columns=columns, "
     "storage_options=colbridge_options)",
-    "colbridge.read_pandas": "colbridge.read_pandas(url, columns=columns, "
+    "colbridge.read_pandas": "colbridge.read_pandas(path, columns=columns, "
     "storage_options=colbridge_options)",
-    "pd.read_parquet (s3fs)": "pd.read_parquet(url, columns=columns, "
+    "pd.read_parquet (s3fs)": "pd.read_parquet(path, columns=columns, "
     "storage_options=pandas_options)",
-    "pq.read_table (S3FileSystem)": "pq.read_table(url[5:], columns=columns, filesystem=s3)",
-    "pl.read_parquet": "pl.read_parquet(url, columns=columns, storage_options=polars_options)",
+    "pq.read_table (S3FileSystem)": "pq.read_table(path[5:], columns=columns, filesystem=s3)",
+    "pl.read_parquet": "pl.read_parquet(path, columns=columns, storage_options=polars_options)",
 }
 PEERS = ["pd.read_parquet (s3fs)", "pq.read_table (S3FileSystem)", "pl.read_parquet"]
 
@@ -117,22 +96,8 @@ def make_file(rows: int) -> bytes:
 
 def run(server: S3Server, expression: str, columns: list[str] | None) -> dict[str, Any]:
     server.log.clear()
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            CHILD,
-            server.endpoint,
-            "s3://bench/big.parquet",
-            "s3://bench/warm.parquet",
-            expression,
-            json.dumps(columns),
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    result: dict[str, Any] = json.loads(out.stdout.splitlines()[-1])
+    big, warm = "s3://bench/big.parquet", "s3://bench/warm.parquet"
+    result = child.run(SETUP, expression, big, warm, server.endpoint, json.dumps(columns))
     served = [r for r in server.log.requests if r.path.endswith("/bench/big.parquet")]
     result["requests"] = len(served)
     result["bytes"] = sum(r.sent for r in served)
@@ -146,7 +111,7 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=float, default=20.0)
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     args = parser.parse_args()
-    print(versions(args.repeats))
+    print(child.versions(args.repeats))
 
     data = make_file(args.rows)
     server = S3Server(latency=args.latency_ms / 1000)
