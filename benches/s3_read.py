@@ -65,6 +65,8 @@ READERS = {
     "storage_options=colbridge_options)",
     "colbridge.read_pandas": "colbridge.read_pandas(path, columns=columns, "
     "storage_options=colbridge_options)",
+    "colbridge.read_pandas, prefetch_bytes=32 MiB": "colbridge.read_pandas(path, "
+    "columns=columns, storage_options={**colbridge_options, 'prefetch_bytes': 32 << 20})",
     "pd.read_parquet (s3fs)": "pd.read_parquet(path, columns=columns, "
     "storage_options=pandas_options)",
     "pq.read_table (S3FileSystem)": "pq.read_table(path[5:], columns=columns, filesystem=s3)",

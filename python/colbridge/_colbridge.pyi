@@ -327,6 +327,7 @@ class RemoteFile:
         concurrency: int | None = None,
         metadata_size_hint: int | None = None,
         retries: int | None = None,
+        prefetch_bytes: int | None = None,
     ) -> RemoteFile: ...
     @property
     def url(self) -> str: ...

@@ -8,9 +8,13 @@ What pandas users pass works: ``key``, ``secret``, ``token``, ``endpoint_url``, 
 ``account_key``, ``sas_token``, ``anon`` for ``az://`` / ``abfs(s)://``. object_store's own keys
 (``aws_access_key_id``, ``google_service_account``, ``azure_storage_account_key``, ...) pass
 through, and the environment (``AWS_*``, ``GOOGLE_*``, ``AZURE_*``) supplies what is not given.
-Three keys are colbridge's own: ``concurrency`` (requests in flight, default 8),
-``metadata_size_hint`` (bytes of the first, footer-and-size request, default 64 KiB) and
-``retries`` (of a failed request, with exponential backoff; default 4).
+Four keys are colbridge's own: ``concurrency`` (requests in flight, default 8),
+``metadata_size_hint`` (bytes of the first, footer-and-size request, default 64 KiB),
+``retries`` (of a failed request, with exponential backoff; default 4) and ``prefetch_bytes``
+(how far fetching may run ahead of decoding; default no bound: every run is asked for at once,
+in file order, the fewest requests and the fastest read, the compressed bytes held beside the
+output until the read ends; with a bound, chunks are fetched in the order they are decoded and
+dropped once decoded, so the peak stays near the output at the cost of a request per chunk).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from colbridge.errors import InvalidInputError
 #: URL schemes read from object storage.
 REMOTE_SCHEMES = ("s3", "s3a", "gs", "gcs", "az", "azure", "abfs", "abfss", "adl", "http", "https")
 
-_OWN = ("concurrency", "metadata_size_hint", "retries")
+_OWN = ("concurrency", "metadata_size_hint", "retries", "prefetch_bytes")
 
 #: pandas/fsspec spelling -> object_store key, per scheme family.
 _RENAMES: dict[str, dict[str, str]] = {

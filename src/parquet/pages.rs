@@ -82,6 +82,15 @@ pub(crate) struct PageReader<'h> {
     pending: Option<Pending>,
     /// The row group, for messages.
     what: String,
+    /// Where the chunk starts (`end` is where it ends).
+    start: u64,
+}
+
+impl Drop for PageReader<'_> {
+    /// The chunk is read (or given up): what a remote source fetched for it may go.
+    fn drop(&mut self) {
+        self.handle.done(self.start..self.end);
+    }
 }
 
 fn corrupt(what: &str, message: impl std::fmt::Display) -> Error {
@@ -209,6 +218,7 @@ impl<'h> PageReader<'h> {
             values_left: usize::try_from(chunk.num_values()).unwrap_or(0),
             pending: None,
             what,
+            start,
         })
     }
 

@@ -154,9 +154,11 @@ impl Plan {
             let pages =
                 filter.prune_pages(&rgs, &schema, meta.parquet_schema(), meta.metadata())?;
             let candidate_rows = pages.as_ref().map_or(rows, |p| p.row_count());
-            arrow_rs
-                .source
-                .prefetch(|| ranges::planned(meta, &filter_roots, &rgs, pages.as_ref()))?;
+            // The filter's own runs stay until the read ends: its columns are often read again.
+            arrow_rs.source.prefetch(
+                || ranges::planned(meta, &filter_roots, &rgs, pages.as_ref()),
+                false,
+            )?;
             let batch =
                 arrow_rs.decode(filter_roots, &rgs, pages.clone(), candidate_rows, &what)?;
             check_rows(&batch, candidate_rows, &what)?;

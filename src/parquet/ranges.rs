@@ -6,9 +6,11 @@
 use std::ops::Range;
 
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, RowSelection};
+use parquet::file::page_index::offset_index::PageLocation;
 
-/// The ranges of the chunks of `roots` in `rgs`, in file order but not merged. `selection`
-/// holds the rows of `rgs`, in that order, that the read keeps.
+/// The ranges of the chunks of `roots` in `rgs`, in the order the decoders read them (column
+/// by column, each column's row groups in order), not merged. `selection` holds the rows of
+/// `rgs`, in that order, that the read keeps.
 pub(crate) fn planned(
     meta: &ArrowReaderMetadata,
     roots: &[usize],
@@ -18,48 +20,70 @@ pub(crate) fn planned(
     let md = meta.metadata();
     let descr = md.file_metadata().schema_descr();
     let kept = selection.map(kept_rows);
-    let mut out = Vec::new();
+    // Each row group's rows, and those of them the selection keeps.
     let mut base = 0u64;
-    for &rg in rgs {
-        let group = md.row_group(rg);
-        let n = u64::try_from(group.num_rows()).unwrap_or(0);
-        let here = kept
-            .as_ref()
-            .map(|kept| rows_within(kept, base..base.saturating_add(n)));
-        base = base.saturating_add(n);
-        for (leaf, chunk) in group.columns().iter().enumerate() {
-            if !roots.contains(&descr.get_column_root_idx(leaf)) {
-                continue;
-            }
-            let (start, len) = chunk.byte_range();
-            let pages = md
-                .offset_index()
-                .and_then(|index| index.get(rg)?.get(leaf))
-                .map(|index| index.page_locations());
-            match (&here, pages) {
-                (Some(rows), Some(pages)) if !pages.is_empty() => {
-                    let first = u64::try_from(pages[0].offset).unwrap_or(start);
-                    if first > start {
-                        out.push(start..first); // the dictionary page
-                    }
-                    for (i, page) in pages.iter().enumerate() {
-                        let lo = u64::try_from(page.first_row_index).unwrap_or(0);
-                        let hi = pages
-                            .get(i + 1)
-                            .and_then(|next| u64::try_from(next.first_row_index).ok())
-                            .unwrap_or(n);
-                        if rows.iter().any(|r| r.start < hi && lo < r.end) {
-                            let at = u64::try_from(page.offset).unwrap_or(0);
-                            let size = u64::try_from(page.compressed_page_size).unwrap_or(0);
-                            out.push(at..at.saturating_add(size));
-                        }
-                    }
+    let groups: Vec<Group> = rgs
+        .iter()
+        .map(|&rg| {
+            let n = u64::try_from(md.row_group(rg).num_rows()).unwrap_or(0);
+            let here = kept
+                .as_ref()
+                .map(|kept| rows_within(kept, base..base.saturating_add(n)));
+            base = base.saturating_add(n);
+            (rg, n, here)
+        })
+        .collect();
+    let mut out = Vec::new();
+    for &root in roots {
+        for (rg, n, here) in &groups {
+            let group = md.row_group(*rg);
+            for (leaf, chunk) in group.columns().iter().enumerate() {
+                if descr.get_column_root_idx(leaf) != root {
+                    continue;
                 }
-                _ => out.push(start..start.saturating_add(len)),
+                let pages = md
+                    .offset_index()
+                    .and_then(|index| index.get(*rg)?.get(leaf))
+                    .map(|index| index.page_locations().as_slice());
+                chunk_ranges(chunk.byte_range(), pages, here.as_deref(), *n, &mut out);
             }
         }
     }
     out
+}
+
+/// A row group of the read: its index, its rows, and those of them the selection keeps.
+type Group = (usize, u64, Option<Vec<Range<u64>>>);
+
+/// A chunk's ranges: all of it, or (with the rows kept and its pages' locations) its dictionary
+/// page and the pages holding kept rows.
+fn chunk_ranges(
+    (start, len): (u64, u64),
+    pages: Option<&[PageLocation]>,
+    rows: Option<&[Range<u64>]>,
+    n: u64,
+    out: &mut Vec<Range<u64>>,
+) {
+    let (Some(rows), Some(pages)) = (rows, pages.filter(|p| !p.is_empty())) else {
+        out.push(start..start.saturating_add(len));
+        return;
+    };
+    let first = u64::try_from(pages[0].offset).unwrap_or(start);
+    if first > start {
+        out.push(start..first); // the dictionary page
+    }
+    for (i, page) in pages.iter().enumerate() {
+        let lo = u64::try_from(page.first_row_index).unwrap_or(0);
+        let hi = pages
+            .get(i + 1)
+            .and_then(|next| u64::try_from(next.first_row_index).ok())
+            .unwrap_or(n);
+        if rows.iter().any(|r| r.start < hi && lo < r.end) {
+            let at = u64::try_from(page.offset).unwrap_or(0);
+            let size = u64::try_from(page.compressed_page_size).unwrap_or(0);
+            out.push(at..at.saturating_add(size));
+        }
+    }
 }
 
 /// The row intervals `selection` keeps, counted from the first row of the read's row groups.
@@ -107,25 +131,26 @@ impl Default for Coalesce {
         Coalesce {
             hole: 8 << 10,
             max_hole: 1 << 20,
-            max_run: 64 << 20,
+            max_run: 8 << 20,
         }
     }
 }
 
 #[cfg_attr(not(feature = "remote"), allow(dead_code))]
 impl Coalesce {
-    /// `ranges` (any order, overlaps allowed) clipped to `size`, sorted, merged and split.
+    /// `ranges` clipped to `size`, merged and split, in their order (the order they are needed
+    /// in): a range joins the run before it where it starts at or after that run's end, within
+    /// a gap worth fetching.
     pub(crate) fn runs(&self, mut ranges: Vec<Range<u64>>, size: u64) -> Vec<Range<u64>> {
         for r in &mut ranges {
             r.end = r.end.min(size);
         }
         ranges.retain(|r| r.start < r.end);
-        ranges.sort_by_key(|r| r.start);
         let mut merged: Vec<Range<u64>> = Vec::new();
         for r in ranges {
-            if let Some(last) = merged.last_mut() {
-                let gap = r.start.saturating_sub(last.end);
-                let joined = r.end.max(last.end) - last.start;
+            if let Some(last) = merged.last_mut().filter(|last| r.start >= last.end) {
+                let gap = r.start - last.end;
+                let joined = r.end - last.start;
                 if gap <= self.hole || (gap <= self.max_hole && gap.saturating_mul(8) <= joined) {
                     last.end = last.end.max(r.end);
                     continue;
@@ -160,9 +185,10 @@ mod tests {
             max_run: 1000,
         };
         // 0..50 and 55..60 merge (gap 5); 60..400 joins too (gap 0); 1000..1100 is 600 away
-        // from a 400-byte run: more than an eighth, so a run of its own.
-        let runs = c.runs(vec![1000..1100, 0..50, 55..60, 60..400, 20..30], 5000);
-        assert_eq!(runs, vec![0..400, 1000..1100]);
+        // from a 400-byte run: more than an eighth, so a run of its own; 20..30 comes after
+        // it in the order asked for, so it is a run of its own too (order is kept).
+        let runs = c.runs(vec![0..50, 55..60, 60..400, 1000..1100, 20..30], 5000);
+        assert_eq!(runs, vec![0..400, 1000..1100, 20..30]);
         // A gap of 90 joins a run of 800 (90 * 8 <= 890).
         assert_eq!(c.runs(vec![0..800, 890..900], 5000), vec![0..900]);
         // Split at max_run; clipped to the size; empty ranges dropped.

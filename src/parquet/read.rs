@@ -89,6 +89,22 @@ impl Job<'_> {
         rows: usize,
         what: &str,
     ) -> Result<ArrayRef> {
+        let decoded = self.decode_column_once(root, rgs, selection, rows, what);
+        // Its chunks are decoded (or failed): what was fetched for them may go.
+        for range in ranges::planned(self.meta, &[root], rgs, None) {
+            self.source.done(range);
+        }
+        decoded
+    }
+
+    fn decode_column_once(
+        &self,
+        root: usize,
+        rgs: &[usize],
+        selection: &Option<RowSelection>,
+        rows: usize,
+        what: &str,
+    ) -> Result<ArrayRef> {
         let field = self.meta.schema().field(root);
         let meta = self.meta.metadata();
         self.account(root, rgs, rows)?;
@@ -311,8 +327,10 @@ pub(super) fn run<R>(
         progress
             .total
             .fetch_add(chunk_bytes(meta, &plan.roots, &plan.rgs), Ordering::Relaxed);
-        source
-            .prefetch(|| ranges::planned(meta, &plan.roots, &plan.rgs, plan.selection.as_ref()))?;
+        source.prefetch(
+            || ranges::planned(meta, &plan.roots, &plan.rgs, plan.selection.as_ref()),
+            true,
+        )?;
         work(&job, plan)
     });
     source.release();

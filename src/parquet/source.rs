@@ -143,19 +143,32 @@ impl Source {
     }
 
     /// Where every fetch is a round trip (object storage): start fetching the byte ranges a
-    /// read is about to touch (`ranges`, computed only there). Elsewhere nothing to do.
+    /// read is about to touch (`ranges`, computed only there), in that order. Those of the read
+    /// proper (`releasable`, not a filter's) are dropped as the decoders finish them (`done`).
+    /// Elsewhere nothing to do.
     pub(crate) fn prefetch(
         &self,
         ranges: impl FnOnce() -> Vec<std::ops::Range<u64>>,
+        releasable: bool,
     ) -> Result<()> {
         match self {
             #[cfg(feature = "remote")]
-            Source::Remote(r) => r.prefetch(ranges()),
+            Source::Remote(r) => r.prefetch(ranges(), releasable),
             _ => {
-                let _ = ranges;
+                let _ = (ranges, releasable);
                 Ok(())
             }
         }
+    }
+
+    /// The decoders are done with the bytes `range` (a column chunk): what `prefetch` fetched
+    /// for them may go.
+    pub(crate) fn done(&self, range: std::ops::Range<u64>) {
+        #[cfg(feature = "remote")]
+        if let Source::Remote(r) = self {
+            r.done(range.clone());
+        }
+        let _ = range;
     }
 
     /// After a read: drop what `prefetch` fetched for it (stopping what is still in flight).
@@ -190,6 +203,15 @@ impl Length for Handle {
 }
 
 impl Handle {
+    /// The decoders are done with the bytes `range` (`Source::done`).
+    pub(crate) fn done(&self, range: std::ops::Range<u64>) {
+        #[cfg(feature = "remote")]
+        if let HandleKind::Remote(r) = &self.kind {
+            r.done(range.clone());
+        }
+        let _ = range;
+    }
+
     fn check_cancelled(&self) -> ParquetResult<()> {
         match &self.progress {
             Some(p) if p.cancelled() => Err(ParquetError::General(CANCELLED.into())),

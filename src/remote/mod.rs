@@ -40,6 +40,12 @@ pub(crate) struct Settings {
     pub(crate) metadata_size_hint: u64,
     /// Retries of a failed request (with exponential backoff from 100 ms).
     pub(crate) retries: usize,
+    /// Bytes a read may fetch ahead of its decoders. `None`: no bound, every run asked for at
+    /// once in file order (the fewest requests and the fastest read; the compressed bytes are
+    /// held beside the output until the read ends). A bound fetches in the decoders' order,
+    /// chunk by chunk, and drops each chunk once decoded: the peak stays near the output, at the
+    /// cost of a request per chunk.
+    pub(crate) prefetch_bytes: Option<u64>,
     pub(crate) coalesce: Coalesce,
 }
 
@@ -49,6 +55,7 @@ impl Default for Settings {
             concurrency: 8,
             metadata_size_hint: 64 << 10,
             retries: 4,
+            prefetch_bytes: None,
             coalesce: Coalesce::default(),
         }
     }
@@ -56,6 +63,9 @@ impl Default for Settings {
 
 /// The read-ahead of a fetch nothing planned.
 const READ_AHEAD: u64 = 1 << 20;
+
+/// The longest run of a read without a `prefetch_bytes` budget (longer ones are split).
+const LARGE_RUN: u64 = 64 << 20;
 
 /// One object in a store, with the runs of it fetched so far.
 pub(crate) struct RemoteFile {
@@ -91,12 +101,21 @@ struct Cache {
 struct Run {
     range: Range<u64>,
     state: State,
+    /// A run of the read proper (not of its filter's columns): dropped once decoded, and
+    /// counted against the read's memory budget.
+    releasable: bool,
+    /// The parts of it the decoders are done with (merged).
+    done: Vec<Range<u64>>,
 }
 
 enum State {
-    Pending,
+    /// Planned, not yet asked for (the budget holds it back).
+    Queued,
+    InFlight,
     Ready(Bytes),
     Failed(StorageKind, String),
+    /// Decoded and dropped; asked for again, it is fetched again.
+    Released,
 }
 
 fn lock(m: &Mutex<Cache>) -> MutexGuard<'_, Cache> {
@@ -196,43 +215,130 @@ impl RemoteFile {
         )
     }
 
-    /// Start fetching `ranges` (merged into runs; what is already held is not fetched again).
-    pub(crate) fn prefetch(self: &Arc<Self>, ranges: Vec<Range<u64>>) -> Result<()> {
+    /// Start fetching `ranges` (merged into runs; what is already held is not fetched again),
+    /// in their order, `concurrency` at a time. Runs of the read proper (`releasable`) are held
+    /// back while those fetched and not yet decoded exceed the budget (`Settings::
+    /// prefetch_bytes`), so that memory stays near the output's size; a decoder that needs a run
+    /// still held back fetches it itself (`get`), so nothing waits on the budget.
+    pub(crate) fn prefetch(
+        self: &Arc<Self>,
+        ranges: Vec<Range<u64>>,
+        releasable: bool,
+    ) -> Result<()> {
         let mut cache = lock(&self.cache);
-        let runs = self
-            .settings
-            .coalesce
-            .runs(cache.missing(ranges), self.size);
+        let mut missing = cache.missing(ranges);
+        let mut coalesce = self.settings.coalesce;
+        let budget = match self.settings.prefetch_bytes {
+            // Bounded: in the decoders' order, chunk by chunk, so each run is dropped as soon
+            // as its chunk is decoded.
+            Some(budget) => {
+                coalesce.max_run = coalesce.max_run.min(budget.max(1 << 20));
+                budget
+            }
+            // Unbounded: in file order, the fewest and largest requests.
+            None => {
+                missing.sort_by_key(|r| r.start);
+                coalesce.max_run = LARGE_RUN;
+                u64::MAX
+            }
+        };
+        let runs = coalesce.runs(missing, self.size);
         if runs.is_empty() {
             return Ok(());
         }
         for r in &runs {
             cache.runs.push(Run {
                 range: r.clone(),
-                state: State::Pending,
+                state: State::Queued,
+                releasable,
+                done: Vec::new(),
             });
         }
         let this = Arc::clone(self);
         let concurrency = self.settings.concurrency.max(1);
         let task = runtime()?.spawn(async move {
-            let mut arriving = futures::stream::iter(runs)
-                .map(|r| {
-                    let this = Arc::clone(&this);
-                    async move {
-                        let got = this.fetch(r.clone()).await;
-                        (r, got)
+            let mut flying = tokio::task::JoinSet::new();
+            for r in runs {
+                loop {
+                    while flying.try_join_next().is_some() {}
+                    if flying.len() >= concurrency {
+                        flying.join_next().await;
+                        continue;
                     }
-                })
-                .buffer_unordered(concurrency);
-            while let Some((r, got)) = arriving.next().await {
-                this.settle(&r, got);
+                    if !releasable || budget == u64::MAX || this.room(r.end - r.start, budget) {
+                        break;
+                    }
+                    // Waiting for the decoders to finish a run (`done`).
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+                if !this.claim(&r) {
+                    continue; // a decoder fetched it already
+                }
+                let this = Arc::clone(&this);
+                flying.spawn(async move {
+                    let got = this.fetch(r.clone()).await;
+                    this.settle(&r, got);
+                });
             }
+            while flying.join_next().await.is_some() {}
         });
         if let Some(old) = cache.prefetch.replace(task) {
-            // A previous read's fetches that are still running finish on their own.
+            // The filter's runs still in flight finish on their own.
             drop(old);
         }
         Ok(())
+    }
+
+    /// Whether `len` more bytes fit the budget beside the runs fetched and not yet decoded.
+    fn room(&self, len: u64, budget: u64) -> bool {
+        let cache = lock(&self.cache);
+        let held: u64 = cache
+            .runs
+            .iter()
+            .filter(|r| r.releasable && matches!(r.state, State::InFlight | State::Ready(_)))
+            .map(|r| r.range.end - r.range.start)
+            .sum();
+        held == 0 || held + len <= budget
+    }
+
+    /// Mark the queued run `range` as in flight; `false` if someone else took it.
+    fn claim(&self, range: &Range<u64>) -> bool {
+        let mut cache = lock(&self.cache);
+        match cache
+            .runs
+            .iter_mut()
+            .find(|r| r.range == *range && matches!(r.state, State::Queued))
+        {
+            Some(run) => {
+                run.state = State::InFlight;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The decoders are done with `range`: runs of the read proper wholly decoded are dropped.
+    pub(crate) fn done(&self, range: Range<u64>) {
+        let mut cache = lock(&self.cache);
+        for run in cache.runs.iter_mut().filter(|r| r.releasable) {
+            let part = run.range.start.max(range.start)..run.range.end.min(range.end);
+            if part.start >= part.end || !matches!(run.state, State::Ready(_)) {
+                continue;
+            }
+            run.done.push(part);
+            run.done.sort_by_key(|r| r.start);
+            let mut merged: Vec<Range<u64>> = Vec::new();
+            for r in run.done.drain(..) {
+                match merged.last_mut() {
+                    Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+                    _ => merged.push(r),
+                }
+            }
+            run.done = merged;
+            if run.done.first() == Some(&run.range) {
+                run.state = State::Released;
+            }
+        }
     }
 
     /// Drop the runs of a finished (or cancelled) read, stopping what is still in flight; the
@@ -259,6 +365,21 @@ impl RemoteFile {
                 Some(Found::Pending) => {
                     if cancelled() {
                         return Err(Error::Cancelled);
+                    }
+                    // A run the budget holds back: fetch it here rather than wait.
+                    let queued = cache.runs.iter_mut().find(|r| {
+                        r.range.start <= range.start
+                            && range.start < r.range.end
+                            && matches!(r.state, State::Queued)
+                    });
+                    if let Some(run) = queued {
+                        run.state = State::InFlight;
+                        let fetch = run.range.clone();
+                        drop(cache);
+                        let got = runtime()?.block_on(self.fetch(fetch.clone()));
+                        self.settle(&fetch, got);
+                        cache = lock(&self.cache);
+                        continue;
                     }
                     cache = self
                         .arrived
@@ -288,7 +409,9 @@ impl RemoteFile {
                     let fetch = gap.start..end;
                     cache.runs.push(Run {
                         range: fetch.clone(),
-                        state: State::Pending,
+                        state: State::InFlight,
+                        releasable: false,
+                        done: Vec::new(),
                     });
                     drop(cache);
                     let got = runtime()?.block_on(self.fetch(fetch.clone()));
@@ -328,7 +451,8 @@ impl RemoteFile {
 
     fn settle(&self, range: &Range<u64>, got: std::result::Result<Bytes, Error>) {
         let mut cache = lock(&self.cache);
-        if let Some(run) = cache.runs.iter_mut().find(|run| run.range == *range) {
+        let flying = |run: &&mut Run| run.range == *range && matches!(run.state, State::InFlight);
+        if let Some(run) = cache.runs.iter_mut().find(flying) {
             run.state = match got {
                 Ok(bytes) => State::Ready(bytes),
                 Err(Error::Storage(kind, message)) => State::Failed(kind, message),
@@ -377,6 +501,7 @@ impl Cache {
         let mut out: Vec<(Range<u64>, Held<'_>)> = self
             .runs
             .iter()
+            .filter(|run| !matches!(run.state, State::Released))
             .map(|run| (run.range.clone(), Held::Run(&run.state)))
             .collect();
         if let Some((start, bytes)) = &self.tail {
@@ -501,7 +626,8 @@ impl PyRemoteFile {
     /// Open `url` with `options` (object_store configuration keys); `secrets` are values to keep
     /// out of messages.
     #[new]
-    #[pyo3(signature = (url, options, secrets, concurrency=None, metadata_size_hint=None, retries=None))]
+    #[pyo3(signature = (url, options, secrets, concurrency=None, metadata_size_hint=None, retries=None, prefetch_bytes=None))]
+    #[allow(clippy::too_many_arguments)] // the Python constructor's keywords
     fn new(
         py: Python<'_>,
         url: String,
@@ -510,6 +636,7 @@ impl PyRemoteFile {
         concurrency: Option<usize>,
         metadata_size_hint: Option<u64>,
         retries: Option<usize>,
+        prefetch_bytes: Option<u64>,
     ) -> PyResult<Self> {
         let mut settings = Settings::default();
         if let Some(n) = concurrency {
@@ -521,6 +648,7 @@ impl PyRemoteFile {
         if let Some(n) = retries {
             settings.retries = n;
         }
+        settings.prefetch_bytes = prefetch_bytes;
         let inner = py.detach(|| RemoteFile::open(&url, options, secrets, settings))?;
         Ok(PyRemoteFile { inner })
     }

@@ -173,3 +173,21 @@ def test_cli_reads_a_url_with_storage_options(s3: S3Server, wide_s3: str, capsys
     assert "k" in out and "40,000 rows" in out.replace("40000", "40,000")
     assert cli.main([*opts, "inspect", "s3://data/missing.parquet"]) == 1
     assert "s3://data/missing.parquet" in capsys.readouterr().err
+
+
+def test_a_prefetch_budget_fetches_chunk_by_chunk(s3: S3Server, wide_s3: str, wide: bytes) -> None:
+    want = colbridge.read_parquet(wide, columns=["k", "c1"]).to_pandas()
+    # k and c1 are neighbours in every row group: without a budget each row group's two chunks
+    # are one request ...
+    got = colbridge.read_parquet(wide_s3, columns=["k", "c1"], storage_options=s3.options())
+    assert got.to_pandas().equals(want)
+    assert len(s3.log.gets("/data/wide.parquet")) == 1 + GROUPS
+    s3.log.clear()
+    # ... with one, each chunk is its own request, asked for as the decoders need it and dropped
+    # once decoded.
+    opts = s3.options(prefetch_bytes=200_000)
+    got = colbridge.read_parquet(wide_s3, columns=["k", "c1"], storage_options=opts)
+    assert got.to_pandas().equals(want)
+    gets = s3.log.gets("/data/wide.parquet")
+    assert len(gets) == 1 + 2 * GROUPS
+    assert sum(r.sent for r in gets[1:]) == chunk_bytes(wide, "k") + chunk_bytes(wide, "c1")
