@@ -89,22 +89,6 @@ impl Job<'_> {
         rows: usize,
         what: &str,
     ) -> Result<ArrayRef> {
-        let decoded = self.decode_column_once(root, rgs, selection, rows, what);
-        // Its chunks are decoded (or failed): what was fetched for them may go.
-        for range in ranges::planned(self.meta, &[root], rgs, None) {
-            self.source.done(range);
-        }
-        decoded
-    }
-
-    fn decode_column_once(
-        &self,
-        root: usize,
-        rgs: &[usize],
-        selection: &Option<RowSelection>,
-        rows: usize,
-        what: &str,
-    ) -> Result<ArrayRef> {
         let field = self.meta.schema().field(root);
         let meta = self.meta.metadata();
         self.account(root, rgs, rows)?;
@@ -356,7 +340,12 @@ fn read_columns(job: &Job<'_>, plan: Plan) -> Result<Decoded> {
         Some(&job.progress.cancel),
         |root| {
             let what = format!("{file}, column '{}'", schema.field(root).name());
-            job.decode_column(root, &rgs, &selection, rows, &what)
+            let decoded = job.decode_column(root, &rgs, &selection, rows, &what);
+            // Its chunks are decoded (or failed): what was fetched for them may go.
+            for range in ranges::planned(job.meta, &[root], &rgs, None) {
+                job.source.done(range);
+            }
+            decoded
         },
     )?;
     // A column may have been decoded with wider offsets than the file's schema says.
