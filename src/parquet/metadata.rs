@@ -33,6 +33,18 @@ pub(crate) fn load_metadata(source: &Source, limits: &Limits) -> Result<ArrowRea
     guarded(&what, || {
         let handle = source.open()?;
         let metadata = Arc::new(read_footer(&handle, limits)?);
+        // Where chunks begin and end: a remote source reads ahead no further than that.
+        source.boundaries(|| {
+            metadata
+                .row_groups()
+                .iter()
+                .flat_map(|rg| rg.columns())
+                .flat_map(|c| {
+                    let (start, len) = c.byte_range();
+                    [start, start.saturating_add(len)]
+                })
+                .collect()
+        });
         let options = ArrowReaderOptions::new();
         let meta = ArrowReaderMetadata::try_new(metadata, options.clone())?;
         // Ask arrow-rs for pyarrow's types where it can decode them (see `adjust_field`).

@@ -161,6 +161,17 @@ impl Source {
         }
     }
 
+    /// Where the file's column chunks begin and end (`offsets`, computed only where used): a
+    /// remote source's read-ahead stops at the next one.
+    pub(crate) fn boundaries(&self, offsets: impl FnOnce() -> Vec<u64>) {
+        #[cfg(feature = "remote")]
+        if let Source::Remote(r) = self {
+            r.set_boundaries(offsets());
+            return;
+        }
+        let _ = offsets;
+    }
+
     /// The decoders are done with the bytes `range` (a column chunk): what `prefetch` fetched
     /// for them may go.
     pub(crate) fn done(&self, range: std::ops::Range<u64>) {

@@ -64,6 +64,9 @@ impl Default for Settings {
 /// The read-ahead of a fetch nothing planned.
 const READ_AHEAD: u64 = 1 << 20;
 
+/// The bytes of runs fetched on demand kept for reuse.
+const UNPLANNED_KEPT: u64 = 16 << 20;
+
 /// The longest run of a read without a `prefetch_bytes` budget (longer ones are split).
 const LARGE_RUN: u64 = 64 << 20;
 
@@ -79,6 +82,8 @@ pub(crate) struct RemoteFile {
     secrets: Vec<String>,
     cache: Mutex<Cache>,
     arrived: Condvar,
+    /// Where the file's column chunks begin and end, sorted (`set_boundaries`).
+    boundaries: Mutex<Vec<u64>>,
     requests: AtomicU64,
     fetched: AtomicU64,
 }
@@ -106,6 +111,8 @@ struct Run {
     releasable: bool,
     /// The parts of it the decoders are done with (merged).
     done: Vec<Range<u64>>,
+    /// Fetched on demand rather than planned (kept only while recent: `Cache::trim`).
+    unplanned: bool,
 }
 
 enum State {
@@ -193,6 +200,7 @@ impl RemoteFile {
                 ..Cache::default()
             }),
             arrived: Condvar::new(),
+            boundaries: Mutex::new(Vec::new()),
             requests: AtomicU64::new(requests),
             fetched: AtomicU64::new(tail.len() as u64),
         };
@@ -205,6 +213,27 @@ impl RemoteFile {
 
     pub(crate) fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Where the file's column chunks begin and end, from its footer: a fetch nothing planned
+    /// reads ahead no further than the next one.
+    pub(crate) fn set_boundaries(&self, mut offsets: Vec<u64>) {
+        offsets.sort_unstable();
+        offsets.dedup();
+        *self
+            .boundaries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = offsets;
+    }
+
+    /// The first chunk boundary after `at`, if any.
+    fn boundary_after(&self, at: u64) -> Option<u64> {
+        let offsets = self
+            .boundaries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let i = offsets.partition_point(|&o| o <= at);
+        offsets.get(i).copied()
     }
 
     /// Requests made and bytes fetched so far.
@@ -252,6 +281,7 @@ impl RemoteFile {
                 state: State::Queued,
                 releasable,
                 done: Vec::new(),
+                unplanned: false,
             });
         }
         let this = Arc::clone(self);
@@ -388,8 +418,11 @@ impl RemoteFile {
                         .0;
                 }
                 None => {
+                    if cancelled() {
+                        return Err(Error::Cancelled);
+                    }
                     // Bytes held nowhere: fetch the first gap with a read-ahead, up to the next
-                    // piece already held.
+                    // piece already held or the end of the column chunk.
                     let Some(gap) = cache.missing(vec![range.clone()]).into_iter().next() else {
                         return Err(Error::Cancelled); // unreachable: `find` saw a gap
                     };
@@ -398,6 +431,7 @@ impl RemoteFile {
                         .iter()
                         .map(|(r, _)| r.start)
                         .filter(|&s| s >= gap.end)
+                        .chain(self.boundary_after(gap.end.saturating_sub(1)))
                         .min()
                         .unwrap_or(self.size);
                     let end = gap
@@ -407,20 +441,19 @@ impl RemoteFile {
                         .max(gap.end)
                         .min(self.size);
                     let fetch = gap.start..end;
+                    cache.trim();
                     cache.runs.push(Run {
                         range: fetch.clone(),
                         state: State::InFlight,
                         releasable: false,
                         done: Vec::new(),
+                        unplanned: true,
                     });
                     drop(cache);
                     let got = runtime()?.block_on(self.fetch(fetch.clone()));
                     self.settle(&fetch, got);
+                    // Found on the next round (or, dropped meanwhile, fetched again).
                     cache = lock(&self.cache);
-                    if !cache.runs.iter().any(|r| r.range == fetch) {
-                        // Released meanwhile (a cancelled read): nothing waits for these bytes.
-                        return Err(Error::Cancelled);
-                    }
                 }
             }
         }
@@ -496,6 +529,27 @@ impl Held<'_> {
 }
 
 impl Cache {
+    /// Drop the oldest runs fetched on demand while they hold more than `UNPLANNED_KEPT`
+    /// (a stream through a file, `iter_batches`, would otherwise keep all of it).
+    fn trim(&mut self) {
+        let held = |runs: &[Run]| -> u64 {
+            runs.iter()
+                .filter(|r| r.unplanned && matches!(r.state, State::Ready(_)))
+                .map(|r| r.range.end - r.range.start)
+                .sum()
+        };
+        while held(&self.runs) > UNPLANNED_KEPT {
+            let Some(oldest) = self
+                .runs
+                .iter()
+                .position(|r| r.unplanned && matches!(r.state, State::Ready(_)))
+            else {
+                break;
+            };
+            self.runs.remove(oldest);
+        }
+    }
+
     /// The pieces held (the tail and the runs, arrived or in flight), by start.
     fn pieces(&self) -> Vec<(Range<u64>, Held<'_>)> {
         let mut out: Vec<(Range<u64>, Held<'_>)> = self

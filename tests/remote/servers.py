@@ -179,6 +179,11 @@ class RangeServer:
             def _send(
                 self, code: int, body: bytes, headers: dict[str, str], head: bool, wanted: Any
             ) -> None:
+                # Logged before the reply: the client may send its next request before this
+                # thread would get to it afterwards.
+                server.log.add(
+                    Request(self.command, self.path, wanted, code, 0 if head else len(body))
+                )
                 self.send_response(code)
                 for k, v in headers.items():
                     self.send_header(k, v)
@@ -190,9 +195,6 @@ class RangeServer:
                 self.end_headers()
                 if not head:
                     self.wfile.write(body)
-                server.log.add(
-                    Request(self.command, self.path, wanted, code, 0 if head else len(body))
-                )
 
             def do_GET(self) -> None:  # noqa: N802 (the http.server convention)
                 self._answer(head=False)

@@ -102,3 +102,15 @@ def test_ctrl_c_cancels_a_read_waiting_for_the_store(http_files: RangeServer) ->
     assert time.perf_counter() - start < 8.0  # not after the requests in flight
     http_files.slow = 0.0
     assert colbridge.read_parquet(f"{http_files.url}/wide.parquet", columns=["k"]).num_rows == ROWS
+
+
+def test_iter_batches_streams_a_remote_file(http_files: RangeServer, wide: bytes) -> None:
+    pf = colbridge.ParquetFile(f"{http_files.url}/wide.parquet")
+    rows = 0
+    for batch in pf.iter_batches(batch_size=7_000, columns=["k", "c9"]):
+        k = np.asarray(batch.column("k"))
+        assert np.array_equal(k, np.arange(rows, rows + len(k)))
+        rows += len(k)
+    assert rows == ROWS
+    # Fetched on demand with a read-ahead: about the two columns' bytes, not the file's.
+    assert sum(r.sent for r in http_files.log.gets("/wide.parquet")) < 0.5 * len(wide)
