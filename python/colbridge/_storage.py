@@ -11,10 +11,11 @@ through, and the environment (``AWS_*``, ``GOOGLE_*``, ``AZURE_*``) supplies wha
 Four keys are colbridge's own: ``concurrency`` (requests in flight, default 8),
 ``metadata_size_hint`` (bytes of the first, footer-and-size request, default 64 KiB),
 ``retries`` (of a failed request, with exponential backoff; default 4) and ``prefetch_bytes``
-(how far fetching may run ahead of decoding; default no bound: every run is asked for at once,
-in file order, the fewest requests and the fastest read, the compressed bytes held beside the
-output until the read ends; with a bound, chunks are fetched in the order they are decoded and
-dropped once decoded, so the peak stays near the output at the cost of a request per chunk).
+(how many compressed bytes fetching may run ahead of decoding; default 64 MiB: chunks are
+fetched in the order they are decoded, `concurrency` at a time, and dropped once decoded, so
+the peak stays near the output at the cost of a request per chunk; ``None`` or 0: no bound,
+every run asked for at once in file order, the fewest requests, the compressed bytes held
+beside the output until the read ends).
 """
 
 from __future__ import annotations
@@ -100,6 +101,9 @@ def translate(
     pairs: list[tuple[str, str]] = []
     secrets: list[str] = []
     for key, value in given.items():
+        if key == "prefetch_bytes" and value is None:
+            own[key] = 0  # no bound
+            continue
         if key in _OWN:
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise InvalidInputError(

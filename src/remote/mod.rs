@@ -14,7 +14,6 @@
 mod store;
 
 use std::ops::Range;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
@@ -40,11 +39,11 @@ pub(crate) struct Settings {
     pub(crate) metadata_size_hint: u64,
     /// Retries of a failed request (with exponential backoff from 100 ms).
     pub(crate) retries: usize,
-    /// Bytes a read may fetch ahead of its decoders. `None`: no bound, every run asked for at
-    /// once in file order (the fewest requests and the fastest read; the compressed bytes are
-    /// held beside the output until the read ends). A bound fetches in the decoders' order,
-    /// chunk by chunk, and drops each chunk once decoded: the peak stays near the output, at the
-    /// cost of a request per chunk.
+    /// Bytes a read may fetch ahead of its decoders (`PREFETCH_BYTES` by default): chunks are
+    /// fetched in the decoders' order and each is dropped once decoded, so the peak stays near
+    /// the output, at the cost of a request per chunk. `None`: no bound, every run asked for at
+    /// once in file order (the fewest requests; the compressed bytes are held beside the
+    /// output until the read ends, as the decoders walk column by column).
     pub(crate) prefetch_bytes: Option<u64>,
     pub(crate) coalesce: Coalesce,
 }
@@ -55,11 +54,15 @@ impl Default for Settings {
             concurrency: 8,
             metadata_size_hint: 64 << 10,
             retries: 4,
-            prefetch_bytes: None,
+            prefetch_bytes: Some(PREFETCH_BYTES),
             coalesce: Coalesce::default(),
         }
     }
 }
+
+/// The default budget of `Settings::prefetch_bytes`: room for `concurrency` requests of 8 MiB
+/// (a typical chunk), so that the budget does not starve the requests in flight.
+const PREFETCH_BYTES: u64 = 64 << 20;
 
 /// The read-ahead of a fetch nothing planned.
 const READ_AHEAD: u64 = 1 << 20;
@@ -82,10 +85,10 @@ pub(crate) struct RemoteFile {
     secrets: Vec<String>,
     cache: Mutex<Cache>,
     arrived: Condvar,
+    /// Signalled when held runs go (decoded, failed or dropped): the budget may have room.
+    freed: tokio::sync::Notify,
     /// Where the file's column chunks begin and end, sorted (`set_boundaries`).
     boundaries: Mutex<Vec<u64>>,
-    requests: AtomicU64,
-    fetched: AtomicU64,
 }
 
 impl std::fmt::Debug for RemoteFile {
@@ -167,12 +170,12 @@ impl RemoteFile {
             ..GetOptions::default()
         };
         let rt = runtime()?;
-        let (size, start, tail, requests) = rt
+        let (size, start, tail) = rt
             .block_on(async {
                 match store.get_opts(&path, get).await {
                     Ok(got) => {
                         let (size, start) = (got.meta.size, got.range.start);
-                        Ok::<_, object_store::Error>((size, start, got.bytes().await?, 1))
+                        Ok::<_, object_store::Error>((size, start, got.bytes().await?))
                     }
                     // A store without suffix ranges (Azure): its size first, then the tail.
                     Err(object_store::Error::NotSupported { .. }) => {
@@ -182,7 +185,7 @@ impl RemoteFile {
                             true => store.get_range(&path, start..size).await?,
                             false => Bytes::new(),
                         };
-                        Ok((size, start, tail, 2))
+                        Ok((size, start, tail))
                     }
                     Err(e) => Err(e),
                 }
@@ -200,9 +203,8 @@ impl RemoteFile {
                 ..Cache::default()
             }),
             arrived: Condvar::new(),
+            freed: tokio::sync::Notify::new(),
             boundaries: Mutex::new(Vec::new()),
-            requests: AtomicU64::new(requests),
-            fetched: AtomicU64::new(tail.len() as u64),
         };
         Ok(Arc::new(file))
     }
@@ -236,14 +238,6 @@ impl RemoteFile {
         offsets.get(i).copied()
     }
 
-    /// Requests made and bytes fetched so far.
-    pub(crate) fn stats(&self) -> (u64, u64) {
-        (
-            self.requests.load(Ordering::Relaxed),
-            self.fetched.load(Ordering::Relaxed),
-        )
-    }
-
     /// Start fetching `ranges` (merged into runs; what is already held is not fetched again),
     /// in their order, `concurrency` at a time. Runs of the read proper (`releasable`) are held
     /// back while those fetched and not yet decoded exceed the budget (`Settings::
@@ -257,15 +251,17 @@ impl RemoteFile {
         let mut cache = lock(&self.cache);
         let mut missing = cache.missing(ranges);
         let mut coalesce = self.settings.coalesce;
+        let wanted: u64 = missing.iter().map(|r| r.end - r.start).sum();
         let budget = match self.settings.prefetch_bytes {
-            // Bounded: in the decoders' order, chunk by chunk, so each run is dropped as soon
-            // as its chunk is decoded.
-            Some(budget) => {
+            // Bounded, and more than the budget to fetch: in the decoders' order, chunk by
+            // chunk, so each run is dropped as soon as its chunk is decoded.
+            Some(budget) if wanted > budget => {
                 coalesce.max_run = coalesce.max_run.min(budget.max(1 << 20));
                 budget
             }
-            // Unbounded: in file order, the fewest and largest requests.
-            None => {
+            // Unbounded, or all of it within the budget: in file order, the fewest and
+            // largest requests.
+            _ => {
                 missing.sort_by_key(|r| r.start);
                 coalesce.max_run = LARGE_RUN;
                 u64::MAX
@@ -295,11 +291,18 @@ impl RemoteFile {
                         flying.join_next().await;
                         continue;
                     }
-                    if !releasable || budget == u64::MAX || this.room(r.end - r.start, budget) {
+                    if !releasable || budget == u64::MAX {
                         break;
                     }
-                    // Waiting for the decoders to finish a run (`done`).
-                    tokio::time::sleep(Duration::from_millis(2)).await;
+                    // Registered before the check, so a run released in between still wakes it.
+                    let freed = this.freed.notified();
+                    tokio::pin!(freed);
+                    freed.as_mut().enable();
+                    if this.room(r.end - r.start, budget) {
+                        break;
+                    }
+                    // Waiting for the decoders to finish a run (`done`) or a fetch to settle.
+                    freed.await;
                 }
                 if !this.claim(&r) {
                     continue; // a decoder fetched it already
@@ -350,6 +353,7 @@ impl RemoteFile {
     /// The decoders are done with `range`: runs of the read proper wholly decoded are dropped.
     pub(crate) fn done(&self, range: Range<u64>) {
         let mut cache = lock(&self.cache);
+        let mut released = false;
         for run in cache.runs.iter_mut().filter(|r| r.releasable) {
             let part = run.range.start.max(range.start)..run.range.end.min(range.end);
             if part.start >= part.end || !matches!(run.state, State::Ready(_)) {
@@ -367,7 +371,12 @@ impl RemoteFile {
             run.done = merged;
             if run.done.first() == Some(&run.range) {
                 run.state = State::Released;
+                released = true;
             }
+        }
+        drop(cache);
+        if released {
+            self.freed.notify_waiters();
         }
     }
 
@@ -381,6 +390,7 @@ impl RemoteFile {
         cache.runs.clear();
         drop(cache);
         self.arrived.notify_all();
+        self.freed.notify_waiters();
     }
 
     /// The bytes `range`, from what is held, in flight, or else fetched now. `cancelled` is
@@ -396,9 +406,11 @@ impl RemoteFile {
                     if cancelled() {
                         return Err(Error::Cancelled);
                     }
-                    // A run the budget holds back: fetch it here rather than wait.
+                    // A run the budget holds back (any of them `range` overlaps: bytes may
+                    // straddle two runs): fetch it here rather than wait, as the budget only
+                    // frees room once these very bytes are decoded.
                     let queued = cache.runs.iter_mut().find(|r| {
-                        r.range.start <= range.start
+                        r.range.start < range.end
                             && range.start < r.range.end
                             && matches!(r.state, State::Queued)
                     });
@@ -406,8 +418,7 @@ impl RemoteFile {
                         run.state = State::InFlight;
                         let fetch = run.range.clone();
                         drop(cache);
-                        let got = runtime()?.block_on(self.fetch(fetch.clone()));
-                        self.settle(&fetch, got);
+                        self.fetch_here(fetch, cancelled)?;
                         cache = lock(&self.cache);
                         continue;
                     }
@@ -450,8 +461,7 @@ impl RemoteFile {
                         unplanned: true,
                     });
                     drop(cache);
-                    let got = runtime()?.block_on(self.fetch(fetch.clone()));
-                    self.settle(&fetch, got);
+                    self.fetch_here(fetch, cancelled)?;
                     // Found on the next round (or, dropped meanwhile, fetched again).
                     cache = lock(&self.cache);
                 }
@@ -459,14 +469,46 @@ impl RemoteFile {
         }
     }
 
+    /// Fetch the run `range` (marked in flight by the caller) on this thread, giving up when
+    /// `cancelled` says so: the run goes back to the queue and `Error::Cancelled` is returned.
+    fn fetch_here(&self, range: Range<u64>, cancelled: &dyn Fn() -> bool) -> Result<()> {
+        let watch = async {
+            while !cancelled() {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        };
+        let fetch = self.fetch(range.clone());
+        let got = runtime()?.block_on(async {
+            futures::pin_mut!(watch, fetch);
+            match futures::future::select(fetch, watch).await {
+                futures::future::Either::Left((got, _)) => Some(got),
+                futures::future::Either::Right(_) => None,
+            }
+        });
+        match got {
+            Some(got) => {
+                self.settle(&range, got);
+                Ok(())
+            }
+            None => {
+                let mut cache = lock(&self.cache);
+                let flying = |r: &&mut Run| r.range == range && matches!(r.state, State::InFlight);
+                if let Some(run) = cache.runs.iter_mut().find(flying) {
+                    run.state = State::Queued;
+                }
+                drop(cache);
+                self.arrived.notify_all();
+                Err(Error::Cancelled)
+            }
+        }
+    }
+
     async fn fetch(&self, range: Range<u64>) -> std::result::Result<Bytes, Error> {
-        self.requests.fetch_add(1, Ordering::Relaxed);
         let got = self
             .store
             .get_range(&self.path, range.clone())
             .await
             .map_err(|e| store::storage_error(&self.url, &e, &self.secrets))?;
-        self.fetched.fetch_add(got.len() as u64, Ordering::Relaxed);
         if got.len() as u64 != range.end - range.start {
             return Err(Error::Storage(
                 StorageKind::Other,
@@ -494,6 +536,7 @@ impl RemoteFile {
         }
         drop(cache);
         self.arrived.notify_all();
+        self.freed.notify_waiters();
     }
 }
 
@@ -702,7 +745,12 @@ impl PyRemoteFile {
         if let Some(n) = retries {
             settings.retries = n;
         }
-        settings.prefetch_bytes = prefetch_bytes;
+        // 0: no bound (Python's `None`).
+        match prefetch_bytes {
+            Some(0) => settings.prefetch_bytes = None,
+            Some(n) => settings.prefetch_bytes = Some(n),
+            None => {}
+        }
         let inner = py.detach(|| RemoteFile::open(&url, options, secrets, settings))?;
         Ok(PyRemoteFile { inner })
     }
@@ -715,11 +763,6 @@ impl PyRemoteFile {
     #[getter]
     fn size(&self) -> u64 {
         self.inner.size()
-    }
-
-    /// `(requests, bytes)` this file has fetched so far.
-    fn stats(&self) -> (u64, u64) {
-        self.inner.stats()
     }
 
     fn __repr__(&self) -> String {

@@ -4,7 +4,10 @@ remote read plan promises (read from the server's own log), and clean errors."""
 from __future__ import annotations
 
 import io
+import json
 import socket
+import subprocess
+import sys
 from typing import Any
 
 import numpy as np
@@ -17,7 +20,7 @@ from colbridge.errors import (
     StorageError,
     StoragePermissionError,
 )
-from tests.remote.conftest import GROUPS, ROWS, pq
+from tests.remote.conftest import GROUPS, ROWS, pa, pq
 from tests.remote.servers import S3Server
 
 pd = pytest.importorskip("pandas")
@@ -177,17 +180,45 @@ def test_cli_reads_a_url_with_storage_options(s3: S3Server, wide_s3: str, capsys
 
 def test_a_prefetch_budget_fetches_chunk_by_chunk(s3: S3Server, wide_s3: str, wide: bytes) -> None:
     want = colbridge.read_parquet(wide, columns=["k", "c1"]).to_pandas()
-    # k and c1 are neighbours in every row group: without a budget each row group's two chunks
-    # are one request ...
-    got = colbridge.read_parquet(wide_s3, columns=["k", "c1"], storage_options=s3.options())
-    assert got.to_pandas().equals(want)
-    assert len(s3.log.gets("/data/wide.parquet")) == 1 + GROUPS
-    s3.log.clear()
-    # ... with one, each chunk is its own request, asked for as the decoders need it and dropped
-    # once decoded.
+    # k and c1 are neighbours in every row group: within the default budget (64 MiB), or
+    # without one, each row group's two chunks are one request ...
+    for options in (s3.options(), s3.options(prefetch_bytes=None)):
+        got = colbridge.read_parquet(wide_s3, columns=["k", "c1"], storage_options=options)
+        assert got.to_pandas().equals(want)
+        assert len(s3.log.gets("/data/wide.parquet")) == 1 + GROUPS
+        s3.log.clear()
+    # ... with a budget smaller than the read, each chunk is its own request, asked for as the
+    # decoders need it and dropped once decoded.
     opts = s3.options(prefetch_bytes=200_000)
     got = colbridge.read_parquet(wide_s3, columns=["k", "c1"], storage_options=opts)
     assert got.to_pandas().equals(want)
     gets = s3.log.gets("/data/wide.parquet")
     assert len(gets) == 1 + 2 * GROUPS
     assert sum(r.sent for r in gets[1:]) == chunk_bytes(wide, "k") + chunk_bytes(wide, "c1")
+
+
+def test_a_budget_smaller_than_a_chunk_still_finishes(s3: S3Server) -> None:
+    # One 2.4 MB chunk of 100 kB pages, and a budget of one byte: the chunk is fetched as 1 MiB
+    # runs, so pages straddle two runs and the second is still held back when a decoder needs
+    # it. The decoder must fetch it itself (the budget frees room only once those very bytes
+    # are decoded); this read once waited forever, hence the child process and its timeout.
+    values = np.random.default_rng(3).random(300_000)
+    sink = io.BytesIO()
+    pq.write_table(pa.table({"x": values}), sink, compression="none", data_page_size=100_000)
+    s3.client().put_object(Bucket="data", Key="one-chunk.parquet", Body=sink.getvalue())
+    code = (
+        "import json, sys, colbridge\n"
+        "options = {**json.loads(sys.argv[1]), 'prefetch_bytes': 1}\n"
+        "t = colbridge.read_parquet('s3://data/one-chunk.parquet', storage_options=options)\n"
+        "print(repr(float(t.column('x').to_numpy().sum())))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(s3.options())],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout) == float(values.sum())
+    gets = s3.log.gets("/data/one-chunk.parquet")
+    assert len(gets) >= 1 + 3  # the footer, then the chunk as three runs of at most 1 MiB
