@@ -17,7 +17,9 @@ use arrow_schema::{DataType, Field, FieldRef, Schema, TimeUnit};
 use base64::Engine;
 use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use parquet::basic::Type as PhysicalType;
-use parquet::file::metadata::{PageIndexPolicy, ParquetMetaData, ParquetMetaDataReader};
+use parquet::file::metadata::{
+    FileMetaData, PageIndexPolicy, ParquetMetaData, ParquetMetaDataReader,
+};
 use parquet::file::reader::{ChunkReader, Length};
 
 use crate::datatype::retyped;
@@ -137,7 +139,7 @@ fn read_footer(handle: &Handle, limits: &Limits) -> Result<ParquetMetaData> {
     limits.check_footer(size)?;
     let footer = handle.get_bytes(len - 8 - size, size as usize)?;
     let footer = thrift::repair_footer(&footer).map_err(|e| Error::Corrupt(e.to_string()))?;
-    let metadata = ParquetMetaDataReader::decode_metadata(&footer)?;
+    let metadata = with_row_groups_total(ParquetMetaDataReader::decode_metadata(&footer)?);
     // A page index that cannot be read costs only the page pruning it would allow.
     let mut reader = ParquetMetaDataReader::new_with_metadata(metadata.clone())
         .with_page_index_policy(PageIndexPolicy::Optional);
@@ -147,6 +149,36 @@ fn read_footer(handle: &Handle, limits: &Limits) -> Result<ParquetMetaData> {
     {
         Ok(with_index) => Ok(with_index),
         Err(_) => Ok(metadata),
+    }
+}
+
+/// `metadata` with the file's row count made the sum of its row groups' counts. Some writers
+/// stored another total (parquet-rs 0.3 wrote 0 in `repeated_no_annotation.parquet`, whose one
+/// row group holds 6 rows); pyarrow reads the row groups, and arrow-rs' reader reads nothing at
+/// all while the total says 0. Negative counts, or a sum past `i64`, are left for the checks
+/// that reject them.
+fn with_row_groups_total(metadata: ParquetMetaData) -> ParquetMetaData {
+    let total = metadata
+        .row_groups()
+        .iter()
+        .try_fold(0i64, |sum, g| match g.num_rows() {
+            n if n < 0 => None,
+            n => sum.checked_add(n),
+        });
+    let file = metadata.file_metadata();
+    match total {
+        Some(total) if total != file.num_rows() => {
+            let file = FileMetaData::new(
+                file.version(),
+                total,
+                file.created_by().map(str::to_string),
+                file.key_value_metadata().cloned(),
+                file.schema_descr_ptr(),
+                file.column_orders().cloned(),
+            );
+            ParquetMetaData::new(file, metadata.row_groups().to_vec())
+        }
+        _ => metadata,
     }
 }
 

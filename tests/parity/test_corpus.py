@@ -25,10 +25,6 @@ FUZZ = "arrow-testing/data/parquet/fuzzing/clusterfuzz-testcase-minimized-parque
 # Files pyarrow (so pandas) reads and colbridge refuses, each with why. The corrupt ones are
 # refused on purpose: colbridge validates what pyarrow trusts (see SECURITY.md).
 REFUSED: dict[str, str] = {
-    "parquet-testing/data/repeated_no_annotation.parquet": (
-        "legacy repeated group without LIST annotation: arrow-rs decodes 0 of 6 rows, so "
-        "colbridge refuses rather than return incomplete data"
-    ),
     "arrow-testing/data/parquet/ARROW-17100.parquet": (
         "a data page flagged uncompressed holds compressed values"
     ),

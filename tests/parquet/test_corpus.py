@@ -40,12 +40,7 @@ CORPORA = ("parquet-testing", "arrow-testing")
 CLEAN_ERRORS = (colbridge.ColbridgeError, OSError)
 
 # (corpus, path) -> why colbridge (arrow-rs parquet 59) cannot give pyarrow's answer.
-KNOWN: dict[tuple[str, str], str] = {
-    ("parquet-testing", "data/repeated_no_annotation.parquet"): (
-        "legacy repeated group without LIST annotation: arrow-rs decodes 0 of 6 rows, so "
-        "colbridge refuses with ParquetError instead of returning incomplete data"
-    ),
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def _entries() -> list[Any]:

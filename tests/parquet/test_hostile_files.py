@@ -316,3 +316,29 @@ def test_dates_pandas_cannot_hold_are_an_error_naming_the_column(tmp_path):
         colbridge.read_pandas(path)
     with pytest.raises(ValueError):  # what pandas raises for the same file
         pd.read_parquet(path)
+
+
+@pytest.mark.parametrize("total", [0, 7, 10**12])
+def test_the_row_groups_count_where_the_files_total_disagrees(total: int) -> None:
+    # Old writers stored another total than their row groups hold (parquet-rs 0.3 wrote 0 in
+    # the corpus' repeated_no_annotation.parquet). pyarrow reads the row groups; so does
+    # colbridge, for flat and nested columns, and reports their rows as the file's.
+    table = pa.table(
+        {
+            "id": pa.array(range(600), pa.int32()),
+            "phones": pa.array(
+                [[{"number": i, "kind": None if i % 3 else "home"}] * (i % 3) for i in range(600)]
+            ),
+        }
+    )
+    body, footer = split_file(parquet_bytes(table, row_group_size=250))
+    footer[3] = (I64, total)
+    data = join_file(body, footer)
+    assert pq.ParquetFile(io.BytesIO(data)).metadata.num_rows == total  # the lie, as stored
+    want = pq.read_table(io.BytesIO(data))
+    assert want.num_rows == 600
+    assert colbridge.ParquetFile(data).num_rows == 600
+    for read in READERS.values():
+        got = read(data)
+        assert pa.table(got).equals(want)
+    pd.testing.assert_frame_equal(colbridge.read_pandas(data), pd.read_parquet(io.BytesIO(data)))
