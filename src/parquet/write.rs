@@ -18,7 +18,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 
 use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchOptions};
-use arrow_schema::{DataType, Schema, SchemaRef};
+use arrow_schema::{DataType, FieldRef, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{BrotliLevel, Compression, GzipLevel, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -108,7 +108,7 @@ pub(crate) fn write_parquet(
     write_statistics: bool,
     fsync: bool,
 ) -> PyResult<()> {
-    let table = table.get().clone();
+    let table = without_view_dictionaries(table.get().clone())?;
     let props = properties(
         compression.as_deref(),
         compression_level,
@@ -174,6 +174,80 @@ fn slices(batch: &RecordBatch, bytes: usize) -> impl Iterator<Item = RecordBatch
     (0..rows.max(1))
         .step_by(step)
         .map(move |start| batch.slice(start, step.min(rows - start)))
+}
+
+/// `table` with every dictionary of string or binary views (also inside lists and structs)
+/// turned into a dictionary of plain strings or binary, which is what arrow-rs' writer takes
+/// (it panics on the views) and what the Parquet file holds either way; the indices are kept,
+/// only the dictionary values are converted.
+fn without_view_dictionaries(table: PyTable) -> Result<PyTable> {
+    if !table
+        .schema
+        .fields()
+        .iter()
+        .any(|f| plain_dictionaries(f.data_type()).is_some())
+    {
+        return Ok(table);
+    }
+    let mut fields = Vec::new();
+    let mut columns = Vec::new();
+    for (field, column) in table.schema.fields().iter().zip(table.columns) {
+        match plain_dictionaries(field.data_type()) {
+            Some(to) => {
+                let chunks = column
+                    .chunks
+                    .iter()
+                    .map(|c| arrow_cast::cast(c, &to))
+                    .collect::<std::result::Result<Vec<_>, _>>()?;
+                let field = Arc::new(field.as_ref().clone().with_data_type(to));
+                fields.push(field.clone());
+                columns.push(PyChunkedArray::try_new(chunks, field)?);
+            }
+            None => {
+                fields.push(field.clone());
+                columns.push(column);
+            }
+        }
+    }
+    let schema = Arc::new(Schema::new_with_metadata(
+        fields,
+        table.schema.metadata().clone(),
+    ));
+    PyTable::try_new(schema, columns, Some(table.num_rows))
+}
+
+/// `dt` with its dictionaries of views made dictionaries of plain strings or binary, or `None`
+/// if it has none.
+fn plain_dictionaries(dt: &DataType) -> Option<DataType> {
+    let child = |f: &FieldRef| {
+        plain_dictionaries(f.data_type()).map(|t| Arc::new(f.as_ref().clone().with_data_type(t)))
+    };
+    match dt {
+        DataType::Dictionary(key, values) => {
+            let plain = match values.as_ref() {
+                DataType::Utf8View => DataType::Utf8,
+                DataType::BinaryView => DataType::Binary,
+                _ => return None,
+            };
+            Some(DataType::Dictionary(key.clone(), Box::new(plain)))
+        }
+        DataType::List(f) => child(f).map(DataType::List),
+        DataType::LargeList(f) => child(f).map(DataType::LargeList),
+        DataType::FixedSizeList(f, n) => child(f).map(|f| DataType::FixedSizeList(f, *n)),
+        DataType::Struct(fields) => {
+            let changed: Vec<Option<FieldRef>> = fields.iter().map(child).collect();
+            if changed.iter().all(Option::is_none) {
+                return None;
+            }
+            let fields: Vec<FieldRef> = changed
+                .into_iter()
+                .zip(fields.iter())
+                .map(|(c, f)| c.unwrap_or_else(|| f.clone()))
+                .collect();
+            Some(DataType::Struct(fields.into()))
+        }
+        _ => None,
+    }
 }
 
 /// Refuse a column `ArrowWriter` cannot write before anything touches the disk: the table's

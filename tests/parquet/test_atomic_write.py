@@ -172,6 +172,8 @@ def every_type() -> dict[str, pa.Array]:
         "map": pa.array([[("k", 1)]], pa.map_(pa.string(), pa.int64())),
         "dictionary": pa.array(["a"]).dictionary_encode(),
         "dictionary_decimal": pa.array([decimal.Decimal("1.5")]).dictionary_encode(),
+        "dictionary_string_view": pa.array(["a"], pa.string_view()).dictionary_encode(),
+        "dictionary_binary_view": pa.array([b"a"], pa.binary_view()).dictionary_encode(),
         "run_end_encoded": pa.RunEndEncodedArray.from_arrays(
             pa.array([1], pa.int32()), pa.array(["a"])
         ),

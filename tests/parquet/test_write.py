@@ -85,3 +85,30 @@ def test_level_row_group_size_and_statistics_are_honoured(tmp_path: Path) -> Non
 def test_bad_options_raise_invalid_input(tmp_path: Path, kwargs: dict, exc: type) -> None:
     with pytest.raises(exc):
         colbridge.write_parquet(colbridge.table({"x": [1]}), tmp_path / "x.parquet", **kwargs)
+
+
+def test_dictionaries_of_string_and_binary_views_are_written_as_their_values(
+    tmp_path: Path, capfd: Any
+) -> None:
+    # arrow-rs' writer takes dictionaries of plain strings or binary only (it panicked on
+    # views); the dictionary's values are converted, the indices kept, also inside lists and
+    # structs, and pyarrow reads back the values pyarrow wrote them from.
+    words = pa.array(["a", None, "bb", "a", "ccc"]).cast(pa.string_view()).dictionary_encode()
+    blobs = pa.array([b"x", b"yy", None, b"x", b"x"]).cast(pa.binary_view()).dictionary_encode()
+    listed = pa.ListArray.from_arrays([0, 2, 2, 5, 5, 5], words)
+    src = pa.table(
+        {
+            "w": words,
+            "b": blobs,
+            "l": listed,
+            "s": pa.StructArray.from_arrays([words], ["w"]),
+        }
+    )
+    p = tmp_path / "views.parquet"
+    colbridge.write_parquet(colbridge.table(src), p)
+    back = pq.read_table(p)
+    assert back.column("w").to_pylist() == ["a", None, "bb", "a", "ccc"]
+    assert back.column("b").to_pylist() == [b"x", b"yy", None, b"x", b"x"]
+    assert back.column("l").to_pylist() == [["a", None], [], ["bb", "a", "ccc"], [], []]
+    assert back.column("s").to_pylist() == [{"w": v} for v in ["a", None, "bb", "a", "ccc"]]
+    assert "panicked" not in capfd.readouterr().err
