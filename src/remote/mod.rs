@@ -181,11 +181,20 @@ impl RemoteFile {
                     Err(object_store::Error::NotSupported { .. }) => {
                         let size = store.head(&path).await?.size;
                         let start = size.saturating_sub(hint);
-                        let tail = match start < size {
-                            true => store.get_range(&path, start..size).await?,
-                            false => Bytes::new(),
-                        };
-                        Ok((size, start, tail))
+                        match start < size {
+                            true => match store.get_range(&path, start..size).await {
+                                Ok(tail) => Ok((size, start, tail)),
+                                // A server without ranges at all (`python -m http.server`):
+                                // the whole object, once, as pandas reads such a URL; every
+                                // read of it is then served from memory.
+                                Err(object_store::Error::NotSupported { .. }) => {
+                                    let all = store.get(&path).await?.bytes().await?;
+                                    Ok((all.len() as u64, 0, all))
+                                }
+                                Err(e) => Err(e),
+                            },
+                            false => Ok((size, start, Bytes::new())),
+                        }
                     }
                     Err(e) => Err(e),
                 }

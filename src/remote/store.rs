@@ -133,8 +133,17 @@ pub(crate) fn storage_error(url: &str, e: &object_store::Error, secrets: &[Strin
 }
 
 /// A store's message with the XML error document of an S3/GCS/Azure reply reduced to its code
-/// and message (`NoSuchKey: The specified key does not exist.`).
+/// and message (`NoSuchKey: The specified key does not exist.`), and an HTML error page left
+/// out.
 fn concise(message: &str) -> String {
+    // An HTML error page (a plain web server's 404) says nothing the status line does not.
+    let html = ["<!DOCTYPE", "<!doctype", "<html", "<HTML"]
+        .iter()
+        .filter_map(|tag| message.find(tag))
+        .min();
+    if let Some(at) = html {
+        return message[..at].trim_end().trim_end_matches(':').to_string();
+    }
     let Some(at) = message.find("<?xml").or_else(|| message.find("<Error>")) else {
         return message.to_string();
     };
@@ -165,5 +174,11 @@ mod tests {
             "GET failed - 404 Not Found: NoSuchKey: The specified key does not exist."
         );
         assert_eq!(concise("plain"), "plain");
+        let page = "GET failed - Server returned non-2xx status code: 404 Not Found: \
+                    <!DOCTYPE HTML>\n<html lang=\"en\"><body>File not found.</body></html>";
+        assert_eq!(
+            concise(page),
+            "GET failed - Server returned non-2xx status code: 404 Not Found"
+        );
     }
 }

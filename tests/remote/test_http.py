@@ -1,8 +1,10 @@
 """Reading over HTTP(S) from a server that honours ``Range`` (started here on loopback): the
 same data as a local read, one suffix request for size and footer, retries of transient
-failures."""
+failures; and from one that ignores ``Range`` (Python's own ``http.server``)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -114,3 +116,34 @@ def test_iter_batches_streams_a_remote_file(http_files: RangeServer, wide: bytes
     assert rows == ROWS
     # Fetched on demand with a read-ahead: about the two columns' bytes, not the file's.
     assert sum(r.sent for r in http_files.log.gets("/wide.parquet")) < 0.5 * len(wide)
+
+
+def test_a_server_without_ranges_serves_the_whole_file(tmp_path: Path, wide: bytes) -> None:
+    # Python's own `python -m http.server` ignores Range and answers every GET with the whole
+    # file: colbridge then reads the object once (as pandas reads such a URL) and decodes it
+    # from memory, where it used to stop at "Range request not supported". A missing file is
+    # an ObjectNotFoundError without the server's HTML error page.
+    import functools
+    import http.server
+    import threading
+
+    (tmp_path / "wide.parquet").write_bytes(wide)
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    handler = functools.partial(Quiet, directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        got = colbridge.read_parquet(f"{url}/wide.parquet", columns=["k", "c3"])
+        want = colbridge.read_parquet(wide, columns=["k", "c3"])
+        assert got.to_pandas().equals(want.to_pandas())
+        with pytest.raises(ObjectNotFoundError) as e:
+            colbridge.read_parquet(f"{url}/missing.parquet")
+        assert "missing.parquet" in str(e.value) and "<" not in str(e.value)
+    finally:
+        server.shutdown()
+        server.server_close()
