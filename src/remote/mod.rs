@@ -10,24 +10,29 @@
 //! only for the run that holds them, so decoding starts as soon as the first runs arrive. Bytes
 //! nothing planned (a filter's own columns, a stray header) are fetched on demand with a
 //! read-ahead. After the read the runs are dropped; the tail stays for the next read.
+//!
+//! `store` builds the store and words its errors, `cache` keeps the runs, `py` is the Python
+//! side (`RemoteFile`, `list_objects`).
 
+mod cache;
+mod py;
 mod store;
 
+pub(crate) use py::{list_objects, PyRemoteFile};
+
 use std::ops::Range;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::StreamExt;
 use object_store::path::Path;
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
-use pyo3::prelude::*;
 use tokio::runtime::Runtime;
-use tokio::task::JoinHandle;
 use url::Url;
 
 use crate::error::{Error, Result, StorageKind};
 use crate::parquet::ranges::Coalesce;
+use cache::{lock, Cache, Found, Run, State};
 
 /// How a remote file is read; `storage_options` keys colbridge takes itself.
 #[derive(Debug, Clone, Copy)]
@@ -95,41 +100,6 @@ impl std::fmt::Debug for RemoteFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "RemoteFile({}, {} bytes)", self.url, self.size)
     }
-}
-
-#[derive(Default)]
-struct Cache {
-    /// The opening suffix GET's bytes, kept for every read.
-    tail: Option<(u64, Bytes)>,
-    /// Runs fetched or in flight, in no particular order.
-    runs: Vec<Run>,
-    prefetch: Option<JoinHandle<()>>,
-}
-
-struct Run {
-    range: Range<u64>,
-    state: State,
-    /// A run of the read proper (not of its filter's columns): dropped once decoded, and
-    /// counted against the read's memory budget.
-    releasable: bool,
-    /// The parts of it the decoders are done with (merged).
-    done: Vec<Range<u64>>,
-    /// Fetched on demand rather than planned (kept only while recent: `Cache::trim`).
-    unplanned: bool,
-}
-
-enum State {
-    /// Planned, not yet asked for (the budget holds it back).
-    Queued,
-    InFlight,
-    Ready(Bytes),
-    Failed(StorageKind, String),
-    /// Decoded and dropped; asked for again, it is fetched again.
-    Released,
-}
-
-fn lock(m: &Mutex<Cache>) -> MutexGuard<'_, Cache> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// The runtime every remote read shares (two I/O threads; requests are I/O-bound).
@@ -546,239 +516,5 @@ impl RemoteFile {
         drop(cache);
         self.arrived.notify_all();
         self.freed.notify_waiters();
-    }
-}
-
-enum Found {
-    Ready(Bytes),
-    Pending,
-    Failed(StorageKind, String),
-}
-
-/// A piece of the object a `Cache` holds.
-enum Held<'a> {
-    Tail(&'a Bytes),
-    Run(&'a State),
-}
-
-impl Held<'_> {
-    /// The bytes `at` of this piece, which starts at `start`, if they have arrived.
-    fn slice(&self, start: u64, at: &Range<u64>) -> Option<Bytes> {
-        let from = (at.start - start) as usize;
-        let len = (at.end - at.start) as usize;
-        match *self {
-            Held::Tail(b) | Held::Run(State::Ready(b)) => Some(b.slice(from..from + len)),
-            Held::Run(_) => None,
-        }
-    }
-
-    fn failed(&self) -> Option<Found> {
-        match self {
-            Held::Run(State::Failed(kind, message)) => Some(Found::Failed(*kind, message.clone())),
-            _ => None,
-        }
-    }
-}
-
-impl Cache {
-    /// Drop the oldest runs fetched on demand while they hold more than `UNPLANNED_KEPT`
-    /// (a stream through a file, `iter_batches`, would otherwise keep all of it).
-    fn trim(&mut self) {
-        let held = |runs: &[Run]| -> u64 {
-            runs.iter()
-                .filter(|r| r.unplanned && matches!(r.state, State::Ready(_)))
-                .map(|r| r.range.end - r.range.start)
-                .sum()
-        };
-        while held(&self.runs) > UNPLANNED_KEPT {
-            let Some(oldest) = self
-                .runs
-                .iter()
-                .position(|r| r.unplanned && matches!(r.state, State::Ready(_)))
-            else {
-                break;
-            };
-            self.runs.remove(oldest);
-        }
-    }
-
-    /// The pieces held (the tail and the runs, arrived or in flight), by start.
-    fn pieces(&self) -> Vec<(Range<u64>, Held<'_>)> {
-        let mut out: Vec<(Range<u64>, Held<'_>)> = self
-            .runs
-            .iter()
-            .filter(|run| !matches!(run.state, State::Released))
-            .map(|run| (run.range.clone(), Held::Run(&run.state)))
-            .collect();
-        if let Some((start, bytes)) = &self.tail {
-            out.push((*start..start + bytes.len() as u64, Held::Tail(bytes)));
-        }
-        out.sort_by_key(|(r, _)| r.start);
-        out
-    }
-
-    /// What holds `range`: one piece (a slice of it), or several ready pieces (joined, which
-    /// copies: a page that straddles two runs), or a run still in flight; `None` if some byte
-    /// of it is held nowhere.
-    fn find(&self, range: &Range<u64>) -> Option<Found> {
-        let pieces = self.pieces();
-        // One piece holding all of it: arrived ones first.
-        let mut pending = false;
-        for (piece, held) in &pieces {
-            if piece.start <= range.start && range.end <= piece.end {
-                if let Some(bytes) = held.slice(piece.start, range) {
-                    return Some(Found::Ready(bytes));
-                }
-                if let Some(failed) = held.failed() {
-                    return Some(failed);
-                }
-                pending = true;
-            }
-        }
-        if pending {
-            return Some(Found::Pending);
-        }
-        // Several pieces end to end.
-        let mut parts = Vec::new();
-        let mut at = range.start;
-        while at < range.end {
-            let (piece, held) = pieces
-                .iter()
-                .filter(|(p, _)| p.start <= at && at < p.end)
-                .max_by_key(|(p, _)| p.end)?;
-            let end = piece.end.min(range.end);
-            match held.slice(piece.start, &(at..end)) {
-                Some(bytes) => parts.push(bytes),
-                None => return Some(held.failed().unwrap_or(Found::Pending)),
-            }
-            at = end;
-        }
-        Some(Found::Ready(Bytes::from(parts.concat())))
-    }
-
-    /// `ranges` without the bytes already held or in flight.
-    fn missing(&self, ranges: Vec<Range<u64>>) -> Vec<Range<u64>> {
-        let held: Vec<Range<u64>> = self.pieces().into_iter().map(|(r, _)| r).collect();
-        let mut out = Vec::new();
-        for r in ranges {
-            let mut left = vec![r];
-            for h in &held {
-                left = left
-                    .into_iter()
-                    .flat_map(|l| {
-                        [l.start..l.end.min(h.start), l.start.max(h.end)..l.end]
-                            .into_iter()
-                            .filter(|p| p.start < p.end)
-                    })
-                    .collect();
-            }
-            out.extend(left);
-        }
-        out
-    }
-}
-
-/// The objects under `url` (a prefix, as a directory), as `(url, size)` in key order: one LIST
-/// of the store, paginated by it.
-#[pyfunction]
-#[pyo3(signature = (url, options, secrets, retries=None))]
-pub(crate) fn list_objects(
-    py: Python<'_>,
-    url: String,
-    options: Vec<(String, String)>,
-    secrets: Vec<String>,
-    retries: Option<usize>,
-) -> PyResult<Vec<(String, u64)>> {
-    let found = py.detach(|| -> Result<Vec<(String, u64)>> {
-        let parsed = Url::parse(&url).map_err(|e| {
-            Error::InvalidInput(format!(
-                "{url}: not a URL ({e}); colbridge reads {}",
-                store::SCHEMES
-            ))
-        })?;
-        let shown = store::url_for_messages(&parsed);
-        let retries = retries.unwrap_or(Settings::default().retries);
-        let (store, prefix) = store::open(&parsed, &options, retries)?;
-        let listed: Vec<object_store::ObjectMeta> = runtime()?
-            .block_on(store.list(Some(&prefix)).collect::<Vec<_>>())
-            .into_iter()
-            .collect::<std::result::Result<_, _>>()
-            .map_err(|e| store::storage_error(&shown, &e, &secrets))?;
-        let base = shown.trim_end_matches('/');
-        let prefix_len = prefix.as_ref().len();
-        let mut out: Vec<(String, u64)> = listed
-            .into_iter()
-            .map(|meta| {
-                let key = meta.location.as_ref();
-                let rest = key.get(prefix_len..).unwrap_or(key).trim_start_matches('/');
-                (format!("{base}/{rest}"), meta.size)
-            })
-            .collect();
-        out.sort();
-        Ok(out)
-    })?;
-    Ok(found)
-}
-
-/// `colbridge._colbridge.RemoteFile`: an object in a store, opened (its size and tail fetched)
-/// and ready to be read by `read_parquet`, `ParquetFile` and the other readers.
-#[pyclass(name = "RemoteFile", module = "colbridge._colbridge", frozen)]
-pub(crate) struct PyRemoteFile {
-    pub(crate) inner: Arc<RemoteFile>,
-}
-
-#[pymethods]
-impl PyRemoteFile {
-    /// Open `url` with `options` (object_store configuration keys); `secrets` are values to keep
-    /// out of messages.
-    #[new]
-    #[pyo3(signature = (url, options, secrets, concurrency=None, metadata_size_hint=None, retries=None, prefetch_bytes=None))]
-    #[allow(clippy::too_many_arguments)] // the Python constructor's keywords
-    fn new(
-        py: Python<'_>,
-        url: String,
-        options: Vec<(String, String)>,
-        secrets: Vec<String>,
-        concurrency: Option<usize>,
-        metadata_size_hint: Option<u64>,
-        retries: Option<usize>,
-        prefetch_bytes: Option<u64>,
-    ) -> PyResult<Self> {
-        let mut settings = Settings::default();
-        if let Some(n) = concurrency {
-            settings.concurrency = n.max(1);
-        }
-        if let Some(n) = metadata_size_hint {
-            settings.metadata_size_hint = n;
-        }
-        if let Some(n) = retries {
-            settings.retries = n;
-        }
-        // 0: no bound (Python's `None`).
-        match prefetch_bytes {
-            Some(0) => settings.prefetch_bytes = None,
-            Some(n) => settings.prefetch_bytes = Some(n),
-            None => {}
-        }
-        let inner = py.detach(|| RemoteFile::open(&url, options, secrets, settings))?;
-        Ok(PyRemoteFile { inner })
-    }
-
-    #[getter]
-    fn url(&self) -> &str {
-        self.inner.url()
-    }
-
-    #[getter]
-    fn size(&self) -> u64 {
-        self.inner.size()
-    }
-
-    fn __repr__(&self) -> String {
-        format!(
-            "RemoteFile({:?}, size={})",
-            self.inner.url(),
-            self.inner.size()
-        )
     }
 }
