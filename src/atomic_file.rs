@@ -23,8 +23,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
 use crate::error::{panic_message, Error, FileIo, Result};
-use crate::parquet::progress::Progress;
-use crate::parquet::wait_interruptibly;
+use crate::progress::{wait_interruptibly, Progress};
 
 /// The suffix of every temporary file (so that leftovers of killed processes can be found).
 pub(crate) const TEMP_SUFFIX: &str = ".colbridge-tmp";

@@ -15,6 +15,7 @@ pub mod fuzzing;
 mod interop;
 mod ipc;
 mod parquet;
+mod progress;
 #[cfg(feature = "remote")]
 mod remote;
 mod schema;

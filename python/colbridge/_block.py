@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from colbridge import _colbridge as _core
+from colbridge import _pandas_compat as compat
 from colbridge._pandas import _Lease
 from colbridge.errors import InvalidInputError
 
@@ -104,16 +105,7 @@ def consolidated_frame(
         blocks.append((values, np.array([position[name]])))
     if not blocks:
         return others
-    try:
-        from pandas.api.internals import create_dataframe_from_blocks
-    except ImportError:  # pandas < 3: the same frame, one block per column
-        parts = {p: v[k] for v, where in blocks for k, p in enumerate(where)}
-        frame = pd.DataFrame(
-            {i: parts[i] for i in range(len(wanted))}, index=others.index, copy=False
-        )
-        frame.columns = labels
-        return frame
-    return create_dataframe_from_blocks(blocks, index=others.index, columns=labels)
+    return compat.frame_from_blocks(blocks, others.index, labels)
 
 
 def _block_dtype(pf: Any, name: str, row_groups: Sequence[int] | None, filters: Any) -> str | None:

@@ -72,6 +72,22 @@ def frame_from_columns(names: list[str], columns: list[Any], num_rows: int) -> A
     return create_dataframe_from_blocks(blocks, index=index, columns=pd.Index(names))
 
 
+def frame_from_blocks(blocks: list[tuple[Any, Any]], index: Any, columns: Any) -> Any:
+    """A DataFrame from ``(values, positions)`` blocks (2-D values, one row per position), each
+    block kept as it is: ``pandas.api.internals.create_dataframe_from_blocks`` on pandas 3;
+    before, one block per column (``DataFrame(dict, copy=False)``), the same frame."""
+    import pandas as pd
+
+    if is_ge_v3():
+        from pandas.api.internals import create_dataframe_from_blocks
+
+        return create_dataframe_from_blocks(blocks, index=index, columns=columns)
+    parts = {p: v[k] for v, where in blocks for k, p in enumerate(where)}
+    frame = pd.DataFrame({i: parts[i] for i in range(len(columns))}, index=index, copy=False)
+    frame.columns = columns
+    return frame
+
+
 def categorical_sharing_codes(codes: np.ndarray[Any, Any], dtype: Any) -> Any:
     """A Categorical over ``codes`` as they are (validated, signed, -1 for nulls).
 

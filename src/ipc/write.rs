@@ -16,7 +16,7 @@ use pyo3::prelude::*;
 
 use crate::atomic_file::write_to;
 use crate::error::{Error, Result};
-use crate::parquet::progress::Progress;
+use crate::progress::Progress;
 use crate::table::PyTable;
 
 /// The writer options for `compression` ("lz4", "zstd" or none) and `level` (zstd only).

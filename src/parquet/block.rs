@@ -23,9 +23,9 @@ use crate::error::{Error, Result};
 use crate::parquet::decode;
 use crate::parquet::parallel::{self, context, guarded};
 use crate::parquet::plan::Plan;
-use crate::parquet::progress::Progress;
 use crate::parquet::read::{run, Job, ReadOptions};
 use crate::parquet::source::Source;
+use crate::progress::Progress;
 
 /// The block's value type, as NumPy names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,11 +14,11 @@ use crate::parquet::block::{self, BlockNulls, BlockType};
 use crate::parquet::filter::{Filter, Op, Term};
 use crate::parquet::limits::Limits;
 use crate::parquet::metadata::load_metadata;
-use crate::parquet::progress::Progress;
 use crate::parquet::read::{self, ReadOptions};
 use crate::parquet::source::Source;
 use crate::parquet::stream::GuardedReader;
 use crate::parquet::thrift;
+use crate::progress::Progress;
 
 /// Limits small enough that a fuzzer's memory limit is never what stops a read.
 fn limits() -> Limits {

@@ -1,13 +1,17 @@
 //! Parquet: reading, file inspection, batch streaming and writing. The Python entry points
 //! (`read_parquet`, `register`) live here; the layers are in the submodules, bottom up:
-//! - `source` (file handles), `progress` (bytes fetched, cancellation), `parallel` (the work
-//!   queue and the panic guard);
-//! - `metadata` (the footer, the `ARROW:schema` hint), `filter` (DNF filters);
+//! - `source` (file handles; progress and cancellation are `crate::progress`), `parallel` (the
+//!   work queue and the panic guard), `limits` (how large a footer, a page and a read may be);
+//! - `thrift` (the footer and page headers, every count checked), `metadata` (the footer, the
+//!   `ARROW:schema` hint), `filter` (DNF filters);
+//! - `pages` (a chunk's pages, each checked before it is fetched) and `compression` (pages
+//!   decompressed to exactly their stated size);
 //! - `decode/` (colbridge's own page decoder) and `arrow_rs/` (what arrow-rs decodes, assembled
 //!   exactly), sharing `byte_dictionary`;
 //! - `plan` (columns, row groups, the filter's row selection), `read` (one task per column),
 //!   `block` (the numeric columns into one 2-D block, `read_numpy`);
-//! - `file` (`ParquetFile`), `stream` (batches, C stream), `write`.
+//! - `file` (`ParquetFile`), `stream` (batches, C stream), `write`, `ranges` (the byte ranges
+//!   a read plans, for object storage), `fuzz` (the fuzz targets' Parquet side).
 
 mod arrow_rs;
 mod block;
@@ -23,7 +27,6 @@ mod metadata;
 mod pages;
 mod parallel;
 mod plan;
-pub(crate) mod progress;
 pub(crate) mod ranges;
 mod read;
 mod source;
@@ -31,9 +34,7 @@ mod stream;
 mod thrift;
 mod write;
 
-use std::sync::atomic::Ordering;
-use std::sync::{mpsc, Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
 use arrow_array::ArrayRef;
 use parquet::arrow::arrow_reader::ArrowReaderMetadata;
@@ -45,9 +46,9 @@ use crate::table::PyTable;
 
 use self::filter::Filter;
 use self::limits::Limits;
-use self::progress::Progress;
 use self::read::{Decoded, ReadOptions};
 use self::source::Source;
+use crate::progress::{wait_interruptibly, Progress};
 
 /// Split each column into chunks of `batch_size` rows (zero-copy slices).
 fn into_table(decoded: Decoded, batch_size: Option<usize>) -> crate::error::Result<PyTable> {
@@ -108,69 +109,6 @@ fn plan_and_run<R: Send>(
     let progress = Arc::new(Progress::default());
     wait_interruptibly(py, &progress, on_progress, || {
         work(&source, &meta, &options, &progress)
-    })
-}
-
-/// Run `work` on a decoding thread while this (Python) thread waits without the GIL, waking
-/// every 100 ms to deliver Ctrl-C (a `KeyboardInterrupt` cancels the work: a read stops at its
-/// next fetch from the file, a write before its next slice) and to call
-/// `on_progress(done_bytes, total_bytes)`.
-pub(crate) fn wait_interruptibly<T: Send>(
-    py: Python<'_>,
-    progress: &Arc<Progress>,
-    on_progress: Option<&Bound<'_, PyAny>>,
-    work: impl FnOnce() -> crate::error::Result<T> + Send,
-) -> PyResult<T> {
-    std::thread::scope(|scope| {
-        let (tx, rx) = mpsc::channel();
-        // `Builder` rather than `scope.spawn`, which panics when no thread can be created.
-        std::thread::Builder::new()
-            .spawn_scoped(scope, move || {
-                // The receiver outlives this scope's threads, so the send cannot fail.
-                let _ = tx.send(work());
-            })
-            .map_err(crate::error::Error::Io)?;
-        let rx = Mutex::new(rx);
-        let mut interrupt: Option<PyErr> = None;
-        // A first, short wait lets fast reads finish; then wake 10 times a second.
-        let mut wait = Duration::from_millis(20);
-        loop {
-            let received = py.detach(|| match rx.lock() {
-                Ok(rx) => rx.recv_timeout(wait),
-                Err(_) => Err(mpsc::RecvTimeoutError::Disconnected),
-            });
-            match received {
-                Ok(result) => {
-                    if let Some(err) = interrupt {
-                        return Err(err);
-                    }
-                    if let Some(cb) = on_progress {
-                        // Finished: the bytes really fetched are the total (pruning may have
-                        // skipped some of the planned ones).
-                        let (done, _) = progress.snapshot();
-                        cb.call1((done, done))?;
-                    }
-                    return Ok(result?);
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => wait = Duration::from_millis(100),
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    return Err(
-                        crate::error::Error::Parquet("a decoding thread died".into()).into(),
-                    );
-                }
-            }
-            if interrupt.is_some() {
-                continue;
-            }
-            let step = py.check_signals().and_then(|()| match on_progress {
-                Some(cb) => cb.call1(progress.snapshot()).map(drop),
-                None => Ok(()),
-            });
-            if let Err(err) = step {
-                progress.cancel.store(true, Ordering::Relaxed);
-                interrupt = Some(err);
-            }
-        }
     })
 }
 

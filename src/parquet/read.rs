@@ -21,9 +21,9 @@ use crate::parquet::metadata::short_read;
 use crate::parquet::pages;
 use crate::parquet::parallel::{self, context, guarded};
 use crate::parquet::plan::{chunk_bytes, Plan};
-use crate::parquet::progress::Progress;
 use crate::parquet::ranges;
 use crate::parquet::source::Source;
+use crate::progress::Progress;
 
 /// What to read.
 #[derive(Debug, Clone, Default)]

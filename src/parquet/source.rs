@@ -16,7 +16,7 @@ use pyo3::types::{PyByteArray, PyBytes};
 
 use crate::adapters::Adapter;
 use crate::error::{Error, FileIo, Result};
-use crate::parquet::progress::Progress;
+use crate::progress::Progress;
 
 #[derive(Clone, Debug)]
 pub(crate) enum Source {

@@ -24,7 +24,7 @@ use parquet::basic::{BrotliLevel, Compression, GzipLevel, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use pyo3::prelude::*;
 
-use super::progress::Progress;
+use crate::progress::Progress;
 
 use crate::atomic_file::write_to;
 use crate::chunked::PyChunkedArray;

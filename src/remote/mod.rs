@@ -15,6 +15,7 @@
 //! side (`RemoteFile`, `list_objects`).
 
 mod cache;
+mod coalesce;
 mod py;
 mod store;
 
@@ -31,8 +32,8 @@ use tokio::runtime::Runtime;
 use url::Url;
 
 use crate::error::{Error, Result, StorageKind};
-use crate::parquet::ranges::Coalesce;
 use cache::{lock, Cache, Found, Run, State};
+use coalesce::Coalesce;
 
 /// How a remote file is read; `storage_options` keys colbridge takes itself.
 #[derive(Debug, Clone, Copy)]

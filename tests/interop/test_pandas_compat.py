@@ -15,7 +15,8 @@ pd = pytest.importorskip("pandas")
 PACKAGE = Path(colbridge.__file__).parent
 INTERNALS = re.compile(
     r"\._mgr\b|_simple_new|make_block|\brefs=|_pa_array|\b_ndarray\b|\"_mask\"|\"_data\"|"
-    r"\._mask\b|\._data\b|pd\.__version__|pandas\.__version__"
+    r"\._mask\b|\._data\b|pd\.__version__|pandas\.__version__|create_dataframe_from_blocks|"
+    r"pandas\.api\.internals"
 )
 
 

@@ -27,8 +27,8 @@ use crate::parquet::limits::Limits;
 use crate::parquet::metadata::{check_rows, expected_rows, short_read};
 use crate::parquet::pages::scan_chunk;
 use crate::parquet::parallel::{context, guarded};
-use crate::parquet::progress::Progress;
 use crate::parquet::source::{Handle, Source};
+use crate::progress::Progress;
 
 /// arrow-rs' Parquet reader over one file, each call on a file handle of its own.
 #[derive(Clone, Copy)]

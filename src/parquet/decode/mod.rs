@@ -3,8 +3,8 @@
 //! the same seams):
 //! - `encoding/`: the encodings of a page's bytes (RLE / bit-packed hybrid, PLAIN, dictionary,
 //!   DELTA_LENGTH_BYTE_ARRAY and DELTA_BYTE_ARRAY);
-//! - `walk`: a column chunk's pages, read by the parquet crate (headers, decompression), their
-//!   levels split from their values, every slot fed to a sink; pages without a selected row are
+//! - `walk`: a column chunk's pages, read by colbridge (`crate::parquet::pages`: headers,
+//!   checked sizes, decompression), their levels split from their values, every slot fed to a sink; pages without a selected row are
 //!   skipped unfetched (offset index where present);
 //! - `sink`: where slots go (`Sink`), a filter's row selection applied as they go by
 //!   (`Selected`), the counting pass (`Count`), the validity (`Validity`);
