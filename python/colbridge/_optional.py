@@ -9,4 +9,4 @@ def require(module: str, feature: str) -> Any:
     try:
         return importlib.import_module(module)
     except ImportError as e:  # pragma: no cover - exercised only without the dependency
-        raise ImportError(f"{feature} needs {module}: pip install 'colbridge[{module}]'") from e
+        raise ImportError(f"{feature} needs {module}: pip install {module}") from e

@@ -249,7 +249,51 @@ def single_file(source: Any, storage_options: Any = None) -> Any:
             "colbridge.read_parquet(path) or colbridge.dataset.dataset(path)",
             text,
         )
+    if _GLOB.search(path) and not os.path.exists(path):
+        raise InvalidInputError(
+            f"{text}: ParquetFile reads one file, not a glob pattern; read the files it matches "
+            "with colbridge.read_parquet(pattern)"
+        )
     return path
+
+
+def local_file(source: Any, reader: str) -> Any:
+    """``source`` for a reader of one local file (``read_ipc``, ``read_feather``): a ``file://``
+    URL as its path; any other URL, a directory or a glob is refused saying what the reader
+    takes (bytes and file objects pass through)."""
+    if not _is_path(source):
+        return source
+    text = os.fspath(source)
+    if not isinstance(text, str):
+        return source
+    takes = f"{reader} reads one local file, bytes or a binary file object"
+    if _storage.scheme(text):
+        raise InvalidInputError(
+            f"{_storage.redact(text)}: {takes}; URLs (object storage) are read by "
+            "read_parquet and read_pandas"
+        )
+    path = _local(text)
+    if os.path.isdir(path):
+        raise IsADirectoryError(21, f"is a directory: {takes}", text)
+    if _GLOB.search(path) and not os.path.exists(path):
+        raise InvalidInputError(f"{text}: {takes}, not a glob pattern")
+    return path
+
+
+def local_destination(where: Any, writer: str) -> Any:
+    """``where`` for a writer: a path (a ``file://`` URL as its path) or a file object; a URL of
+    object storage is refused, as writing there is not supported."""
+    if not _is_path(where):
+        return where
+    text = os.fspath(where)
+    if not isinstance(text, str):
+        return where
+    if _storage.scheme(text):
+        raise InvalidInputError(
+            f"{_storage.redact(text)}: {writer} writes to a local path or a binary file object; "
+            "writing to object storage is not supported"
+        )
+    return _local(text)
 
 
 class RangedFile:

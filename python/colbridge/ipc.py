@@ -14,7 +14,9 @@ from typing import Any, Literal
 
 from colbridge import _colbridge as _core
 from colbridge._colbridge import Table
+from colbridge._sources import local_destination, local_file
 from colbridge.errors import InvalidInputError, UnsupportedTypeError
+from colbridge.parquet import _column_list
 
 __all__ = ["read_feather", "read_ipc", "write_feather", "write_ipc"]
 
@@ -65,8 +67,8 @@ def read_ipc(
         [0.0, 0.25, 0.5]
     """
     return _core.read_ipc(
-        source,
-        columns=None if columns is None else list(columns),
+        local_file(source, "read_ipc"),
+        columns=_column_list(columns),
         memory_map=memory_map,
         require_zero_copy=require_zero_copy,
         validate=validate,
@@ -104,7 +106,7 @@ def read_feather(
 
     check_dtype_backend(dtype_backend)
     table = read_ipc(
-        source,
+        local_file(source, "read_feather"),
         columns=columns,
         memory_map=memory_map,
         require_zero_copy=require_zero_copy,
@@ -138,7 +140,7 @@ def write_ipc(
     """
     _core.write_ipc(
         _table(data, "write_ipc"),
-        where,
+        local_destination(where, "write_ipc"),
         compression=compression,
         compression_level=compression_level,
         format=format,

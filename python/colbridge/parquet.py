@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypedDict
+from typing import Any, TypedDict, TypeVar
 
 import numpy as np
 
@@ -17,7 +17,8 @@ from colbridge import _colbridge as _core
 from colbridge import dataset as _dataset
 from colbridge._colbridge import BatchReader, ParquetFile, Table
 from colbridge._progress import reporter
-from colbridge._sources import single_file
+from colbridge._sources import local_destination, single_file
+from colbridge._storage import redact
 from colbridge.errors import InvalidInputError, UnsupportedTypeError
 
 __all__ = [
@@ -35,7 +36,19 @@ Filters = (
 )
 
 
-def _column_list(columns: Sequence[str] | None) -> list[str] | None:
+_Name = TypeVar("_Name", str, str | int)
+
+
+def _shown(source: Any) -> str:
+    """``source`` as an error message names it (a URL without its credentials)."""
+    if isinstance(source, str | os.PathLike):
+        return redact(str(os.fspath(source)))
+    if isinstance(source, list | tuple):
+        return f"a list of {len(source)} paths"
+    return type(source).__name__
+
+
+def _column_list(columns: Sequence[_Name] | None) -> list[_Name] | None:
     """``columns`` as a list; a string is refused, as pandas refuses it (a string is a sequence
     of one-letter names, never what was meant)."""
     if columns is None:
@@ -340,7 +353,9 @@ def read_numpy(
     if order not in ("F", "C"):
         raise InvalidInputError(f"order={order!r}: use 'F' (column-major) or 'C' (row-major)")
     if _dataset.list_files(source, storage_options) is not None:
-        raise InvalidInputError("read_numpy reads one file, not a directory, glob or list")
+        raise InvalidInputError(
+            f"{_shown(source)}: read_numpy reads one file, not a directory, glob or list"
+        )
     if nulls is None:
         nulls = "raise" if dtype.startswith("i") else "nan"
     source = single_file(source, storage_options)
@@ -422,7 +437,7 @@ def write_parquet(
     data = parquet_compatible(data)
     _core.write_parquet(
         data,
-        where,
+        local_destination(where, "write_parquet"),
         compression=compression,
         compression_level=compression_level,
         row_group_size=row_group_size,

@@ -275,12 +275,13 @@ impl PyParquetFile {
     fn read(
         &self,
         py: Python<'_>,
-        columns: Option<Vec<String>>,
+        columns: Option<&Bound<'_, PyAny>>,
         row_groups: Option<Vec<usize>>,
         filters: Option<&Bound<'_, PyAny>>,
         use_threads: bool,
         on_progress: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<PyTable> {
+        let columns = column_names(columns)?;
         let options = crate::parquet::read::ReadOptions {
             columns,
             row_groups,
@@ -333,9 +334,10 @@ impl PyParquetFile {
         &self,
         py: Python<'_>,
         batch_size: usize,
-        columns: Option<Vec<String>>,
+        columns: Option<&Bound<'_, PyAny>>,
         row_groups: Option<Vec<usize>>,
     ) -> PyResult<PyBatchReader> {
+        let columns = column_names(columns)?;
         let roots = resolve_columns(self.meta.schema(), &columns)?;
         let rgs = resolve_row_groups(&self.meta, &row_groups)?;
         // Opening reads the chunks' first page headers: I/O, without the GIL.
@@ -364,4 +366,30 @@ impl PyParquetFile {
             self.meta.schema().fields().len()
         )
     }
+}
+
+/// `columns` as a list of names; a string is refused as pandas refuses it (a string is a
+/// sequence of one-letter names, never what was meant).
+fn column_names(columns: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Vec<String>>> {
+    let Some(columns) = columns.filter(|c| !c.is_none()) else {
+        return Ok(None);
+    };
+    if let Ok(name) = columns.cast::<pyo3::types::PyString>() {
+        return Err(crate::error::Error::InvalidInput(format!(
+            "columns: expected a list of column names, got the string {0} (use columns=[{0}])",
+            name.repr()?
+        ))
+        .into());
+    }
+    columns.extract().map(Some).map_err(|_| {
+        crate::error::Error::InvalidInput(format!(
+            "columns: expected a list of column names, got {}",
+            columns
+                .get_type()
+                .name()
+                .map(|n| n.to_string())
+                .unwrap_or_default()
+        ))
+        .into()
+    })
 }

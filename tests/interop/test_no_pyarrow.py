@@ -166,7 +166,7 @@ def test_the_pyarrow_backend_says_how_to_install_pyarrow() -> None:
         path = os.path.join(tempfile.mkdtemp(), "t.parquet")
         table = colbridge.table({"a": [1, 2]})
         colbridge.write_parquet(table, path)
-        message = "dtype_backend='pyarrow' needs pyarrow: pip install 'colbridge[pyarrow]'"
+        message = "dtype_backend='pyarrow' needs pyarrow: pip install pyarrow"
         for convert in (
             lambda: colbridge.read_pandas(path, dtype_backend="pyarrow"),
             lambda: table.to_pandas(dtype_backend="pyarrow"),

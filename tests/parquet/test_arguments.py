@@ -109,3 +109,53 @@ def test_a_repeated_name_is_ambiguous_when_selected(read, duplicated: Path, how:
     )
     with pytest.raises(pa.ArrowInvalid, match="Multiple matches"):  # as pyarrow refuses it
         pq.read_table(duplicated, columns=["a"])
+
+
+def test_columns_as_a_string_is_refused_by_every_reader(path: Path, tmp_path: Path) -> None:
+    # Not only read_parquet/read_pandas: ParquetFile's own readers and the IPC readers, where a
+    # string used to be taken as one-letter names or fail in pyo3's extraction.
+    feather = tmp_path / "t.arrow"
+    colbridge.write_ipc(colbridge.read_parquet(path), feather)
+    calls = {
+        "ParquetFile.read": lambda: colbridge.ParquetFile(path).read(columns="a"),
+        "ParquetFile.iter_batches": lambda: colbridge.ParquetFile(path).iter_batches(columns="a"),
+        "read_ipc": lambda: colbridge.read_ipc(feather, columns="a"),
+        "read_feather": lambda: colbridge.read_feather(feather, columns="a"),
+    }
+    for name, call in calls.items():
+        with pytest.raises(colbridge.InvalidInputError, match=r"use columns=\['a'\]"):
+            call()
+            pytest.fail(f"{name} took a string as column names")
+
+
+def test_single_file_readers_say_what_they_take(path: Path, tmp_path: Path) -> None:
+    feather = tmp_path / "t.arrow"
+    colbridge.write_ipc(colbridge.read_parquet(path), feather)
+    for reader in (colbridge.read_ipc, colbridge.read_feather):
+        name = reader.__name__
+        with pytest.raises(IsADirectoryError, match=f"{name} reads one local file") as info:
+            reader(tmp_path)
+        assert info.value.filename == str(tmp_path)
+        with pytest.raises(colbridge.InvalidInputError, match="not a glob pattern") as e:
+            reader(str(tmp_path / "*.arrow"))
+        assert "*.arrow" in str(e.value)
+        with pytest.raises(colbridge.InvalidInputError, match="URLs") as e:
+            reader("https://user:secret@example.org/t.arrow")
+        assert "example.org/t.arrow" in str(e.value) and "secret" not in str(e.value)
+        got = reader(f"file://{feather}")  # a file:// URL is a path
+        rows = got.num_rows if name == "read_ipc" else len(got)
+        assert rows == colbridge.read_parquet(path).num_rows
+    with pytest.raises(colbridge.InvalidInputError, match="not a glob pattern") as e:
+        colbridge.ParquetFile(str(path.parent / "*.parquet"))
+    assert "read_parquet(pattern)" in str(e.value)
+    with pytest.raises(colbridge.InvalidInputError) as e:
+        colbridge.read_numpy(path.parent)
+    assert str(path.parent) in str(e.value) and "reads one file" in str(e.value)
+
+
+def test_writers_refuse_object_storage_naming_the_url(path: Path) -> None:
+    table = colbridge.read_parquet(path)
+    for write in (colbridge.write_parquet, colbridge.write_ipc):
+        with pytest.raises(colbridge.InvalidInputError, match="not supported") as e:
+            write(table, "s3://bucket/out.parquet")
+        assert "s3://bucket/out.parquet" in str(e.value)
