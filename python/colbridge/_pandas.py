@@ -381,6 +381,20 @@ def _dictionary(arr: Array, leases: list[_Lease], writable: bool, ordered: bool)
         categories = pd.Index([], dtype=object)
     else:
         categories = pd.Index(column_to_pandas(dictionary, [], None, None))
+    if not categories.is_unique:
+        # Chunks' dictionaries concatenated as they were (arrow-rs merges them only when they
+        # outgrow the rows): one category per value, in order of first appearance, as pyarrow
+        # unifies them; the codes are remapped (a copy).
+        mask = _mask(arr)
+        _check_indices(codes_view, mask, len(categories))
+        remap, unique = pd.factorize(categories)
+        target = _code_dtype(len(unique))
+        codes = remap.astype(target)[codes_view if mask is None else np.where(mask, 0, codes_view)]
+        if mask is not None:
+            codes[mask] = -1
+        return compat.categorical_sharing_codes(
+            codes, pd.CategoricalDtype(pd.Index(unique), ordered=ordered)
+        )
     dtype = pd.CategoricalDtype(categories, ordered=ordered)
     target = _code_dtype(len(categories))
     if writable and codes_view.dtype.kind == "i" and codes_view.dtype == target:
@@ -400,14 +414,7 @@ def _categorical(
     """A Categorical whose codes are the Arrow indices, in pandas' code width ``target``
     (shared when the indices already have that width and no nulls; unsigned indices are
     reinterpreted as the signed type of the same width, bit-identical for valid indices)."""
-    n_categories = len(dtype.categories)
-    valid = indices if mask is None else indices[~mask]
-    if len(valid) and (int(valid.min()) < 0 or int(valid.max()) >= n_categories):
-        from colbridge.errors import InvalidInputError
-
-        raise InvalidInputError(
-            f"dictionary indices out of range for a dictionary of {n_categories} values"
-        )
+    _check_indices(indices, mask, len(dtype.categories))
     if mask is None and indices.dtype.itemsize == target.itemsize:
         codes = _leased(indices, leases).view(target)
         return compat.categorical_sharing_codes(codes, dtype)
@@ -415,6 +422,21 @@ def _categorical(
     if mask is not None:
         codes[mask] = -1
     return compat.categorical_sharing_codes(codes, dtype)
+
+
+def _check_indices(
+    indices: np.ndarray[Any, Any],
+    mask: np.ndarray[Any, np.dtype[np.bool_]] | None,
+    n_categories: int,
+) -> None:
+    """Refuse dictionary indices (outside null slots) that do not index the dictionary."""
+    valid = indices if mask is None else indices[~mask]
+    if len(valid) and (int(valid.min()) < 0 or int(valid.max()) >= n_categories):
+        from colbridge.errors import InvalidInputError
+
+        raise InvalidInputError(
+            f"dictionary indices out of range for a dictionary of {n_categories} values"
+        )
 
 
 def _to_pyarrow(arr: Array) -> Any:

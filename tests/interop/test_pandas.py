@@ -157,6 +157,21 @@ def test_int32_indices_become_int8_codes_as_in_pandas() -> None:
     pd.testing.assert_series_equal(col, pa.table({"d": pa.array(arr)}).to_pandas()["d"])
 
 
+def test_chunks_with_their_own_dictionaries_become_one_set_of_categories() -> None:
+    # pyarrow's read of a file with several row groups gives one dictionary per chunk; arrow-rs
+    # concatenates them as they are (duplicates included) unless they outgrow the rows, and
+    # pandas refused the duplicate categories. pyarrow unifies them in order of appearance.
+    chunks = [
+        pa.array([f"c{i % 5}" for i in range(1000)]).dictionary_encode(),
+        pa.array(["c9", None, "c1", "c0"] * 250).dictionary_encode(),
+        pa.array([f"c{i % 5}" for i in range(1000)]).dictionary_encode(),
+    ]
+    want = pa.table({"d": pa.chunked_array(chunks)})
+    got = colbridge.table(want).to_pandas()
+    pd.testing.assert_frame_equal(got, want.to_pandas())
+    assert got["d"].cat.categories.tolist() == ["c0", "c1", "c2", "c3", "c4", "c9"]
+
+
 def test_unsigned_dictionary_indices() -> None:
     arr = colbridge.array(
         pa.array(["p", "q", "p"]).dictionary_encode().cast(pa.dictionary(pa.uint8(), pa.string()))
