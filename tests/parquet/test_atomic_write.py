@@ -311,7 +311,8 @@ try:
     colbridge.write_parquet(big, sys.argv[1], **options)
     print(json.dumps({"outcome": "completed"}), flush=True)
 except KeyboardInterrupt:
-    print(json.dumps({"outcome": "KeyboardInterrupt"}), flush=True)
+    # time.monotonic() is the system's monotonic clock, the same in the parent.
+    print(json.dumps({"outcome": "KeyboardInterrupt", "at": time.monotonic()}), flush=True)
 """
 
 
@@ -339,9 +340,13 @@ def test_sigint_stops_a_long_write_promptly_and_leaves_the_old_file(old_file: Pa
     sent = time.monotonic()
     child.send_signal(signal.SIGINT)
     out, err = child.communicate(timeout=60)
-    took = time.monotonic() - sent
-    assert json.loads(out.splitlines()[-1]) == {"outcome": "KeyboardInterrupt"}, err
-    assert took < 2, f"the write went on for {took:.1f} s after Ctrl-C"
+    last = json.loads(out.splitlines()[-1])
+    assert last["outcome"] == "KeyboardInterrupt", err
+    # From the signal to the KeyboardInterrupt in the child: the waiting thread wakes every
+    # 100 ms and the encoder stops before its next slice (about 55-100 ms measured, SECURITY.md);
+    # the bound leaves room for a loaded 2-core machine.
+    took = last["at"] - sent
+    assert took < 0.5, f"the write went on for {took:.2f} s after Ctrl-C"
     assert child.returncode == 0
     assert_untouched(old_file)
 

@@ -342,3 +342,33 @@ def test_the_row_groups_count_where_the_files_total_disagrees(total: int) -> Non
         got = read(data)
         assert pa.table(got).equals(want)
     pd.testing.assert_frame_equal(colbridge.read_pandas(data), pd.read_parquet(io.BytesIO(data)))
+
+
+@pytest.mark.parametrize("codec", ["snappy", "zstd", "gzip", "lz4", "brotli"])
+def test_corrupt_compressed_bytes_are_corrupt_file_errors_never_os_errors(codec):
+    # A decompressor's failure is the file's fault, not the system's: CorruptFileError (a
+    # ValueError), never an OSError. Where the damaged bytes still decompress, the values are
+    # pyarrow's for the same bytes (or, where pyarrow refuses them, a clean colbridge error).
+    data, offset = one_page_file(column("double"), compression=codec)
+    _, end = decode_struct(data, offset)
+    size = column_meta(split_file(data)[1])[7][1] - (end - offset)  # the page's own bytes
+    outcomes = set()
+    for at in (end + 2, end + size // 3, end + size // 2, end + size - 5):
+        for change in (lambda b: b ^ 0xFF, lambda b: 0):
+            damaged = bytearray(data)
+            damaged[at] = change(damaged[at])
+            try:
+                want = pq.read_table(io.BytesIO(bytes(damaged)))
+            except Exception:
+                want = None
+            for name, read in READERS.items():
+                try:
+                    got = read(bytes(damaged))
+                except colbridge.ParquetError as e:
+                    assert not isinstance(e, OSError), (name, at, e)
+                    outcomes.add(type(e).__name__)
+                    continue
+                assert want is not None, (name, at, "read what pyarrow refuses")
+                assert pa.table(got).equals(want), (name, at)
+                outcomes.add("read")
+    assert outcomes, codec
