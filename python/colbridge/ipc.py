@@ -107,7 +107,8 @@ def read_feather(
     check_dtype_backend(dtype_backend)
     table = read_ipc(
         local_file(source, "read_feather"),
-        columns=columns,
+        # pd.read_feather reads every column for an empty list, as for None.
+        columns=_column_list(columns) or None,
         memory_map=memory_map,
         require_zero_copy=require_zero_copy,
         validate=validate,
