@@ -320,6 +320,11 @@ pub(super) fn ints_with_nulls_as_floats(
     let Some(validity) = decoded else {
         return Ok(None);
     };
+    if validity.as_ref().is_none_or(|v| v.null_count() == 0) {
+        // The statistics said nulls and the pages hold none (a writer's mistake or a damaged
+        // footer): pandas keeps such a column integer, so the caller decodes it as integers.
+        return Ok(None);
+    }
     // SAFETY: `decode_into` answered `Some`: it wrote all `n` values.
     let written = unsafe { assume_written(space) };
     fill_nulls(written, validity.as_ref(), BlockNulls::Nan, f64::NAN, what)?;

@@ -372,3 +372,18 @@ def test_corrupt_compressed_bytes_are_corrupt_file_errors_never_os_errors(codec)
                 assert pa.table(got).equals(want), (name, at)
                 outcomes.add("read")
     assert outcomes, codec
+
+
+def test_statistics_that_claim_nulls_the_pages_lack_leave_integers_integers():
+    # colbridge decodes a small-integer column whose statistics state nulls straight into
+    # float64 (pandas' type for it). Where the pages hold no null after all (a writer's
+    # mistake, a damaged footer), pandas keeps the column integer, and so does colbridge.
+    data = parquet_bytes(pa.table({"v": pa.array(range(1000), pa.int32())}))
+    body, footer = split_file(data)
+    column_meta(footer)[12][1][3] = (I64, 5)  # Statistics.null_count
+    lie = join_file(body, footer)
+    stats = pq.ParquetFile(io.BytesIO(lie)).metadata.row_group(0).column(0).statistics
+    assert stats.null_count == 5
+    got = colbridge.read_pandas(lie)
+    pd.testing.assert_frame_equal(got, pd.read_parquet(io.BytesIO(lie)))
+    assert got["v"].dtype == "int32"
