@@ -98,7 +98,8 @@ def read_parquet(
 
     Resource limits guard against files whose stated sizes lie: ``max_footer_bytes`` (default
     256 MiB), ``max_page_bytes`` (a page decompressed, default 1 GiB) and ``max_decoded_bytes``
-    (the whole read, default no limit); a file over a limit raises
+    (the whole read, default the memory this process may use: physical memory, or less under a
+    container's memory limit or ``ulimit -v``); ``0`` lifts a limit; a file over a limit raises
     :class:`~colbridge.LimitExceededError` naming it (see SECURITY.md).
 
     Example:

@@ -158,11 +158,11 @@ where
             plan.roots.len()
         )));
     };
-    job.limits.check_decoded(bytes as u64)?;
     // The footer's row counts size the block: each column's pages must hold them.
     for &root in &plan.roots {
         job.check_claims(root, &plan.rgs, &what(root))?;
     }
+    job.limits.check_decoded(bytes as u64)?;
     let mut values: Vec<T::Native> = Vec::new();
     values.try_reserve_exact(total).map_err(|_| {
         Error::Limit(format!(

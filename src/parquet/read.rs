@@ -91,7 +91,6 @@ impl Job<'_> {
     ) -> Result<ArrayRef> {
         let field = self.meta.schema().field(root);
         let meta = self.meta.metadata();
-        self.account(root, rgs, rows)?;
         let plan = decode::Column::plan(
             meta,
             root,
@@ -101,8 +100,12 @@ impl Job<'_> {
             selection.as_ref(),
             self.limits,
         );
-        if let Some(column) = plan {
+        // A row count the pages contradict is a corrupt file, whatever its size.
+        if plan.is_some() {
             self.check_claims(root, rgs, what)?;
+        }
+        self.account(root, rgs, rows)?;
+        if let Some(column) = plan {
             if self.ints_with_nulls_as_floats
                 && matches!(
                     field.data_type(),

@@ -218,6 +218,37 @@ def test_a_schema_claiming_two_billion_children_is_corrupt_before_it_is_built(tm
     assert result["grew_kib"] < 16 * 1024
 
 
+def test_the_decoded_limit_is_on_by_default_at_the_memory_the_process_may_use(tmp_path):
+    """A file whose row group and page headers agree on 2^31 - 1 int64 rows (17 GB decoded) in
+    a 10 KB file: no count contradicts another, so only the decoded limit stands between it and
+    the allocator. By default that limit is the memory this process may use (here its
+    address-space limit), so the read is refused before anything is reserved; with the limit
+    lifted (0) the reservation itself fails cleanly."""
+    rows = 2**31 - 1
+    data, offset = one_page_file(column("int64"))
+    data = with_page_header(data, offset, lambda h: h[5][1].__setitem__(1, (I32, rows)))
+    body, footer = split_file(claim_rows(data, rows))
+    column_meta(footer)[5] = (I64, rows)
+    path = tmp_path / "agreeing.parquet"
+    path.write_bytes(join_file(body, footer))
+    result = run_limited(
+        f"""
+        out = {{}}
+        for limit in (None, 0):
+            try:
+                colbridge.read_parquet({str(path)!r}, max_decoded_bytes=limit)
+                out[str(limit)] = None
+            except colbridge.ParquetError as e:
+                out[str(limit)] = [type(e).__name__, str(e)]
+        report(**out)
+        """
+    )
+    assert result["None"][0] == "LimitExceededError", result
+    assert "the memory this process may use" in result["None"][1], result
+    assert result["0"] is not None and result["0"][0] in {"LimitExceededError", "CorruptFileError"}
+    assert result["grew_kib"] < 64 * 1024, result
+
+
 def test_limits_refuse_what_is_too_large_and_name_the_keyword(tmp_path):
     path = tmp_path / "big.parquet"
     pq.write_table(column("double", 200_000), path, data_page_size=1 << 20)
