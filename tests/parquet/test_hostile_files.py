@@ -340,6 +340,37 @@ def test_decimals_beyond_their_precision_come_back_whole(tmp_path):
     assert colbridge.read_pandas(path)["d"].tolist() == pd.read_parquet(path)["d"].tolist()
 
 
+@pytest.mark.parametrize(
+    "converted, bits, signed",
+    [(15, 8, True), (16, 16, True), (11, 8, False), (12, 16, False)],
+    ids=["INT_8", "INT_16", "UINT_8", "UINT_16"],
+)
+@pytest.mark.parametrize("version", ["1.0", "2.0"])
+def test_narrow_integers_beyond_their_width_wrap_as_pyarrow_reads_them(
+    tmp_path, converted, bits, signed, version
+):
+    """INT32 values annotated as 8 or 16 bits but holding more (a damaged or hostile writer):
+    colbridge keeps the low bits, as pyarrow does, in every reader."""
+    values = [1, 300, -200, 70000, None, 2**31 - 1]
+    data = parquet_bytes(
+        pa.table({"v": pa.array(values, pa.int32())}),
+        store_schema=False,
+        data_page_version=version,
+    )
+    body, footer = split_file(data)
+    element = footer[2][1][1][1]
+    element[6] = (I32, converted)
+    element[10] = (12, {10: (12, {1: (3, bits), 2: (1, signed)})})
+    path = tmp_path / "narrow.parquet"
+    path.write_bytes(join_file(body, footer))
+    expected = pq.read_table(path).column("v")
+    assert expected.type.bit_width == bits
+    assert colbridge.read_parquet(path).column("v").to_pylist() == expected.to_pylist()
+    batches = colbridge.ParquetFile(path).iter_batches().read_all()
+    assert pa.table(batches).column("v").to_pylist() == expected.to_pylist()
+    pd.testing.assert_frame_equal(colbridge.read_pandas(path), pd.read_parquet(path))
+
+
 def test_dates_pandas_cannot_hold_are_an_error_naming_the_column(tmp_path):
     path = tmp_path / "dates.parquet"
     pq.write_table(pa.table({"when": pa.array([0, 3_000_000], pa.date32())}), path)

@@ -33,6 +33,9 @@ mod sink;
 mod testing;
 mod walk;
 
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::ArrayRef;
 use arrow_schema::{DataType, TimeUnit};
@@ -62,6 +65,13 @@ pub(crate) fn read(
             (PhysicalType::INT32, DataType::Int32 | DataType::UInt32 | DataType::Date32) => {
                 fixed::read::<i32>(column, files, data_type)
             }
+            // INT_8, INT_16, UINT_8 and UINT_16 are stored as INT32: decoded as such, then cut
+            // to their width.
+            (
+                PhysicalType::INT32,
+                DataType::Int8 | DataType::Int16 | DataType::UInt8 | DataType::UInt16,
+            ) => fixed::read::<i32>(column, files, &DataType::Int32)
+                .and_then(|wide| narrowed(&wide, data_type).ok_or(Halt::Fallback)),
             (PhysicalType::FLOAT, DataType::Float32) => {
                 fixed::read::<f32>(column, files, data_type)
             }
@@ -139,6 +149,19 @@ pub(crate) fn read_into<T: ArrowPrimitiveType>(
         Err(Halt::Fallback) => Ok(None),
         Err(Halt::Failed(e)) => Err(e),
     }
+}
+
+/// Int32 values cut to a narrower integer type as pyarrow cuts them (the low bits: a value
+/// beyond the declared width wraps, as the C++ reader's `static_cast` makes it), nulls kept.
+fn narrowed(wide: &ArrayRef, to: &DataType) -> Option<ArrayRef> {
+    let wide = wide.as_primitive_opt::<Int32Type>()?;
+    Some(match to {
+        DataType::Int8 => Arc::new(wide.unary::<_, Int8Type>(|v| v as i8)),
+        DataType::Int16 => Arc::new(wide.unary::<_, Int16Type>(|v| v as i16)),
+        DataType::UInt8 => Arc::new(wide.unary::<_, UInt8Type>(|v| v as u8)),
+        DataType::UInt16 => Arc::new(wide.unary::<_, UInt16Type>(|v| v as u16)),
+        _ => return None,
+    })
 }
 
 /// The unit of a Parquet TIMESTAMP logical type.
