@@ -147,13 +147,23 @@ fn import_array(obj: &Bound<'_, PyAny>, validate: bool) -> Result<(Field, ArrayR
         .pointer_checked(Some(ARRAY_NAME))
         .map_err(wrong_capsule(ARRAY_NAME))?
         .cast::<FFI_ArrowArray>();
-    // SAFETY: a capsule named "arrow_schema" holds an ArrowSchema owned by the capsule, which
-    // stays alive (bound) for the whole borrow; `schema_field` checks it before reading deeper.
-    let field = schema_field(unsafe { schema_ptr.as_ref() })?;
     // SAFETY: a capsule named "arrow_array" holds an ArrowArray; `from_raw` moves it out
     // (leaving a released array behind, which the capsule's destructor skips), so we own it
     // and release it on drop, whatever happens below.
     let array = unsafe { FFI_ArrowArray::from_raw(array_ptr.as_ptr()) };
+    // SAFETY: a capsule named "arrow_schema" holds an ArrowSchema owned by the capsule, which
+    // stays alive (bound) for the whole borrow.
+    import_pair(unsafe { schema_ptr.as_ref() }, array, validate)
+}
+
+/// Import a producer's pair of C structures (what `__arrow_c_array__` hands over): the schema
+/// checked before anything reads deeper into it, then the array against its type.
+pub(crate) fn import_pair(
+    schema: &FFI_ArrowSchema,
+    array: FFI_ArrowArray,
+    validate: bool,
+) -> Result<(Field, ArrayRef)> {
+    let field = schema_field(schema)?;
     let array = import_checked(array, &field, validate)?;
     Ok((field, array))
 }

@@ -6,8 +6,8 @@
 //! buffers). A released, malformed or lying producer could make it panic or read wild memory,
 //! so everything it relies on is checked here first:
 //! - the schema: not released, a non-NULL UTF-8 format and name, non-NULL children, nesting
-//!   at most [`MAX_DEPTH`] deep, no negative fixed size, decimal precisions within their width
-//!   (`CapsuleError`);
+//!   at most [`MAX_DEPTH`] deep, no negative fixed size, decimal precisions within their width,
+//!   integer dictionary indices (`CapsuleError`);
 //! - the array against the schema's type: not released, a non-negative length and offset, the
 //!   buffers and children the type has (no fewer, no more), a dictionary exactly when the type
 //!   has one (`CapsuleError`);
@@ -87,7 +87,16 @@ fn check_sizes(dt: &DataType) -> Result<()> {
         _ => Ok(()),
     };
     decimal.map_err(|e| malformed(e.to_string()))?;
-    if let DataType::Dictionary(_, values) = dt {
+    if let DataType::Dictionary(key, values) = dt {
+        // The C format allows any type as a dictionary's index; arrow-rs reads the keys as
+        // integers (a view type there had it read lengths through a NULL pointer: found by the
+        // c_structs fuzz target).
+        if !key.is_dictionary_key_type() {
+            return Err(malformed(format!(
+                "a dictionary index of type {}",
+                type_name(key)
+            )));
+        }
         check_sizes(values)?;
     }
     children_of(dt)

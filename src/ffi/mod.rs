@@ -17,7 +17,7 @@ pub(crate) use export::{
 };
 pub(crate) use import::{import_batches, import_chunks, import_field};
 #[cfg(any(test, feature = "fuzzing"))]
-pub(crate) use import::{import_checked, MAKE_ARRAY_FAILED};
+pub(crate) use import::{import_checked, import_pair, MAKE_ARRAY_FAILED};
 pub(crate) use validate::validate_decimals;
 
 const SCHEMA_NAME: &std::ffi::CStr = c"arrow_schema";

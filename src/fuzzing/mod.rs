@@ -16,6 +16,8 @@ use arrow_buffer::Buffer;
 use arrow_data::ArrayData;
 use arrow_schema::{DataType, Field, Fields, Schema};
 
+mod c_structs;
+
 /// Abort (so that the fuzzer records the input) when a panic comes from colbridge's own
 /// sources; leave other panics to the guards that catch them.
 pub fn abort_on_own_panics() {
@@ -50,6 +52,12 @@ pub fn read(data: &[u8]) {
     if let Some((&options, file)) = data.split_first() {
         crate::parquet::fuzz::read(options, file);
     }
+}
+
+/// `ArrowSchema` and `ArrowArray` structures built field by field from `data`, imported as a
+/// foreign producer's capsules are (see `c_structs`).
+pub fn c_structs(data: &[u8]) {
+    c_structs::c_structs(data);
 }
 
 /// An Arrow array built from `data` with buffers of the sizes its type and length imply (what
@@ -285,8 +293,9 @@ mod tests {
             .join("fuzz")
             .join("regressions");
         type Target = fn(&[u8]);
-        let targets: [(&str, Target); 4] = [
+        let targets: [(&str, Target); 5] = [
             ("footer", super::footer),
+            ("c_structs", super::c_structs),
             ("read", super::read),
             ("import", super::import),
             ("ipc", super::ipc),
