@@ -15,9 +15,10 @@ use arrow_array::builder::GenericByteBuilder;
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef, DictionaryArray, GenericByteArray, PrimitiveArray};
-use arrow_buffer::{ArrowNativeType, BooleanBufferBuilder, NullBuffer};
+use arrow_buffer::ArrowNativeType;
 use arrow_schema::DataType;
 
+use super::JoinedNulls;
 use crate::error::{Error, Result};
 use crate::parquet::byte_dictionary::{dispatch, ByteDictionary};
 
@@ -99,21 +100,16 @@ where
     let total: usize = dictionaries.iter().map(|d| d.len()).sum();
     let mut keys: Vec<K::Native> = Vec::with_capacity(total);
     let any_nulls = dictionaries.iter().any(|d| d.null_count() > 0);
-    let mut validity = BooleanBufferBuilder::new(if any_nulls { total } else { 0 });
+    let mut nulls = JoinedNulls::new(total, any_nulls);
     for (d, mapping) in dictionaries.iter().zip(&mappings) {
         let zero = K::Native::default();
         keys.extend(d.keys().values().iter().map(|k| {
             // Null slots may hold any key; keep them in range.
             mapping.get(k.as_usize()).copied().unwrap_or(zero)
         }));
-        if any_nulls {
-            match d.nulls() {
-                Some(n) => validity.append_buffer(n.inner()),
-                None => validity.append_n(d.len(), true),
-            }
-        }
+        nulls.push(d);
     }
-    let nulls = any_nulls.then(|| NullBuffer::new(validity.finish()));
+    let nulls = nulls.finish();
     let bytes: usize = merged.iter().map(|v| AsRef::<[u8]>::as_ref(*v).len()).sum();
     let mut builder = GenericByteBuilder::<V>::with_capacity(merged.len(), bytes);
     for v in &merged {

@@ -14,7 +14,8 @@ mod strings;
 
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, RecordBatch, RecordBatchReader};
+use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchReader};
+use arrow_buffer::{BooleanBufferBuilder, NullBuffer};
 use arrow_schema::{ArrowError, SchemaRef};
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ParquetRecordBatchReaderBuilder, RowSelection, RowSelector,
@@ -223,3 +224,27 @@ const STRING_BATCH: usize = 1024 * 1024;
 
 /// Rows per batch when decoding dictionary columns (see the module header).
 const DICTIONARY_BATCH: usize = 64 * 1024;
+
+/// The validity of arrays laid end to end, `push`ed in order: `None` where none has a null.
+pub(super) struct JoinedNulls(Option<BooleanBufferBuilder>);
+
+impl JoinedNulls {
+    /// For arrays of `len` rows in all, some of which have nulls where `any_nulls`.
+    pub(super) fn new(len: usize, any_nulls: bool) -> Self {
+        JoinedNulls(any_nulls.then(|| BooleanBufferBuilder::new(len)))
+    }
+
+    pub(super) fn push(&mut self, array: &dyn Array) {
+        if let Some(validity) = &mut self.0 {
+            match array.nulls() {
+                Some(n) => validity.append_buffer(n.inner()),
+                None => validity.append_n(array.len(), true),
+            }
+        }
+    }
+
+    pub(super) fn finish(self) -> Option<NullBuffer> {
+        self.0
+            .map(|mut validity| NullBuffer::new(validity.finish()))
+    }
+}

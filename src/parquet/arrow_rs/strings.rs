@@ -12,11 +12,10 @@ use std::sync::Arc;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{ByteArrayType, GenericBinaryType, GenericStringType};
 use arrow_array::{Array, ArrayRef, GenericByteArray, OffsetSizeTrait};
-use arrow_buffer::{
-    ArrowNativeType, BooleanBufferBuilder, MutableBuffer, NullBuffer, OffsetBuffer, ScalarBuffer,
-};
+use arrow_buffer::{ArrowNativeType, MutableBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::DataType;
 
+use super::JoinedNulls;
 use crate::error::{Error, Result};
 
 /// Whether `assemble` handles this type.
@@ -64,7 +63,7 @@ where
     let mut values = MutableBuffer::with_capacity(bytes);
     let mut offsets: Vec<T::Offset> = Vec::with_capacity(len + 1);
     offsets.push(T::Offset::usize_as(0));
-    let mut validity = BooleanBufferBuilder::new(if any_nulls { len } else { 0 });
+    let mut nulls = JoinedNulls::new(len, any_nulls);
     for piece in pieces {
         let a = piece.as_bytes::<T>();
         let src = a.value_offsets();
@@ -76,15 +75,10 @@ where
                 .iter()
                 .map(|o| T::Offset::usize_as(o.as_usize() - start + base)),
         );
-        if any_nulls {
-            match a.nulls() {
-                Some(n) => validity.append_buffer(n.inner()),
-                None => validity.append_n(a.len(), true),
-            }
-        }
+        nulls.push(a);
         drop(piece); // free the batch before copying the next one
     }
-    let nulls = any_nulls.then(|| NullBuffer::new(validity.finish()));
+    let nulls = nulls.finish();
     // SAFETY: the offsets are monotonically increasing and end at `values.len()` by construction
     // (each piece's own valid offsets, shifted by what precedes it), and every value is a whole
     // value of a valid array of the same type, so UTF-8 validity is preserved.
