@@ -119,7 +119,7 @@ fn check_schema(schema: &FFI_ArrowSchema, depth: usize) -> Result<()> {
     // SAFETY: a non-NULL format is a NUL-terminated string owned by the schema (C data
     // interface), alive while we borrow the schema.
     let format = unsafe { CStr::from_ptr(schema.format) };
-    format
+    let format = format
         .to_str()
         .map_err(|_| malformed("the format is not UTF-8"))?;
     if !schema.name.is_null() {
@@ -130,6 +130,18 @@ fn check_schema(schema: &FFI_ArrowSchema, depth: usize) -> Result<()> {
     }
     let n = child_count(schema.n_children, schema.children.is_null())
         .map_err(|what| malformed(&what))?;
+    // arrow-rs takes the children these formats have for granted (it asserts on them).
+    let needed = match format {
+        "+l" | "+L" | "+vl" | "+vL" | "+m" => Some(1),
+        "+r" => Some(2),
+        f if f.starts_with("+w:") => Some(1),
+        _ => None,
+    };
+    if let Some(needed) = needed.filter(|&k| k != n) {
+        return Err(malformed(&format!(
+            "the format {format:?} has {needed} child type(s), the schema {n}"
+        )));
+    }
     for i in 0..n {
         // SAFETY: `children` is non-NULL and holds `n_children` pointers (checked above, and
         // required by the C data interface), each a valid schema owned by this one, or NULL.
@@ -439,6 +451,30 @@ mod tests {
         let strings = StringArray::from(vec![Some("a"), None, Some("ccc")]);
         let mut array = FFI_ArrowArray::new(&strings.to_data());
         assert!(check(&mut array, &DataType::Utf8).is_ok());
+    }
+
+    #[test]
+    fn schemas_arrow_rs_would_assert_on_are_refused_first() {
+        let refused = |schema: FFI_ArrowSchema, why: &str| {
+            let err = schema_field(&schema).expect_err(why);
+            let message = err.to_string();
+            // Refused by the check, not by a panic inside arrow-rs caught afterwards.
+            assert!(!message.contains("assertion"), "{why}: {message}");
+            message
+        };
+        for format in ["+l", "+L", "+vl", "+m", "+w:2", "+r"] {
+            let schema = FFI_ArrowSchema::try_new(format, vec![], None).expect("a schema");
+            let message = refused(schema, format);
+            assert!(message.contains("child type"), "{format}: {message}");
+        }
+        let view_keys = FFI_ArrowSchema::try_new(
+            "vu",
+            vec![],
+            Some(FFI_ArrowSchema::try_new("n", vec![], None).expect("a schema")),
+        )
+        .expect("a schema");
+        let message = refused(view_keys, "a dictionary indexed by strings");
+        assert!(message.contains("dictionary index"), "{message}");
     }
 
     #[test]

@@ -324,6 +324,17 @@ def c_schema(fmt: bytes | None, release: bool = True) -> Any:
     return capsule(schema, b"arrow_schema")
 
 
+def c_dictionary_schema(index_format: bytes, values_format: bytes) -> Any:
+    """A schema of dictionary-encoded values: ``index_format`` names the indices' type."""
+    values = CSchema(format=values_format, name=b"", flags=2)
+    values.release = ctypes.cast(_release, ctypes.c_void_p).value
+    _KEEP.append(values)
+    schema = CSchema(format=index_format, name=b"", flags=2)
+    schema.dictionary = ctypes.addressof(values)
+    schema.release = ctypes.cast(_release, ctypes.c_void_p).value
+    return capsule(schema, b"arrow_schema")
+
+
 def c_array(length: int, buffers: list[bytes | None], n_buffers: int | None = None) -> Any:
     """An ArrowArray capsule over copies of ``buffers`` (None for a NULL pointer)."""
     blobs = [None if b is None else ctypes.create_string_buffer(b, len(b)) for b in buffers]
@@ -401,6 +412,18 @@ MALFORMED: dict[str, tuple[Callable[[], Any], str]] = {
         "precision 40 is greater than max 38",
     ),
     "nested_too_deep": (lambda: colbridge.DataType(nested(70)), "deeper than 64"),
+    "list_without_a_child": (
+        lambda: colbridge.DataType(schema_of(c_schema(b"+l"))),
+        'the format "+l" has 1 child type(s), the schema 0',
+    ),
+    "run_ends_without_children": (
+        lambda: colbridge.DataType(schema_of(c_schema(b"+r"))),
+        'the format "+r" has 2 child type(s), the schema 0',
+    ),
+    "dictionary_indexed_by_strings": (
+        lambda: colbridge.DataType(schema_of(c_dictionary_schema(b"vu", b"n"))),
+        "a dictionary index of type string_view",
+    ),
     "requested_schema_null_format": (
         lambda: colbridge.array([1]).__arrow_c_array__(requested_schema=c_schema(None)),
         "NULL format",
@@ -545,6 +568,8 @@ def test_hand_built_invalid_arrays_are_refused(probes: dict[str, Any], case: str
 
 def test_the_child_process_exits_cleanly(probes: dict[str, Any]) -> None:
     assert probes["__child__"]["rc"] == 0, probes["__child__"]["stderr"]
+    # Not even a panic caught inside and reported as an error prints its text.
+    assert "panicked" not in probes["__child__"]["stderr"], probes["__child__"]["stderr"]
 
 
 # --- in this process: what validation leaves alone ----------------------------------------
