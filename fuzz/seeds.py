@@ -6,13 +6,16 @@ Seeds are small files written here with pyarrow (every codec, v1 and v2 data pag
 without dictionaries, nulls, nesting) and, where the external corpus is present, its Parquet
 files under 64 KiB. The `read` target takes one byte of reader settings before the file, so each
 file is seeded under several settings; the `footer` target takes a footer or a page header; the
-`ipc` target takes IPC files and streams written here with pyarrow (every codec).
+`ipc` target takes IPC files and streams written here with pyarrow (every codec); the
+`c_structs` target takes a few schemas and arrays spelled in its own input format (flat, string,
+struct, list, dictionary, fixed-size list).
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import re
 import struct
 from pathlib import Path
 
@@ -89,6 +92,59 @@ def footer_and_header(data: bytes) -> list[bytes]:
     return [data[-8 - length : -8], data[4:68]]
 
 
+# --- c_structs: ArrowSchema/ArrowArray structures in the target's own spelling ---------------
+# (src/fuzzing/c_structs.rs: a schema is its format's index in FORMATS, a name byte, flags, a
+# child count, the children, a shape byte and maybe a dictionary; an array is its length,
+# offset, null count and shape, then each buffer as a mode byte and 80 word bytes, then the
+# children and the dictionary.)
+
+C_STRUCTS_SOURCE = HERE.parent / "src" / "fuzzing" / "c_structs.rs"
+WORDS = 80  # the words of a buffer the target fills from the input (FILLED_WORDS)
+
+
+def c_formats() -> list[str]:
+    source = C_STRUCTS_SOURCE.read_text()
+    start = source.index("const FORMATS")
+    table = source[start : source.index("];", start)]
+    return re.findall(r'"([^"]*)"', table.split("=", 1)[1])
+
+
+def c_schema(fmt: str, children: tuple[bytes, ...] = (), dictionary: bytes | None = None) -> bytes:
+    head = bytes([c_formats().index(fmt), 2, 2, len(children)])
+    shape = 0x34 if dictionary is not None else 4
+    return head + b"".join(children) + bytes([shape]) + (dictionary or b"")
+
+
+def c_buffer(words: list[int] | None) -> bytes:
+    """A NULL buffer (None), or one of 32-bit words with these low bytes."""
+    if words is None:
+        return bytes([8])
+    return bytes([2]) + bytes(words).ljust(WORDS, b"\0")
+
+
+def c_array(
+    length: int,
+    buffers: list[list[int] | None],
+    children: tuple[bytes, ...] = (),
+    dictionary: bytes = b"",
+) -> bytes:
+    head = bytes([length, 0, 0, 1])
+    return head + b"".join(c_buffer(b) for b in buffers) + b"".join(children) + dictionary
+
+
+def c_structs_seeds() -> list[bytes]:
+    ints = c_array(4, [None, [1, 2, 3, 4]])
+    strings = c_array(3, [None, [0, 1, 3, 6], [97, 98, 99, 100, 101, 102]])
+    return [
+        c_schema("i") + ints,
+        c_schema("u") + strings,
+        c_schema("+s", (c_schema("i"), c_schema("u"))) + c_array(3, [None], (ints, strings)),
+        c_schema("+l", (c_schema("i"),)) + c_array(2, [None, [0, 1, 4]], (ints,)),
+        c_schema("i", dictionary=c_schema("u")) + c_array(4, [None, [0, 2, 1, 0]]) + strings,
+        c_schema("+w:2", (c_schema("i"),)) + c_array(2, [None], (ints,)),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=HERE.parent.parent / "shared" / "corpus")
@@ -98,7 +154,13 @@ def main() -> None:
         for path in sorted(args.corpus.rglob("*.parquet")):
             if path.stat().st_size <= 64 << 10:
                 files.append(path.read_bytes())
-    seeds: dict[str, list[bytes]] = {"read": [], "footer": [], "import": [], "ipc": ipc_files()}
+    seeds: dict[str, list[bytes]] = {
+        "read": [],
+        "footer": [],
+        "import": [],
+        "ipc": ipc_files(),
+        "c_structs": c_structs_seeds(),
+    }
     for i, data in enumerate(files):
         seeds["read"] += [bytes([(i + k) % 32]) + data for k in (0, 5, 10, 21)]
         if len(data) > 12 and data[-4:] == b"PAR1":
