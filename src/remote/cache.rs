@@ -17,7 +17,8 @@ pub(super) struct Cache {
     pub(super) tail: Option<(u64, Bytes)>,
     /// Runs fetched or in flight, in no particular order.
     pub(super) runs: Vec<Run>,
-    pub(super) prefetch: Option<JoinHandle<()>>,
+    /// The prefetch tasks of the read (its filter's, then its own), stopped when it ends.
+    pub(super) prefetch: Vec<JoinHandle<()>>,
 }
 
 pub(super) struct Run {

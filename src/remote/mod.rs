@@ -295,10 +295,10 @@ impl RemoteFile {
             }
             while flying.join_next().await.is_some() {}
         });
-        if let Some(old) = cache.prefetch.replace(task) {
-            // The filter's runs still in flight finish on their own.
-            drop(old);
-        }
+        // A filter's task may still be fetching when the read's own starts: both are kept, and
+        // both stopped when the read ends.
+        cache.prefetch.retain(|t| !t.is_finished());
+        cache.prefetch.push(task);
         Ok(())
     }
 
@@ -364,7 +364,7 @@ impl RemoteFile {
     /// tail stays.
     pub(crate) fn release(&self) {
         let mut cache = lock(&self.cache);
-        if let Some(task) = cache.prefetch.take() {
+        for task in cache.prefetch.drain(..) {
             task.abort();
         }
         cache.runs.clear();
