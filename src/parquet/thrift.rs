@@ -596,4 +596,15 @@ mod tests {
         assert!(check_footer(&footer(&[1, -1])).is_ok());
         assert!(check_footer(&f).is_err());
     }
+
+    #[test]
+    fn logical_type_members_of_another_wire_type_are_refused() {
+        // Found by the footer fuzz campaign: a 79-byte footer whose LogicalType DECIMAL member
+        // is marked a double; the crate read on as if it were a struct and reserved 1.6 GB of
+        // schema children.
+        let found =
+            include_bytes!("../../fuzz/regressions/footer/logical-type-member-of-the-wrong-type");
+        let err = check_footer(found).expect_err("refused");
+        assert!(err.to_string().contains("LogicalType"), "{err}");
+    }
 }

@@ -33,6 +33,10 @@ pub(crate) fn check_footer(footer: &[u8]) -> Result<()> {
                         n = r.i32_field(ty, "num_children")?;
                         return Ok(true);
                     }
+                    if id == 10 {
+                        check_logical_type(r)?;
+                        return Ok(true);
+                    }
                     Ok(false)
                 })?;
                 children.push(n);
@@ -73,6 +77,47 @@ const SCHEMA_ELEMENT_TYPES: &[(i16, Want)] = &[
     (9, Want::I32),
     (10, Want::Struct(&[])),
 ];
+
+/// A `SchemaElement`'s `LogicalType` (a union of structs), whose fields the parquet crate also
+/// reads as the format types them: a member of another type would put it out of step with this
+/// check for the rest of the schema (a fuzzed footer whose `DECIMAL` member was marked a double
+/// had the crate read a later element's `num_children` as 206 million, and reserve 1.6 GB).
+fn check_logical_type(r: &mut Reader<'_>) -> Result<()> {
+    r.read_struct(|r, id, ty| {
+        if ty != Type::Struct {
+            return malformed(format!(
+                "field {id} of a LogicalType in the footer is a {ty:?} where the format has a struct"
+            ));
+        }
+        let members: &[(i16, Want)] = match id {
+            5 => &[(1, Want::I32), (2, Want::I32)], // DecimalType: scale, precision
+            7 | 8 => &[(1, Want::Bool), (2, Want::Struct(&[]))], // Time/TimestampType
+            10 => &[(1, Want::Byte), (2, Want::Bool)], // IntType: bitWidth, isSigned
+            16 => &[(1, Want::Byte)],                  // VariantType
+            17 => &[(1, Want::Binary)],                // GeometryType: crs
+            18 => &[(1, Want::Binary), (2, Want::I32)], // GeographyType: crs, algorithm
+            _ => &[],
+        };
+        r.read_struct(|r, member, ty| {
+            check_wire_type("LogicalType", members, member, ty)?;
+            if matches!(id, 7 | 8) && member == 2 {
+                // TimeUnit: a union of empty structs.
+                r.read_struct(|_, unit, ty| {
+                    if ty != Type::Struct {
+                        return malformed(format!(
+                            "field {unit} of a TimeUnit in the footer is a {ty:?} where the \
+                             format has a struct"
+                        ));
+                    }
+                    Ok(false)
+                })?;
+                return Ok(true);
+            }
+            Ok(false)
+        })?;
+        Ok(true)
+    })
+}
 
 /// Refuse a field of `what` whose wire type is not the one the format gives its id.
 fn check_wire_type(what: &str, types: &[(i16, Want)], id: i16, ty: Type) -> Result<()> {
@@ -136,6 +181,8 @@ fn check_schema_tree(children: &[i32]) -> Result<()> {
 /// What a field of a footer struct should hold, for `repair_footer`.
 #[derive(Clone, Copy)]
 enum Want {
+    Bool,
+    Byte,
     I32,
     I64,
     Binary,
@@ -195,6 +242,8 @@ const FILE_META_DATA: &[Field] = &[
 impl Want {
     fn name(self) -> &'static str {
         match self {
+            Want::Bool => "a bool",
+            Want::Byte => "a byte",
             Want::I32 => "an i32",
             Want::I64 => "an i64",
             Want::Binary => "a binary",
@@ -205,6 +254,8 @@ impl Want {
 
     fn matches(self, ty: Type) -> bool {
         match self {
+            Want::Bool => matches!(ty, Type::Bool(_)),
+            Want::Byte => ty == Type::Byte,
             Want::I32 => ty == Type::I32,
             Want::I64 => ty == Type::I64,
             Want::Binary => ty == Type::Binary,
