@@ -99,8 +99,7 @@ where
 
     let total: usize = dictionaries.iter().map(|d| d.len()).sum();
     let mut keys: Vec<K::Native> = Vec::with_capacity(total);
-    let any_nulls = dictionaries.iter().any(|d| d.null_count() > 0);
-    let mut nulls = JoinedNulls::new(total, any_nulls);
+    let mut nulls = JoinedNulls::new(dictionaries.iter().map(|d| *d as &dyn Array));
     for (d, mapping) in dictionaries.iter().zip(&mappings) {
         let zero = K::Native::default();
         keys.extend(d.keys().values().iter().map(|k| {

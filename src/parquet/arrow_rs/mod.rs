@@ -229,8 +229,13 @@ const DICTIONARY_BATCH: usize = 64 * 1024;
 pub(super) struct JoinedNulls(Option<BooleanBufferBuilder>);
 
 impl JoinedNulls {
-    /// For arrays of `len` rows in all, some of which have nulls where `any_nulls`.
-    pub(super) fn new(len: usize, any_nulls: bool) -> Self {
+    /// For `arrays`, to be pushed in this order.
+    pub(super) fn new<'a>(arrays: impl IntoIterator<Item = &'a dyn Array>) -> Self {
+        let (mut len, mut any_nulls) = (0, false);
+        for a in arrays {
+            len += a.len();
+            any_nulls |= a.null_count() > 0;
+        }
         JoinedNulls(any_nulls.then(|| BooleanBufferBuilder::new(len)))
     }
 

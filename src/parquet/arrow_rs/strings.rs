@@ -58,12 +58,12 @@ where
             "a column holds {bytes} bytes of values, too many for 32-bit offsets"
         )));
     }
-    let any_nulls = pieces.iter().any(|p| p.null_count() > 0);
+
     // Capacity only: these pages become resident as they are written below.
     let mut values = MutableBuffer::with_capacity(bytes);
     let mut offsets: Vec<T::Offset> = Vec::with_capacity(len + 1);
     offsets.push(T::Offset::usize_as(0));
-    let mut nulls = JoinedNulls::new(len, any_nulls);
+    let mut nulls = JoinedNulls::new(pieces.iter().map(|p| p.as_ref()));
     for piece in pieces {
         let a = piece.as_bytes::<T>();
         let src = a.value_offsets();

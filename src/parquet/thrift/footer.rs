@@ -84,17 +84,13 @@ const SCHEMA_ELEMENT_TYPES: &[(i16, Want)] = &[
 /// had the crate read a later element's `num_children` as 206 million, and reserve 1.6 GB).
 fn check_logical_type(r: &mut Reader<'_>) -> Result<()> {
     r.read_struct(|r, id, ty| {
-        if ty != Type::Struct {
-            return malformed(format!(
-                "field {id} of a LogicalType in the footer is a {ty:?} where the format has a struct"
-            ));
-        }
+        union_member("LogicalType", id, ty)?;
         let members: &[(i16, Want)] = match id {
             5 => &[(1, Want::I32), (2, Want::I32)], // DecimalType: scale, precision
             7 | 8 => &[(1, Want::Bool), (2, Want::Struct(&[]))], // Time/TimestampType
             10 => &[(1, Want::Byte), (2, Want::Bool)], // IntType: bitWidth, isSigned
-            16 => &[(1, Want::Byte)],                  // VariantType
-            17 => &[(1, Want::Binary)],                // GeometryType: crs
+            16 => &[(1, Want::Byte)],               // VariantType
+            17 => &[(1, Want::Binary)],             // GeometryType: crs
             18 => &[(1, Want::Binary), (2, Want::I32)], // GeographyType: crs, algorithm
             _ => &[],
         };
@@ -102,21 +98,24 @@ fn check_logical_type(r: &mut Reader<'_>) -> Result<()> {
             check_wire_type("LogicalType", members, member, ty)?;
             if matches!(id, 7 | 8) && member == 2 {
                 // TimeUnit: a union of empty structs.
-                r.read_struct(|_, unit, ty| {
-                    if ty != Type::Struct {
-                        return malformed(format!(
-                            "field {unit} of a TimeUnit in the footer is a {ty:?} where the \
-                             format has a struct"
-                        ));
-                    }
-                    Ok(false)
-                })?;
+                r.read_struct(|_, unit, ty| union_member("TimeUnit", unit, ty).map(|()| false))?;
                 return Ok(true);
             }
             Ok(false)
         })?;
         Ok(true)
     })
+}
+
+/// Refuse a member of the union `what` that is not a struct (every member of parquet.thrift's
+/// unions is one).
+fn union_member(what: &str, id: i16, ty: Type) -> Result<()> {
+    if ty == Type::Struct {
+        return Ok(());
+    }
+    malformed(format!(
+        "field {id} of a {what} in the footer is a {ty:?} where the format has a struct"
+    ))
 }
 
 /// Refuse a field of `what` whose wire type is not the one the format gives its id.
