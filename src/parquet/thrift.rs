@@ -9,6 +9,7 @@
 use std::fmt;
 
 mod footer;
+mod spec;
 
 #[cfg(test)]
 use self::footer::check_footer;
@@ -292,6 +293,7 @@ impl<'a> Reader<'a> {
             }
             Type::List | Type::Set => {
                 let (element, count) = self.list_header()?;
+                crate_steps_over(element, count)?;
                 self.enter()?;
                 for _ in 0..count {
                     self.skip(element)?;
@@ -310,6 +312,8 @@ impl<'a> Reader<'a> {
                         Type::of_element(types >> 4)?,
                         Type::of_element(types & 0x0f)?,
                     );
+                    crate_steps_over(key, count)?;
+                    crate_steps_over(value, count)?;
                     self.enter()?;
                     for _ in 0..count {
                         self.skip(key)?;
@@ -330,6 +334,20 @@ impl<'a> Reader<'a> {
         }
         self.i32()
     }
+}
+
+/// Refuse `count` booleans in a list, set or map: each takes a byte on the wire, but the
+/// parquet crate steps over them as if they took none, and would read the rest of a footer or
+/// a page header out of step with `Reader` (a fuzzed footer hid a list of seven booleans in an
+/// unknown field; the crate read on from inside it and reserved 20.9 GB of row groups). No
+/// structure of parquet.thrift's footer or page headers holds one.
+fn crate_steps_over(element: Type, count: usize) -> Result<()> {
+    if element == Type::BoolElement && count > 0 {
+        return malformed(format!(
+            "a Thrift list or map of {count} booleans, which the parquet crate misreads"
+        ));
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -372,8 +390,11 @@ fn count(value: i32, what: &str) -> Result<usize> {
         .or_else(|_| malformed(format!("negative {what} ({value}) in a page header")))
 }
 
-/// Read a page header from the start of `data`: the header and its length in bytes.
+/// Read a page header from the start of `data`: the header and its length in bytes. Every
+/// field the parquet crate reads must have the wire type the format gives it (`spec`), as the
+/// crate reads the same header from the file when arrow-rs decodes the column.
 pub(crate) fn read_page_header(data: &[u8]) -> Result<(PageHeader, usize)> {
+    Reader::new(data).check_struct(&spec::PAGE_HEADER)?;
     let mut r = Reader::new(data);
     let mut kind = None;
     let (mut uncompressed, mut compressed) = (None, None);
@@ -583,7 +604,8 @@ mod tests {
             include_bytes!("../../fuzz/regressions/footer/oom-schema-element-field-of-wrong-type");
         let err = check_footer(found).expect_err("refused");
         assert!(
-            err.to_string().contains("field 2 of a SchemaElement"),
+            err.to_string()
+                .contains("field 2 (type_length) of a SchemaElement"),
             "{err}"
         );
         // The same in a well-formed footer: num_children (field 5) as an i64.
@@ -606,5 +628,109 @@ mod tests {
             include_bytes!("../../fuzz/regressions/footer/logical-type-member-of-the-wrong-type");
         let err = check_footer(found).expect_err("refused");
         assert!(err.to_string().contains("LogicalType"), "{err}");
+    }
+
+    /// `footer(&[1, -1])` (a root and one column) with `row_group`, a RowGroup's fields, as its
+    /// one row group.
+    fn footer_with_row_group(row_group: &[u8]) -> Vec<u8> {
+        let mut f = footer(&[1, -1]);
+        f.pop(); // FileMetaData's stop
+        f.push((2 << 4) | 9); // field 4: row_groups
+        f.push((1 << 4) | 12);
+        f.extend(row_group);
+        f.push(0);
+        f.push(0);
+        f
+    }
+
+    #[test]
+    fn lists_of_booleans_are_refused_as_the_crate_steps_over_them_wrongly() {
+        // Found by the footer fuzz campaign: a SchemaElement with an unknown struct field
+        // holding a list of seven booleans. The crate stepped over them as if they took no
+        // bytes, read on out of step and reserved 20.9 GB of row groups.
+        let found =
+            include_bytes!("../../fuzz/regressions/footer/row-group-list-sized-by-a-misread-count");
+        let err = repair_footer(found).expect_err("refused");
+        assert!(err.to_string().contains("booleans"), "{err}");
+        // A list of no booleans, and a list of bytes, are stepped over.
+        assert!(Reader::new(&[0x02]).skip(Type::List).is_ok());
+        assert!(Reader::new(&[0x13, 0x07]).skip(Type::List).is_ok());
+        let err = Reader::new(&[0x11, 0x01])
+            .skip(Type::List)
+            .expect_err("refused");
+        assert!(err.to_string().contains("1 booleans"), "{err}");
+        // A map of one i32 key to a boolean.
+        let err = Reader::new(&[0x01, 0x51, 0x02, 0x01])
+            .skip(Type::Map)
+            .expect_err("refused");
+        assert!(err.to_string().contains("booleans"), "{err}");
+    }
+
+    #[test]
+    fn row_group_fields_of_another_wire_type_are_refused_or_left_out() {
+        // RowGroup { 1: columns = [], 2: total_byte_size = 0, 3: num_rows = 0 }: well formed
+        // (the crate then refuses the column count, but reads in step).
+        let good = [0x19, 0x0c, 0x16, 0x00, 0x16, 0x00];
+        assert!(matches!(
+            repair_footer(&footer_with_row_group(&good)),
+            Ok(std::borrow::Cow::Borrowed(_))
+        ));
+        // num_rows, which is required, as a binary: refused, naming the field.
+        let bad = [0x19, 0x0c, 0x16, 0x00, 0x18, 0x01, b'x'];
+        let err = repair_footer(&footer_with_row_group(&bad)).expect_err("refused");
+        assert!(
+            err.to_string().contains("field 3 (num_rows) of a RowGroup"),
+            "{err}"
+        );
+        // ordinal (7), which is optional, as a list: left out, as pyarrow leaves it out.
+        let mut optional = good.to_vec();
+        optional.extend([0x49, 0x15, 0x02]);
+        let with_ordinal = footer_with_row_group(&optional);
+        let repaired = repair_footer(&with_ordinal).expect("repaired");
+        assert_eq!(&*repaired, &footer_with_row_group(&good)[..]);
+        // A ColumnChunk's Statistics whose null_count (3) is a binary, deep in the row group.
+        let chunk = [
+            0x26, 0x00, // 2: file_offset = 0
+            0x1c, // 3: meta_data
+            0xcc, // 12: statistics
+            0x38, 0x01, b'x', // 3: null_count, as a binary
+            0x00, 0x00, 0x00,
+        ];
+        let mut nested = vec![0x19, 0x1c];
+        nested.extend(chunk);
+        nested.extend([0x16, 0x00, 0x16, 0x00]);
+        let with_statistics = footer_with_row_group(&nested);
+        let repaired = repair_footer(&with_statistics).expect("repaired");
+        assert!(matches!(repaired, std::borrow::Cow::Owned(_)));
+        assert!(!repaired.windows(3).any(|w| w == [0x38, 0x01, b'x']));
+        // What was repaired needs no more repair.
+        assert!(matches!(
+            repair_footer(&repaired),
+            Ok(std::borrow::Cow::Borrowed(_))
+        ));
+    }
+
+    #[test]
+    fn page_header_fields_of_another_wire_type_are_refused() {
+        let good = data_page(1, 8, 8);
+        assert!(read_page_header(&good).is_ok());
+        // The DataPageHeader (field 5) marked as a binary.
+        let mut bad = good.clone();
+        let at = bad
+            .iter()
+            .position(|&b| b == (2 << 4) | 12)
+            .expect("field 5");
+        bad[at] = (2 << 4) | 8;
+        let err = read_page_header(&bad).expect_err("refused");
+        assert!(err.to_string().contains("data_page_header"), "{err}");
+        // Statistics in the data page header whose max (1) is an i32.
+        let mut stats = good.clone();
+        let end = stats.len() - 2; // before the DataPageHeader's stop
+        stats.splice(end..end, [0x1c, 0x15, 0x02, 0x00]);
+        let err = read_page_header(&stats).expect_err("refused");
+        assert!(
+            err.to_string().contains("field 1 (max) of a Statistics"),
+            "{err}"
+        );
     }
 }

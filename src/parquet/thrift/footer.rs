@@ -2,6 +2,7 @@
 //! while decoding it, and repaired where a writer put a value of the wrong type into an
 //! optional field.
 
+use super::spec::{self, Struct, Want, FILE_META_DATA, SCHEMA_ELEMENT};
 use super::{malformed, Reader, Result, Type, MAX_DEPTH};
 
 // ---------------------------------------------------------------------------------------------
@@ -15,20 +16,21 @@ use super::{malformed, Reader, Result, Type, MAX_DEPTH};
 /// The parquet crate reads each field of `FileMetaData` and `SchemaElement` as the type the
 /// format gives it, whatever type the field is marked with; a field of another type would make
 /// it read the footer out of step with this check (a fuzzed footer whose `type_length` was a
-/// struct had the crate reserve 3 GB of schema children). Such a field is refused here.
+/// struct had the crate reserve 3 GB of schema children). Such a field is refused here; the
+/// structs of the row groups are held to the same by `repair_footer`.
 pub(crate) fn check_footer(footer: &[u8]) -> Result<()> {
     let mut r = Reader::new(footer);
     // One entry per schema element actually present (bounded by the footer's length).
     let mut children: Vec<i32> = Vec::new();
     let mut has_schema = false;
     r.read_struct(|r, id, ty| {
-        check_wire_type("FileMetaData", FILE_META_DATA_TYPES, id, ty)?;
+        check_wire_type(&FILE_META_DATA, id, ty)?;
         if id == 2 && ty == Type::List {
             has_schema = true;
             r.read_list(Type::Struct, |r| {
                 let mut n = 0;
                 r.read_struct(|r, id, ty| {
-                    check_wire_type("SchemaElement", SCHEMA_ELEMENT_TYPES, id, ty)?;
+                    check_wire_type(&SCHEMA_ELEMENT, id, ty)?;
                     if id == 5 {
                         n = r.i32_field(ty, "num_children")?;
                         return Ok(true);
@@ -52,32 +54,6 @@ pub(crate) fn check_footer(footer: &[u8]) -> Result<()> {
     check_schema_tree(&children)
 }
 
-/// parquet.thrift's `FileMetaData`: the type of each field, by id.
-const FILE_META_DATA_TYPES: &[(i16, Want)] = &[
-    (1, Want::I32),
-    (2, Want::List),
-    (3, Want::I64),
-    (4, Want::List),
-    (5, Want::List),
-    (6, Want::Binary),
-    (7, Want::List),
-    (8, Want::Struct(&[])),
-    (9, Want::Binary),
-];
-/// parquet.thrift's `SchemaElement`: the type of each field, by id.
-const SCHEMA_ELEMENT_TYPES: &[(i16, Want)] = &[
-    (1, Want::I32),
-    (2, Want::I32),
-    (3, Want::I32),
-    (4, Want::Binary),
-    (5, Want::I32),
-    (6, Want::I32),
-    (7, Want::I32),
-    (8, Want::I32),
-    (9, Want::I32),
-    (10, Want::Struct(&[])),
-];
-
 /// A `SchemaElement`'s `LogicalType` (a union of structs), whose fields the parquet crate also
 /// reads as the format types them: a member of another type would put it out of step with this
 /// check for the rest of the schema (a fuzzed footer whose `DECIMAL` member was marked a double
@@ -85,18 +61,12 @@ const SCHEMA_ELEMENT_TYPES: &[(i16, Want)] = &[
 fn check_logical_type(r: &mut Reader<'_>) -> Result<()> {
     r.read_struct(|r, id, ty| {
         union_member("LogicalType", id, ty)?;
-        let members: &[(i16, Want)] = match id {
-            5 => &[(1, Want::I32), (2, Want::I32)], // DecimalType: scale, precision
-            7 | 8 => &[(1, Want::Bool), (2, Want::Struct(&[]))], // Time/TimestampType
-            10 => &[(1, Want::Byte), (2, Want::Bool)], // IntType: bitWidth, isSigned
-            16 => &[(1, Want::Byte)],               // VariantType
-            17 => &[(1, Want::Binary)],             // GeometryType: crs
-            18 => &[(1, Want::Binary), (2, Want::I32)], // GeographyType: crs, algorithm
-            _ => &[],
+        let Some(member) = spec::logical_type_member(id) else {
+            return Ok(false);
         };
-        r.read_struct(|r, member, ty| {
-            check_wire_type("LogicalType", members, member, ty)?;
-            if matches!(id, 7 | 8) && member == 2 {
+        r.read_struct(|r, field, ty| {
+            check_wire_type(member, field, ty)?;
+            if matches!(id, 7 | 8) && field == 2 {
                 // TimeUnit: a union of empty structs.
                 r.read_struct(|_, unit, ty| union_member("TimeUnit", unit, ty).map(|()| false))?;
                 return Ok(true);
@@ -118,13 +88,10 @@ fn union_member(what: &str, id: i16, ty: Type) -> Result<()> {
     ))
 }
 
-/// Refuse a field of `what` whose wire type is not the one the format gives its id.
-fn check_wire_type(what: &str, types: &[(i16, Want)], id: i16, ty: Type) -> Result<()> {
-    match types.iter().find(|(known, _)| *known == id) {
-        Some((_, want)) if !want.matches(ty) => malformed(format!(
-            "field {id} of a {what} in the footer is a {ty:?} where the format has {}",
-            want.name()
-        )),
+/// Refuse a field of `of` whose wire type is not the one the format gives its id.
+fn check_wire_type(of: &Struct, id: i16, ty: Type) -> Result<()> {
+    match of.field(id) {
+        Some(f) if !f.want.matches(ty) => spec::wrong_type(of, f, ty),
         _ => Ok(()),
     }
 }
@@ -177,93 +144,6 @@ fn check_schema_tree(children: &[i32]) -> Result<()> {
 // ---------------------------------------------------------------------------------------------
 // Repairing a footer
 
-/// What a field of a footer struct should hold, for `repair_footer`.
-#[derive(Clone, Copy)]
-enum Want {
-    Bool,
-    Byte,
-    I32,
-    I64,
-    Binary,
-    List,
-    Struct(&'static [Field]),
-    StructList(&'static [Field]),
-}
-
-/// A field of a footer struct: its id, what it holds and whether the format allows it absent.
-#[derive(Clone, Copy)]
-struct Field {
-    id: i16,
-    want: Want,
-    optional: bool,
-}
-
-const fn field(id: i16, want: Want, optional: bool) -> Field {
-    Field { id, want, optional }
-}
-
-/// parquet.thrift's `ColumnMetaData`.
-const COLUMN_META_DATA: &[Field] = &[
-    field(8, Want::List, true),
-    field(10, Want::I64, true),
-    field(11, Want::I64, true),
-    field(12, Want::Struct(&[]), true),
-    field(13, Want::List, true),
-    field(14, Want::I64, true),
-    field(15, Want::I32, true),
-    field(16, Want::Struct(&[]), true),
-    field(17, Want::Struct(&[]), true),
-];
-/// parquet.thrift's `ColumnChunk`.
-const COLUMN_CHUNK: &[Field] = &[
-    field(1, Want::Binary, true),
-    field(3, Want::Struct(COLUMN_META_DATA), true),
-    field(4, Want::I64, true),
-    field(5, Want::I32, true),
-    field(6, Want::I64, true),
-    field(7, Want::I32, true),
-];
-/// parquet.thrift's `RowGroup`.
-const ROW_GROUP: &[Field] = &[
-    field(1, Want::StructList(COLUMN_CHUNK), false),
-    field(4, Want::List, true),
-    field(5, Want::I64, true),
-    field(6, Want::I64, true),
-];
-/// parquet.thrift's `FileMetaData` (only the parts `repair_footer` looks into).
-const FILE_META_DATA: &[Field] = &[
-    field(4, Want::StructList(ROW_GROUP), false),
-    field(5, Want::List, true),
-    field(6, Want::Binary, true),
-    field(7, Want::List, true),
-];
-
-impl Want {
-    fn name(self) -> &'static str {
-        match self {
-            Want::Bool => "a bool",
-            Want::Byte => "a byte",
-            Want::I32 => "an i32",
-            Want::I64 => "an i64",
-            Want::Binary => "a binary",
-            Want::List | Want::StructList(_) => "a list",
-            Want::Struct(_) => "a struct",
-        }
-    }
-
-    fn matches(self, ty: Type) -> bool {
-        match self {
-            Want::Bool => matches!(ty, Type::Bool(_)),
-            Want::Byte => ty == Type::Byte,
-            Want::I32 => ty == Type::I32,
-            Want::I64 => ty == Type::I64,
-            Want::Binary => ty == Type::Binary,
-            Want::List | Want::StructList(_) => ty == Type::List,
-            Want::Struct(_) => ty == Type::Struct,
-        }
-    }
-}
-
 fn write_varint(out: &mut Vec<u8>, mut n: u64) {
     loop {
         let b = (n & 0x7f) as u8;
@@ -289,24 +169,26 @@ fn write_field_header(out: &mut Vec<u8>, last: &mut i16, id: i16, ty: Type) {
 
 impl<'a> Reader<'a> {
     /// Copy the struct at the reader into `out`, leaving out the optional fields of `spec` whose
-    /// wire type is not the format's; `true` if any was left out.
-    fn rewrite_struct(&mut self, spec: &[Field], out: &mut Vec<u8>) -> Result<bool> {
+    /// wire type is not the format's and refusing such a required field; `true` if any field
+    /// was left out.
+    fn rewrite_struct(&mut self, spec: &Struct, out: &mut Vec<u8>) -> Result<bool> {
         self.enter()?;
         let mut changed = false;
         let (mut read_last, mut written_last) = (0i16, 0i16);
         while let Some((id, ty)) = self.field(&mut read_last)? {
-            let want = spec.iter().find(|f| f.id == id);
-            if want.is_some_and(|f| f.optional && !f.want.matches(ty)) {
+            let want = spec.field(id);
+            if let Some(f) = want.filter(|f| !f.want.matches(ty)) {
+                if !f.optional {
+                    return spec::wrong_type(spec, f, ty);
+                }
                 self.skip(ty)?;
                 changed = true;
                 continue;
             }
             write_field_header(out, &mut written_last, id, ty);
             match want.map(|f| f.want) {
-                Some(Want::Struct(inner)) if ty == Type::Struct && !inner.is_empty() => {
-                    changed |= self.rewrite_struct(inner, out)?;
-                }
-                Some(Want::StructList(inner)) if ty == Type::List => {
+                Some(Want::Struct(inner)) => changed |= self.rewrite_struct(inner, out)?,
+                Some(Want::StructList(inner)) => {
                     let start = self.pos;
                     let (element, count) = self.list_header()?;
                     out.extend_from_slice(&self.data[start..self.pos]);
@@ -335,17 +217,19 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// The footer checked (`check_footer`) and, where a writer put a value of the wrong Thrift type
-/// into an optional field the parquet crate would then fail on (Dremio writes a list where
+/// The footer checked (`check_footer`, and every struct of its row groups held to the wire
+/// types `spec` gives, which the parquet crate reads them as) and, where a writer put a value
+/// of the wrong Thrift type into an optional field (Dremio writes a list where
 /// `ColumnMetaData.bloom_filter_length` is an i32), the same footer without that field, as
-/// pyarrow reads it (Thrift's C++ library skips such fields).
+/// pyarrow reads it (Thrift's C++ library skips such fields). Such a required field is refused,
+/// as pyarrow refuses the field then missing.
 pub(crate) fn repair_footer(footer: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>> {
     check_footer(footer)?;
     let mut out = Vec::new();
     out.try_reserve_exact(footer.len())
         .or_else(|_| malformed("cannot reserve memory for the footer"))?;
     let mut r = Reader::new(footer);
-    if r.rewrite_struct(FILE_META_DATA, &mut out)? {
+    if r.rewrite_struct(&FILE_META_DATA, &mut out)? {
         Ok(std::borrow::Cow::Owned(out))
     } else {
         Ok(std::borrow::Cow::Borrowed(footer))
