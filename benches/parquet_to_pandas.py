@@ -4,7 +4,8 @@ Generates deterministic datasets with pyarrow into ``benches/data/`` (gitignored
 each into a pandas DataFrame with every reader, each load in a fresh subprocess, and reports
 the wall time of the load alone and the peak memory it needed relative to what it produced.
 
-Readers: ``colbridge.read_pandas``, pyarrow (``pq.read_table().to_pandas()``),
+Readers: ``colbridge.read_pandas`` and ``colbridge.read_parquet().to_pandas(self_destruct=True)``,
+pyarrow (``pq.read_table().to_pandas()``),
 ``pd.read_parquet``, Polars (``pl.read_parquet().to_pandas()``), fastparquet
 (``ParquetFile(p).to_pandas()``) and DuckDB (``con.read_parquet(p).df()``).
 
@@ -47,7 +48,8 @@ DATA_DIR = ROOT / "benches" / "data"
 RESULTS_DIR = ROOT / "benches" / "results"
 PLOT_PATH = ROOT / "docs" / "img" / "parquet_to_pandas.png"
 
-# "colbridge" is read_pandas; "colbridge_table" the pyarrow idiom read_parquet(p).to_pandas().
+# "colbridge" is read_pandas; "colbridge_table" the pyarrow idiom
+# read_parquet(p).to_pandas(self_destruct=True).
 READERS = ["colbridge", "colbridge_table", "pyarrow", "pandas", "polars", "fastparquet", "duckdb"]
 BASELINE_READER = "pyarrow"
 SEED = 20261126
@@ -275,7 +277,7 @@ def _prepare(reader: str) -> Callable[[str], Any]:
     if reader == "colbridge_table":
         import colbridge
 
-        return lambda p: colbridge.read_parquet(p).to_pandas()
+        return lambda p: colbridge.read_parquet(p).to_pandas(self_destruct=True)
     if reader == "pyarrow":
         import pyarrow.parquet as pq
 
@@ -426,7 +428,7 @@ def targets_markdown(results: dict[str, dict[str, dict[str, Any]]]) -> str:
         f"{MEM_TARGET['strings']} (strings / dictionary)",
         "",
         "| dataset | colbridge s | fastest peer | peer s | time ratio | time | peak / output "
-        "| memory | read_parquet().to_pandas() peak / output | memory |",
+        "| memory | read_parquet().to_pandas(self_destruct=True) peak / output | memory |",
         "|---|---:|---|---:|---:|---|---:|---|---:|---|",
     ]
     for name, summary in results.items():

@@ -1,6 +1,7 @@
 //! `Table`: a schema and equally long columns (each a `ChunkedArray`), exported as an Arrow C
 //! stream of record batches whose boundaries are the union of the columns' chunk boundaries.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchOptions};
@@ -28,6 +29,18 @@ pub(crate) struct PyTable {
     pub(crate) schema: SchemaRef,
     pub(crate) columns: Vec<PyChunkedArray>,
     pub(crate) num_rows: usize,
+    handed_over: HandedOver,
+}
+
+/// Set once `to_pandas(self_destruct=True)` has given the table's memory to a DataFrame, which
+/// may have written into it: from then on the table refuses every use.
+#[derive(Default)]
+struct HandedOver(AtomicBool);
+
+impl Clone for HandedOver {
+    fn clone(&self) -> Self {
+        HandedOver(AtomicBool::new(self.0.load(Ordering::Acquire)))
+    }
 }
 
 impl PyTable {
@@ -52,7 +65,29 @@ impl PyTable {
             schema,
             columns,
             num_rows,
+            handed_over: HandedOver::default(),
         })
+    }
+
+    /// `Ok` unless `to_pandas(self_destruct=True)` gave the table's memory away.
+    pub(crate) fn live(&self) -> Result<()> {
+        if self.handed_over.0.load(Ordering::Acquire) {
+            return Err(Error::InvalidInput(
+                "this Table was converted by to_pandas(self_destruct=True): its memory belongs \
+                 to that DataFrame now"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether nothing but this table holds its columns' memory: no chunk handed out as a
+    /// Python object or kept by another table, no buffer viewed, exported or sliced elsewhere.
+    fn holds_alone(&self) -> bool {
+        self.columns
+            .iter()
+            .flat_map(|c| &c.chunks)
+            .all(|a| Arc::strong_count(a) == 1 && !crate::buffer::export::is_shared(a.as_ref()))
     }
 
     pub(crate) fn from_batches(schema: SchemaRef, batches: &[RecordBatch]) -> Result<Self> {
@@ -128,52 +163,61 @@ fn slice_chunked(col: &PyChunkedArray, start: usize, len: usize) -> ArrayRef {
 impl PyTable {
     /// The table's schema.
     #[getter]
-    fn schema(&self) -> PySchema {
-        PySchema(self.schema.clone())
+    fn schema(&self) -> PyResult<PySchema> {
+        self.live()?;
+        Ok(PySchema(self.schema.clone()))
     }
 
     /// Number of rows.
     #[getter]
-    fn num_rows(&self) -> usize {
-        self.num_rows
+    fn num_rows(&self) -> PyResult<usize> {
+        self.live()?;
+        Ok(self.num_rows)
     }
 
     /// Number of columns.
     #[getter]
-    fn num_columns(&self) -> usize {
-        self.columns.len()
+    fn num_columns(&self) -> PyResult<usize> {
+        self.live()?;
+        Ok(self.columns.len())
     }
 
     /// `(num_rows, num_columns)`.
     #[getter]
-    fn shape(&self) -> (usize, usize) {
-        (self.num_rows, self.columns.len())
+    fn shape(&self) -> PyResult<(usize, usize)> {
+        self.live()?;
+        Ok((self.num_rows, self.columns.len()))
     }
 
     /// The column names, in order.
     #[getter]
-    fn column_names(&self) -> Vec<String> {
-        self.schema
+    fn column_names(&self) -> PyResult<Vec<String>> {
+        self.live()?;
+        Ok(self
+            .schema
             .fields()
             .iter()
             .map(|f| f.name().clone())
-            .collect()
+            .collect())
     }
 
     /// The columns, as `ChunkedArray` objects (no copy).
     #[getter]
-    fn columns(&self) -> Vec<PyChunkedArray> {
-        self.columns.clone()
+    fn columns(&self) -> PyResult<Vec<PyChunkedArray>> {
+        self.live()?;
+        Ok(self.columns.clone())
     }
 
     /// Bytes of memory the columns' buffers occupy.
     #[getter]
-    fn nbytes(&self) -> usize {
-        self.columns
+    fn nbytes(&self) -> PyResult<usize> {
+        self.live()?;
+        Ok(self
+            .columns
             .iter()
             .flat_map(|c| &c.chunks)
             .map(|a| a.get_buffer_memory_size())
-            .sum()
+            .sum())
     }
 
     /// A column by position or name.
@@ -182,6 +226,7 @@ impl PyTable {
     ///     >>> colbridge.table({"a": [1, 2]}).column("a").to_pylist()
     ///     [1, 2]
     fn column(&self, key: &Bound<'_, PyAny>) -> PyResult<PyChunkedArray> {
+        self.live()?;
         Ok(self.columns[field_index(&self.schema, key)?].clone())
     }
 
@@ -189,8 +234,9 @@ impl PyTable {
         self.column(key)
     }
 
-    fn __len__(&self) -> usize {
-        self.num_rows
+    fn __len__(&self) -> PyResult<usize> {
+        self.live()?;
+        Ok(self.num_rows)
     }
 
     /// A table with only the given columns, in that order (no copy).
@@ -199,6 +245,7 @@ impl PyTable {
     ///     >>> colbridge.table({"a": [1], "b": [2]}).select(["b"]).column_names
     ///     ['b']
     fn select(&self, columns: Vec<Bound<'_, PyAny>>) -> PyResult<PyTable> {
+        self.live()?;
         let mut fields = Vec::with_capacity(columns.len());
         let mut cols = Vec::with_capacity(columns.len());
         for key in &columns {
@@ -226,6 +273,7 @@ impl PyTable {
         &self,
         metadata: Option<std::collections::HashMap<String, String>>,
     ) -> PyResult<PyTable> {
+        self.live()?;
         let schema = Arc::new(Schema::new_with_metadata(
             self.schema.fields().clone(),
             metadata.unwrap_or_default(),
@@ -244,6 +292,7 @@ impl PyTable {
     ///     {'a': [2, 3]}
     #[pyo3(signature = (offset = 0, length = None))]
     fn slice(&self, offset: usize, length: Option<usize>) -> PyResult<PyTable> {
+        self.live()?;
         let offset = offset.min(self.num_rows);
         let length = length
             .unwrap_or(self.num_rows - offset)
@@ -280,6 +329,7 @@ impl PyTable {
     ///     >>> colbridge.table({"a": [1], "b": ["x"]}).to_pydict()
     ///     {'a': [1], 'b': ['x']}
     fn to_pydict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        self.live()?;
         let out = PyDict::new(py);
         for (f, c) in self.schema.fields().iter().zip(&self.columns) {
             out.set_item(f.name(), c.to_pylist(py)?)?;
@@ -293,6 +343,7 @@ impl PyTable {
     ///     >>> colbridge.table({"a": [1, 2]}).to_pylist()
     ///     [{'a': 1}, {'a': 2}]
     fn to_pylist<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        self.live()?;
         let cols: Vec<Bound<'py, PyList>> = self
             .columns
             .iter()
@@ -317,6 +368,7 @@ impl PyTable {
     ///     >>> t.combine_chunks().column("a").num_chunks
     ///     1
     fn combine_chunks(&self, py: Python<'_>) -> PyResult<PyTable> {
+        self.live()?;
         let this = self.clone();
         let columns = py.detach(move || {
             this.columns
@@ -341,6 +393,11 @@ impl PyTable {
     }
 
     fn __repr__(&self) -> String {
+        if self.live().is_err() {
+            return "colbridge.Table (its memory given to a DataFrame by \
+                    to_pandas(self_destruct=True))"
+                .into();
+        }
         let mut out = format!(
             "colbridge.Table ({} rows x {} columns)\n",
             self.num_rows,
@@ -366,17 +423,49 @@ impl PyTable {
     /// buffers (one block per column). The frame behaves like any other: writing to it copies
     /// the touched column first (pandas Copy-on-Write), never writing into shared memory.
     ///
+    /// `self_destruct=True` (pyarrow's keyword) gives the table's memory to the frame, which
+    /// then owns it as if pandas had allocated it: integer columns with nulls become float64 in
+    /// their own buffer, and nothing is copied to protect the table, which refuses every use
+    /// afterwards. Where something else still holds the memory (a column or view taken from
+    /// the table, another table, a C data export) or `types_mapper` or `dtype_backend` is given,
+    /// the frame shares it as without the keyword; the table is unusable either way.
+    ///
     /// Example:
     ///     >>> df = colbridge.table({"a": [1, 2]}).to_pandas()
     ///     >>> df["a"].tolist()
     ///     [1, 2]
-    #[pyo3(signature = (types_mapper = None, dtype_backend = None))]
+    ///     >>> t = colbridge.table({"a": [1, None]})
+    ///     >>> t.to_pandas(self_destruct=True)["a"].tolist()
+    ///     [1.0, nan]
+    #[pyo3(signature = (types_mapper = None, dtype_backend = None, self_destruct = false))]
     fn to_pandas<'py>(
         slf: Bound<'py, Self>,
         types_mapper: Option<Bound<'py, PyAny>>,
         dtype_backend: Option<Bound<'py, PyAny>>,
+        self_destruct: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        Adapter::PandasDataFrame.call(slf.py(), (slf, types_mapper, dtype_backend), None)
+        let py = slf.py();
+        let this = slf.get();
+        this.live()?;
+        if !self_destruct {
+            return Adapter::PandasDataFrame.call(py, (slf, types_mapper, dtype_backend), None);
+        }
+        let hand_over = types_mapper.is_none() && dtype_backend.is_none() && this.holds_alone();
+        // Refuse every later use before the memory can change, then convert a table of the
+        // same columns (made after the check: its references are the conversion's own).
+        this.handed_over.0.store(true, Ordering::Release);
+        let columns = PyTable::try_new(
+            this.schema.clone(),
+            this.columns.clone(),
+            Some(this.num_rows),
+        )?;
+        let kwargs = PyDict::new(py);
+        kwargs.set_item("hand_over", hand_over)?;
+        Adapter::PandasDataFrame.call(
+            py,
+            (Bound::new(py, columns)?, types_mapper, dtype_backend),
+            Some(&kwargs),
+        )
     }
 
     /// A Polars DataFrame over the same memory (through the Arrow C stream).
@@ -400,6 +489,7 @@ impl PyTable {
     }
 
     fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.live()?;
         ffi::export_schema_capsule(py, self.schema.as_ref())
     }
 
@@ -421,6 +511,7 @@ impl PyTable {
         py: Python<'py>,
         requested_schema: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        self.live()?;
         let batches = self.to_batches()?;
         ffi::export_batches_stream(py, self.schema.clone(), batches, requested_schema.as_ref())
     }

@@ -52,11 +52,14 @@ class _Lease:
 
 
 class _Leases(list[_Lease]):
-    """The leases of one conversion, and whether the memory is handed over writable."""
+    """The leases of one conversion, whether the memory is handed over writable, and whether
+    colbridge's decoder already wrote pandas' sentinels into it and checked its dictionary codes
+    (``read_pandas``)."""
 
-    def __init__(self, writable: bool = False) -> None:
+    def __init__(self, writable: bool = False, sentinels: bool = False) -> None:
         super().__init__()
         self.writable = writable
+        self.sentinels = sentinels
 
 
 def _leased(view: np.ndarray[Any, Any], leases: list[_Lease]) -> np.ndarray[Any, Any]:
@@ -397,11 +400,15 @@ def _dictionary(arr: Array, leases: list[_Lease], writable: bool, ordered: bool)
         )
     dtype = pd.CategoricalDtype(categories, ordered=ordered)
     target = _code_dtype(len(categories))
-    if writable and codes_view.dtype.kind == "i" and codes_view.dtype == target:
-        # From colbridge's own decoder: codes are validated and null codes already hold -1
-        # (src/interop/pandas.rs).
+    if getattr(leases, "sentinels", False) and codes_view.dtype == target:
+        # From colbridge's own decoder for read_pandas: codes are validated and null codes
+        # already hold -1 (src/interop/pandas.rs).
         return compat.categorical_sharing_codes(_leased(codes_view, leases), dtype)
-    return _categorical(codes_view, _mask(arr), dtype, leases, target)
+    return _categorical(codes_view, _mask(arr), dtype, leases, target, writable)
+
+
+#: Codes converted at a time by ``_categorical`` (bounds its scratch memory).
+_CODE_ROWS = 1 << 20
 
 
 def _categorical(
@@ -410,17 +417,28 @@ def _categorical(
     dtype: Any,
     leases: list[_Lease],
     target: np.dtype[Any],
+    writable: bool = False,
 ) -> Any:
     """A Categorical whose codes are the Arrow indices, in pandas' code width ``target``
     (shared when the indices already have that width and no nulls; unsigned indices are
-    reinterpreted as the signed type of the same width, bit-identical for valid indices)."""
+    reinterpreted as the signed type of the same width, bit-identical for valid indices).
+    Wider indices are narrowed a slice at a time: into their own buffer when the frame owns it
+    alone (``writable``), else into a new one; nothing else as large as the column is made."""
     _check_indices(indices, mask, len(dtype.categories))
     if mask is None and indices.dtype.itemsize == target.itemsize:
         codes = _leased(indices, leases).view(target)
         return compat.categorical_sharing_codes(codes, dtype)
-    codes = indices.astype(target, copy=True)
-    if mask is not None:
-        codes[mask] = -1
+    if writable and indices.dtype.itemsize >= target.itemsize:
+        # Slice k is written below where slice k + 1 starts (or onto itself), so every index
+        # is read before its bytes are overwritten (NumPy buffers an overlapping slice).
+        codes = _leased(indices, leases).view(target)[: len(indices)]
+    else:
+        codes = np.empty(len(indices), dtype=target)
+    for start in range(0, len(indices), _CODE_ROWS):
+        part = slice(start, start + _CODE_ROWS)
+        np.copyto(codes[part], indices[part], casting="unsafe")
+        if mask is not None:
+            codes[part][mask[part]] = -1
     return compat.categorical_sharing_codes(codes, dtype)
 
 
@@ -429,14 +447,17 @@ def _check_indices(
     mask: np.ndarray[Any, np.dtype[np.bool_]] | None,
     n_categories: int,
 ) -> None:
-    """Refuse dictionary indices (outside null slots) that do not index the dictionary."""
-    valid = indices if mask is None else indices[~mask]
-    if len(valid) and (int(valid.min()) < 0 or int(valid.max()) >= n_categories):
-        from colbridge.errors import InvalidInputError
+    """Refuse dictionary indices (outside null slots) that do not index the dictionary (a
+    slice at a time, so that the check needs no copy of the column)."""
+    for start in range(0, len(indices), _CODE_ROWS):
+        part = indices[start : start + _CODE_ROWS]
+        valid = part if mask is None else part[~mask[start : start + _CODE_ROWS]]
+        if len(valid) and (int(valid.min()) < 0 or int(valid.max()) >= n_categories):
+            from colbridge.errors import InvalidInputError
 
-        raise InvalidInputError(
-            f"dictionary indices out of range for a dictionary of {n_categories} values"
-        )
+            raise InvalidInputError(
+                f"dictionary indices out of range for a dictionary of {n_categories} values"
+            )
 
 
 def _to_pyarrow(arr: Array) -> Any:
@@ -500,6 +521,7 @@ def to_dataframe(
     dtype_backend: str | None = None,
     *,
     hand_over: bool = False,
+    pandas_sentinels: bool = False,
     chunk_rows: list[int] | None = None,
     ignore_metadata: bool = False,
 ) -> Any:
@@ -508,8 +530,11 @@ def to_dataframe(
     passes it for ``dtype_backend``), including the index and column labels stored in the
     pandas metadata.
 
-    ``hand_over=True`` is for tables nobody else can see (``read_pandas``): the memory is given
-    to pandas writable, with no owner frame, as if pandas had allocated it."""
+    ``hand_over=True`` is for tables nobody else can see (``read_pandas``, and
+    ``to_pandas(self_destruct=True)`` on a table that alone holds its memory): the memory is
+    given to pandas writable, with no owner frame, as if pandas had allocated it.
+    ``pandas_sentinels=True`` says colbridge's decoder already wrote pandas' sentinels into it
+    and checked its dictionary codes (``read_pandas``)."""
     check_dtype_backend(dtype_backend)
     _pandas()
     meta = None if ignore_metadata else pandas_metadata(table.schema.metadata)
@@ -517,7 +542,7 @@ def to_dataframe(
         c.get("field_name"): c for c in (meta or {}).get("columns", []) if isinstance(c, dict)
     }
     pa_columns = _pyarrow_columns(table, chunk_rows)
-    leases = _Leases(writable=hand_over)
+    leases = _Leases(writable=hand_over, sentinels=hand_over and pandas_sentinels)
     columns = []
     for i, (name, col) in enumerate(zip(table.column_names, table.columns, strict=True)):
         try:

@@ -258,7 +258,7 @@ def read_pandas(
             **limits,
         )
     if dtype_backend is None:
-        df = to_dataframe(table, hand_over=True, chunk_rows=chunks)
+        df = to_dataframe(table, hand_over=True, pandas_sentinels=True, chunk_rows=chunks)
         del table  # the frame now owns the buffers alone
         return df
     return to_dataframe(table, dtype_backend=dtype_backend, chunk_rows=chunks)

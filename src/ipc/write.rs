@@ -56,6 +56,7 @@ pub(crate) fn write_ipc(
     format: &str,
     fsync: bool,
 ) -> PyResult<()> {
+    table.get().live()?;
     let options = options(compression.as_deref(), compression_level)?;
     let stream = match format {
         "file" | "feather" => false,

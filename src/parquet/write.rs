@@ -108,6 +108,7 @@ pub(crate) fn write_parquet(
     write_statistics: bool,
     fsync: bool,
 ) -> PyResult<()> {
+    table.get().live()?;
     let table = without_view_dictionaries(table.get().clone())?;
     let props = properties(
         compression.as_deref(),

@@ -192,6 +192,99 @@ def test_read_parquet_to_pandas_keeps_float_and_temporal_columns_with_nulls_shar
     assert address(frame["f64"].to_numpy()) == picked.column("f64").chunk(0).values.address
 
 
+def _int_table_path(tmp_path: Path) -> Path:
+    """int64 and uint64 columns with nulls (pandas: float64 with NaN), in one row group."""
+    n = 10_000
+    nulls = np.arange(n) % 9 == 4
+    path = tmp_path / "ints.parquet"
+    colbridge.write_parquet(
+        colbridge.table(
+            {
+                "i": [None if nulls[k] else k - 5000 for k in range(n)],
+                "u": [None if nulls[n - 1 - k] else 3 * k for k in range(n)],
+                "f": [None if nulls[k] else k / 4 for k in range(n)],
+            }
+        ).select(["i", "u", "f"]),
+        path,
+    )
+    return path
+
+
+def test_self_destruct_converts_int_columns_with_nulls_in_their_own_buffers(
+    tmp_path: Path,
+) -> None:
+    # pyarrow's keyword: the table gives its memory to the frame, so int64 columns with nulls
+    # become float64 in the very buffer the decoder filled (no second copy), and the frame may
+    # write there without protecting the table, which refuses every use afterwards.
+    path = _int_table_path(tmp_path)
+    t = colbridge.read_parquet(path)
+    before = {c: t.column(c).chunk(0).values.address for c in ("i", "u", "f")}
+    df = t.to_pandas(self_destruct=True)
+    pd.testing.assert_frame_equal(df, pd.read_parquet(path))
+    for c, at in before.items():
+        values = _block_values(df, c)
+        assert values.dtype == np.float64
+        assert address(values) == at, c
+        assert values.flags.writeable
+    with pytest.raises(colbridge.errors.InvalidInputError, match="self_destruct"):
+        _ = t.num_rows
+    with pytest.raises(colbridge.errors.InvalidInputError, match="self_destruct"):
+        t.to_pandas()
+    with pytest.raises(colbridge.errors.InvalidInputError, match="self_destruct"):
+        colbridge.write_parquet(t, tmp_path / "again.parquet")
+    assert not (tmp_path / "again.parquet").exists()
+    assert "self_destruct" in repr(t)
+    df.loc[1, "i"] = 0.5  # the frame's own memory now
+    assert df.loc[1, "i"] == 0.5
+
+
+def test_self_destruct_shares_nothing_that_another_holder_sees(tmp_path: Path) -> None:
+    # A column taken from the table (or a view of its memory) keeps the memory shared: the
+    # frame then converts as without the keyword and never writes where the holder reads.
+    path = _int_table_path(tmp_path)
+    t = colbridge.read_parquet(path)
+    kept = t.column("i")
+    at = kept.chunk(0).values.address
+    expected = kept.to_pylist()
+    df = t.to_pandas(self_destruct=True)
+    assert address(_block_values(df, "i")) != at  # a new float64 buffer
+    df.loc[:, "i"] = -1.0
+    assert kept.to_pylist() == expected
+    with pytest.raises(colbridge.errors.InvalidInputError):
+        t.column("i")
+    # Asking for another backend keeps the memory shared too.
+    t2 = colbridge.read_parquet(path)
+    masked = t2.to_pandas(self_destruct=True, dtype_backend="numpy_nullable")
+    pd.testing.assert_frame_equal(masked, pd.read_parquet(path, dtype_backend="numpy_nullable"))
+
+
+@pytest.mark.parametrize("n_categories", [5, 300])
+@pytest.mark.parametrize("self_destruct", [True, False])
+def test_dictionary_codes_are_narrowed_a_slice_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, n_categories: int, self_destruct: bool
+) -> None:
+    # int32 indices become pandas' int8 / int16 codes in slices; given the table's memory,
+    # in the indices' own buffer (each slice written below where the next is still unread).
+    monkeypatch.setattr(colbridge._pandas, "_CODE_ROWS", 1000)
+    n = 10_000
+    frame = pd.DataFrame(
+        {
+            "c": pd.Categorical(
+                [None if k % 11 == 5 else f"v{(k * 7) % n_categories}" for k in range(n)]
+            )
+        }
+    )
+    path = tmp_path / "categories.parquet"
+    frame.to_parquet(path)
+    t = colbridge.read_parquet(path)
+    indices_at = t.column("c").chunk(0).indices.values.address
+    df = t.to_pandas(self_destruct=self_destruct)
+    pd.testing.assert_frame_equal(df, pd.read_parquet(path))
+    codes = df["c"].array.codes
+    assert codes.dtype == (np.int8 if n_categories < 127 else np.int16)
+    assert (address(codes) == indices_at) == self_destruct
+
+
 def test_to_pandas_copies_where_null_slots_hold_other_values() -> None:
     # pyarrow leaves zeros under nulls: the column is copied and NaN written there.
     pa = pytest.importorskip("pyarrow")
