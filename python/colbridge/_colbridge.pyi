@@ -359,6 +359,7 @@ def read_parquet(
     use_threads: bool = True,
     on_progress: Callable[[int, int], object] | None = None,
     pandas_sentinels: bool = False,
+    keep_integers: list[str] | None = None,
     max_footer_bytes: int | None = None,
     max_page_bytes: int | None = None,
     max_decoded_bytes: int | None = None,

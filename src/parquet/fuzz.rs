@@ -57,6 +57,7 @@ pub(crate) fn read(options: u8, file: &[u8]) {
         narrow_codes: options & 16 != 0,
         large_strings: options & 2 != 0,
         ints_with_nulls_as_floats: options & 32 != 0,
+        keep_integers: Vec::new(),
         limits,
     };
     let _ = read::read(

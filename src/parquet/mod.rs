@@ -117,10 +117,12 @@ fn plan_and_run<R: Send>(
 /// With `pandas_sentinels` (used by `read_pandas`), nulls are then replaced by pandas' sentinels
 /// (NaN for floats, NaT for temporal types, -1 for dictionary codes) in the freshly decoded,
 /// uniquely owned buffers, in place, and strings are decoded as `large_string` (pandas' own
-/// layout), so building the DataFrame needs no second copy.
+/// layout), so building the DataFrame needs no second copy. With `keep_integers` as well,
+/// integer columns of at most 32 bits with nulls are decoded as float64 with NaN, except the
+/// columns it names (which the pandas metadata restores as masked integer arrays).
 #[pyfunction]
 #[allow(clippy::too_many_arguments)] // mirrors the keyword arguments of the Python API
-#[pyo3(signature = (source, columns = None, row_groups = None, filters = None, batch_size = None, use_threads = true, on_progress = None, pandas_sentinels = false, max_footer_bytes = None, max_page_bytes = None, max_decoded_bytes = None))]
+#[pyo3(signature = (source, columns = None, row_groups = None, filters = None, batch_size = None, use_threads = true, on_progress = None, pandas_sentinels = false, keep_integers = None, max_footer_bytes = None, max_page_bytes = None, max_decoded_bytes = None))]
 fn read_parquet(
     py: Python<'_>,
     source: &Bound<'_, PyAny>,
@@ -131,6 +133,7 @@ fn read_parquet(
     use_threads: bool,
     on_progress: Option<&Bound<'_, PyAny>>,
     pandas_sentinels: bool,
+    keep_integers: Option<Vec<String>>,
     max_footer_bytes: Option<u64>,
     max_page_bytes: Option<u64>,
     max_decoded_bytes: Option<u64>,
@@ -146,7 +149,8 @@ fn read_parquet(
         // pandas' categorical codes are as narrow as the number of categories allows.
         narrow_codes: pandas_sentinels,
         // pandas' default backend gives int32 columns with nulls as float64 with NaN.
-        ints_with_nulls_as_floats: pandas_sentinels,
+        ints_with_nulls_as_floats: pandas_sentinels && keep_integers.is_some(),
+        keep_integers: keep_integers.unwrap_or_default(),
         ..ReadOptions::default()
     };
     let mut decoded = read_with(py, source, options, filters, on_progress)?;

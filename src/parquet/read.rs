@@ -43,6 +43,9 @@ pub(crate) struct ReadOptions {
     /// (pandas' default backend), widened in place; only without a filter (which may drop those
     /// rows).
     pub(crate) ints_with_nulls_as_floats: bool,
+    /// Top-level columns left to their integers by `ints_with_nulls_as_floats`: those the
+    /// pandas metadata restores as masked integer arrays (`Int32`, `UInt16`...).
+    pub(crate) keep_integers: Vec<String>,
     pub(crate) limits: Limits,
 }
 
@@ -63,6 +66,7 @@ pub(super) struct Job<'a> {
     large_strings: bool,
     narrow_codes: bool,
     ints_with_nulls_as_floats: bool,
+    keep_integers: &'a [String],
     pub(super) limits: Limits,
     /// Bytes the columns decoded so far take, for `Limits::decoded`.
     decoded: AtomicU64,
@@ -107,6 +111,7 @@ impl Job<'_> {
         self.account(root, rgs, rows)?;
         if let Some(column) = plan {
             if self.ints_with_nulls_as_floats
+                && !self.keep_integers.contains(field.name())
                 && matches!(
                     field.data_type(),
                     DataType::Int8
@@ -301,6 +306,7 @@ pub(super) fn run<R>(
         large_strings: options.large_strings,
         narrow_codes: options.narrow_codes,
         ints_with_nulls_as_floats: options.ints_with_nulls_as_floats && options.filter.is_none(),
+        keep_integers: &options.keep_integers,
         limits: options.limits,
         decoded: AtomicU64::new(0),
     };

@@ -192,6 +192,37 @@ def test_read_parquet_to_pandas_keeps_float_and_temporal_columns_with_nulls_shar
     assert address(frame["f64"].to_numpy()) == picked.column("f64").chunk(0).values.address
 
 
+@pytest.mark.parametrize("backend", [None, "numpy_nullable"])
+@pytest.mark.parametrize("as_file_object", [False, True])
+def test_pandas_masked_integers_of_32_bits_or_less_come_back_masked(
+    tmp_path: Path, backend: str | None, as_file_object: bool
+) -> None:
+    # pandas stores Int8..UInt32 with their dtype in its metadata and pd.read_parquet restores
+    # them; only plain integer columns with nulls become float64 (decoded so by colbridge).
+    n = 50
+    frame = pd.DataFrame(
+        {
+            name: pd.array([None if k % 6 == 1 else k for k in range(n)], dtype=name)
+            for name in ("Int8", "Int16", "Int32", "UInt8", "UInt16", "UInt32")
+        }
+    )
+    path = tmp_path / "masked.parquet"
+    frame.to_parquet(path)
+    source: object = io.BytesIO(path.read_bytes()) if as_file_object else path
+    kwargs = {} if backend is None else {"dtype_backend": backend}
+    got = colbridge.read_pandas(source, **kwargs)
+    pd.testing.assert_frame_equal(got, pd.read_parquet(path, **kwargs))
+    assert str(got["Int32"].dtype) == "Int32"
+    # Without the pandas metadata, pandas' default backend gives float64 with NaN.
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    bare = tmp_path / "bare.parquet"
+    table = pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata()
+    pq.write_table(table, bare)
+    got = colbridge.read_pandas(bare, **kwargs)
+    pd.testing.assert_frame_equal(got, pd.read_parquet(bare, **kwargs))
+
+
 def _int_table_path(tmp_path: Path) -> Path:
     """int64 and uint64 columns with nulls (pandas: float64 with NaN), in one row group."""
     n = 10_000
