@@ -15,7 +15,7 @@ as soon as the last pandas object using it goes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -75,6 +75,29 @@ def _mask(arr: Array) -> np.ndarray[Any, np.dtype[np.bool_]] | None:
     mask = bitmap_to_mask(arr.validity)
     np.logical_not(mask, out=mask)  # in place: one bool array, not two
     return mask
+
+
+#: Rows whose null mask is unpacked at a time where a column-sized mask is not needed (a
+#: multiple of 8, so that each slice starts on a byte of the validity bitmap).
+_MASK_ROWS = 1 << 20
+
+
+def _null_slices(arr: Array) -> Iterator[tuple[slice, np.ndarray[Any, np.dtype[np.bool_]]]]:
+    """Each slice of ``_MASK_ROWS`` rows of ``arr`` that holds nulls, with its mask (True at a
+    null), unpacked from the validity bitmap a slice at a time."""
+    validity = arr.validity
+    if arr.null_count == 0 or validity is None:
+        return
+    offset = validity.bit_offset or 0
+    raw = np.frombuffer(memoryview(validity), dtype=np.uint8)
+    for start in range(0, len(arr), _MASK_ROWS):
+        stop = min(start + _MASK_ROWS, len(arr))
+        first = (offset + start) // 8
+        bits = np.unpackbits(raw[first : (offset + stop + 7) // 8], bitorder="little")
+        skip = offset + start - first * 8
+        mask = ~bits[skip : skip + stop - start].view(np.bool_)
+        if mask.any():
+            yield slice(start, stop), mask
 
 
 def _string_column(arr: Array, pd: Any, dtype_backend: str | None) -> Any:
@@ -173,7 +196,7 @@ def _masked_array(arr: Array, leases: list[_Lease], name: str, nan_is_null: bool
 
 
 def _ints_as_float(
-    shared: np.ndarray[Any, Any], mask: np.ndarray[Any, Any], writable: bool
+    shared: np.ndarray[Any, Any], arr: Array, writable: bool
 ) -> np.ndarray[Any, Any]:
     """An integer column with nulls as pandas' default gives it: float64 with NaN. 8-byte
     integers the frame owns alone are converted in place (the same memory, read as float64);
@@ -185,7 +208,8 @@ def _ints_as_float(
         np.copyto(out, shared, casting="unsafe")
     else:
         out = shared.astype(np.float64)
-    out[mask] = np.nan
+    for rows, mask in _null_slices(arr):
+        out[rows][mask] = np.nan
     return out
 
 
@@ -244,13 +268,19 @@ def column_to_pandas(
         return _dictionary(arr, leases, writable, ordered)
     if pa is not None and pa_column is not None and _needs_pyarrow(t):
         return _via_pyarrow(pa_column(), pa)
-    mask = _mask(arr)
     view = values_view(arr) if not (t.is_date and t.bit_width == 64) else None
     if view is not None:
         shared = _leased(view, leases)
-        if t.is_integer and mask is not None:
-            return _ints_as_float(shared, mask, writable)
-        if mask is not None and not _sentinels_in_place(view, mask):
+        nulls = arr.null_count > 0 and arr.validity is not None
+        if t.is_integer and nulls:
+            return _ints_as_float(shared, arr, writable)
+        # Where colbridge wrote the sentinels (read_pandas: src/interop/pandas.rs fills float32,
+        # float64 and temporal columns), they need no check.
+        known = getattr(leases, "sentinels", False) and (
+            t.is_timestamp or t.is_duration or (t.is_floating and t.bit_width in (32, 64))
+        )
+        if nulls and not known and not _sentinels_in_place(view, arr):
+            mask = _mask(arr)
             if view.dtype.kind in "mM":
                 out = view.copy()
                 out[mask] = (
@@ -266,6 +296,7 @@ def column_to_pandas(
             utc = shared if shared.dtype.kind == "M" else shared.view(view.dtype)
             return compat.datetime_tz_array(utc, dtype)
         return shared
+    mask = _mask(arr)
     if t.is_boolean and arr.values is not None:
         values = bitmap_to_mask(arr.values).copy()  # Arrow bits → NumPy bytes: one unpack
         if mask is None:
@@ -305,20 +336,15 @@ def _list_rows(arr: Array, leases: list[_Lease]) -> np.ndarray[Any, Any]:
     return out
 
 
-#: Null slots checked at a time by ``_sentinels_in_place`` (bounds its scratch memory).
-_SENTINEL_CHECK_ROWS = 1 << 20
-
-
-def _sentinels_in_place(view: np.ndarray[Any, Any], mask: np.ndarray[Any, Any]) -> bool:
+def _sentinels_in_place(view: np.ndarray[Any, Any], arr: Array) -> bool:
     """Whether every null slot of a float or temporal column already holds pandas' sentinel
     (NaN, NaT), so that the Arrow buffer is the pandas column as it is, with no copy. Arrow
     leaves the values under nulls undefined; colbridge's Parquet decoder writes the sentinels
     there (``read_parquet(p).to_pandas()`` is then one copy), other producers usually zeros."""
     if view.dtype.kind not in "fmM":
         return False
-    for start in range(0, len(view), _SENTINEL_CHECK_ROWS):
-        part = view[start : start + _SENTINEL_CHECK_ROWS]
-        nulls = part[mask[start : start + _SENTINEL_CHECK_ROWS]]
+    for rows, mask in _null_slices(arr):
+        nulls = view[rows][mask]
         if not (np.isnat(nulls) if view.dtype.kind in "mM" else np.isnan(nulls)).all():
             return False
     return True

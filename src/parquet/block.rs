@@ -10,7 +10,7 @@
 use std::mem::{size_of, MaybeUninit};
 use std::sync::Arc;
 
-use arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type, UInt32Type};
+use arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type, UInt32Type, UInt64Type};
 use arrow_array::{Array, ArrayRef, ArrowPrimitiveType, PrimitiveArray};
 use arrow_buffer::{Buffer, NullBuffer};
 use arrow_cast::CastOptions;
@@ -299,10 +299,10 @@ fn narrowing(narrow: &DataType) -> Option<fn(i32) -> i32> {
     }
 }
 
-/// An integer column of at most 32 bits with nulls as pandas' default backend gives it: float64
-/// with NaN, decoded (as the INT32 it is stored as) into the tail of its float64 buffer and
-/// widened in place (one copy, where a conversion after decoding needs the integer column and a
-/// new float64 one). `None` where colbridge's decoder does not take the column.
+/// An integer column with nulls as pandas' default backend gives it: float64 with NaN, decoded
+/// (as the INT32 or INT64 it is stored as) into its float64 buffer and converted in place (one
+/// copy, where a conversion after decoding needs the integer column and a new float64 one, or a
+/// mask as large as the column). `None` where colbridge's decoder does not take the column.
 pub(super) fn ints_with_nulls_as_floats(
     job: &Job<'_>,
     rows: &Rows<'_>,
@@ -354,6 +354,9 @@ where
         (s, t) if *s == t => decode_into::<T, T>(job, rows, root, slice, None, what)?,
         (DataType::Int64, DataType::Float64) => {
             decode_into::<Int64Type, T>(job, rows, root, slice, None, what)?
+        }
+        (DataType::UInt64, DataType::Float64) => {
+            decode_into::<UInt64Type, T>(job, rows, root, slice, None, what)?
         }
         (DataType::Int32, DataType::Float64 | DataType::Int64 | DataType::Float32) => {
             decode_into::<Int32Type, T>(job, rows, root, slice, None, what)?

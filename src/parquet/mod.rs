@@ -118,7 +118,7 @@ fn plan_and_run<R: Send>(
 /// (NaN for floats, NaT for temporal types, -1 for dictionary codes) in the freshly decoded,
 /// uniquely owned buffers, in place, and strings are decoded as `large_string` (pandas' own
 /// layout), so building the DataFrame needs no second copy. With `keep_integers` as well,
-/// integer columns of at most 32 bits with nulls are decoded as float64 with NaN, except the
+/// integer columns with nulls are decoded as float64 with NaN, except the
 /// columns it names (which the pandas metadata restores as masked integer arrays).
 #[pyfunction]
 #[allow(clippy::too_many_arguments)] // mirrors the keyword arguments of the Python API

@@ -39,8 +39,8 @@ pub(crate) struct ReadOptions {
     /// dictionary (int8, then int16, then the file's own index type): pandas' code width, so
     /// `read_pandas` hands the codes over without narrowing them.
     pub(crate) narrow_codes: bool,
-    /// Decode integer columns of at most 32 bits whose statistics show nulls as float64 with NaN
-    /// (pandas' default backend), widened in place; only without a filter (which may drop those
+    /// Decode integer columns whose statistics show nulls as float64 with NaN (pandas' default
+    /// backend), widened in place where narrower; only without a filter (which may drop those
     /// rows).
     pub(crate) ints_with_nulls_as_floats: bool,
     /// Top-level columns left to their integers by `ints_with_nulls_as_floats`: those the
@@ -117,9 +117,11 @@ impl Job<'_> {
                     DataType::Int8
                         | DataType::Int16
                         | DataType::Int32
+                        | DataType::Int64
                         | DataType::UInt8
                         | DataType::UInt16
                         | DataType::UInt32
+                        | DataType::UInt64
                 )
                 && self.stated_nulls(root, rgs).is_some_and(|n| n > 0)
             {

@@ -326,7 +326,9 @@ def test_to_pandas_copies_where_null_slots_hold_other_values() -> None:
     assert address(df["x"].to_numpy()) != t.column("x").chunk(0).values.address
 
 
-@pytest.mark.parametrize("kind", ["int32", "uint32", "int16", "uint16", "int8", "uint8"])
+@pytest.mark.parametrize(
+    "kind", ["int64", "uint64", "int32", "uint32", "int16", "uint16", "int8", "uint8"]
+)
 @pytest.mark.parametrize("dictionary", [True, False])
 def test_int32_columns_with_nulls_are_decoded_as_pandas_floats(
     tmp_path: Path, kind: str, dictionary: bool
@@ -354,6 +356,9 @@ def test_int32_columns_with_nulls_are_decoded_as_pandas_floats(
     column = _block_values(df, "x")
     lease = lease_of(column)
     assert lease is not None and address(column) == lease.__array_interface__["data"][0]
+    # The decoder itself wrote float64 (no mask as large as the column is made afterwards).
+    decoded = colbridge._colbridge.read_parquet(path, pandas_sentinels=True, keep_integers=[])
+    assert str(decoded.column("x").type) == "double"
     # With a filter the nulls may be gone, and pandas' dtype with them: the usual path.
     some = colbridge.read_pandas(path, filters=[("y", "<", 5)])
     pd.testing.assert_frame_equal(some, pd.read_parquet(path, filters=[("y", "<", 5)]))

@@ -137,7 +137,7 @@ pub(crate) fn read_into<T: ArrowPrimitiveType>(
     let same_bits = matches!(
         (physical, T::DATA_TYPE),
         (PhysicalType::INT32, DataType::Int32 | DataType::UInt32)
-            | (PhysicalType::INT64, DataType::Int64)
+            | (PhysicalType::INT64, DataType::Int64 | DataType::UInt64)
             | (PhysicalType::FLOAT, DataType::Float32)
             | (PhysicalType::DOUBLE, DataType::Float64)
     );
