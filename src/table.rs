@@ -23,7 +23,7 @@ use crate::schema::{field_index, PySchema};
 ///     >>> t = colbridge.table({"a": [1, 2], "b": ["x", "y"]})
 ///     >>> t.num_rows, t.column_names
 ///     (2, ['a', 'b'])
-#[pyclass(name = "Table", module = "colbridge", frozen)]
+#[pyclass(name = "Table", module = "colbridge")]
 #[derive(Clone)]
 pub(crate) struct PyTable {
     pub(crate) schema: SchemaRef,
@@ -445,27 +445,63 @@ impl PyTable {
         self_destruct: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = slf.py();
-        let this = slf.get();
-        this.live()?;
+        slf.borrow().live()?;
         if !self_destruct {
             return Adapter::PandasDataFrame.call(py, (slf, types_mapper, dtype_backend), None);
         }
+        let mut this = slf.borrow_mut();
         let hand_over = types_mapper.is_none() && dtype_backend.is_none() && this.holds_alone();
-        // Refuse every later use before the memory can change, then convert a table of the
-        // same columns (made after the check: its references are the conversion's own).
+        // Refuse every later use before the memory can change; a table given away alone keeps
+        // none of it, so that the conversion can work in its buffers (`_for_pandas`).
         this.handed_over.0.store(true, Ordering::Release);
-        let columns = PyTable::try_new(
-            this.schema.clone(),
-            this.columns.clone(),
-            Some(this.num_rows),
-        )?;
+        let columns = if hand_over {
+            std::mem::take(&mut this.columns)
+        } else {
+            this.columns.clone()
+        };
+        let table = PyTable::try_new(this.schema.clone(), columns, Some(this.num_rows))?;
+        drop(this);
         let kwargs = PyDict::new(py);
         kwargs.set_item("hand_over", hand_over)?;
+        kwargs.set_item("consume", hand_over)?;
         Adapter::PandasDataFrame.call(
             py,
-            (Bound::new(py, columns)?, types_mapper, dtype_backend),
+            (Bound::new(py, table)?, types_mapper, dtype_backend),
             Some(&kwargs),
         )
+    }
+
+    /// For `to_pandas(self_destruct=True)` on a table nothing else holds: each single-chunk
+    /// column but those named in `keep` converted in its own buffers to what pandas' default
+    /// backend holds (`interop::pandas::for_pandas`); the names of the columns converted.
+    fn _for_pandas(&mut self, py: Python<'_>, keep: Vec<String>) -> PyResult<Vec<String>> {
+        self.live()?;
+        let mut converted_names = Vec::new();
+        let mut fields = Vec::with_capacity(self.columns.len());
+        for (field, column) in self.schema.fields().iter().zip(self.columns.iter_mut()) {
+            if column.chunks.len() == 1 && !keep.contains(field.name()) {
+                let chunks = std::mem::take(&mut column.chunks);
+                column.chunks = py.detach(move || {
+                    chunks
+                        .into_iter()
+                        .map(crate::interop::pandas::for_pandas)
+                        .collect::<Result<Vec<_>>>()
+                })?;
+                converted_names.push(field.name().clone());
+                let converted = column.chunks.first().map(|c| c.data_type().clone());
+                if let Some(dt) = converted.filter(|dt| dt != field.data_type()) {
+                    column.field = Arc::new(field.as_ref().clone().with_data_type(dt));
+                    fields.push(column.field.clone());
+                    continue;
+                }
+            }
+            fields.push(field.clone());
+        }
+        self.schema = Arc::new(Schema::new_with_metadata(
+            fields,
+            self.schema.metadata().clone(),
+        ));
+        Ok(converted_names)
     }
 
     /// A Polars DataFrame over the same memory (through the Arrow C stream).

@@ -548,6 +548,7 @@ def to_dataframe(
     *,
     hand_over: bool = False,
     pandas_sentinels: bool = False,
+    consume: bool = False,
     chunk_rows: list[int] | None = None,
     ignore_metadata: bool = False,
 ) -> Any:
@@ -560,10 +561,14 @@ def to_dataframe(
     ``to_pandas(self_destruct=True)`` on a table that alone holds its memory): the memory is
     given to pandas writable, with no owner frame, as if pandas had allocated it.
     ``pandas_sentinels=True`` says colbridge's decoder already wrote pandas' sentinels into it
-    and checked its dictionary codes (``read_pandas``)."""
+    and checked its dictionary codes (``read_pandas``). ``consume=True`` (a table handed over
+    by ``to_pandas(self_destruct=True)``, which nothing else holds) first converts the table's
+    columns in their own buffers to what pandas holds (``Table._for_pandas``), but for the
+    integer columns the pandas metadata restores as masked arrays."""
     check_dtype_backend(dtype_backend)
     _pandas()
     meta = None if ignore_metadata else pandas_metadata(table.schema.metadata)
+    prepared = set(table._for_pandas(masked_integers(meta))) if consume else set()
     by_field = {
         c.get("field_name"): c for c in (meta or {}).get("columns", []) if isinstance(c, dict)
     }
@@ -571,6 +576,7 @@ def to_dataframe(
     leases = _Leases(writable=hand_over, sentinels=hand_over and pandas_sentinels)
     columns = []
     for i, (name, col) in enumerate(zip(table.column_names, table.columns, strict=True)):
+        leases.sentinels = hand_over and (pandas_sentinels or name in prepared)
         try:
             values = column_to_pandas(
                 _single(col),
@@ -603,6 +609,18 @@ def to_dataframe(
     if meta is not None:
         frame = restore_metadata(frame, meta)
     return frame
+
+
+def masked_integers(meta: dict[str, Any] | None) -> list[str]:
+    """The columns the pandas metadata ``meta`` gives a masked integer dtype (``Int32``...)."""
+    return [
+        c["field_name"]
+        for c in (meta or {}).get("columns", [])
+        if isinstance(c, dict)
+        and isinstance(c.get("field_name"), str)
+        and c.get("numpy_type") in _MASKED_NAMES
+        and "Int" in c["numpy_type"]
+    ]
 
 
 def pandas_metadata(schema_metadata: dict[str, str]) -> dict[str, Any] | None:

@@ -211,7 +211,7 @@ def read_pandas(
         >>> df["x"].head(3).tolist()
         [5, 1, 2]
     """
-    from colbridge._pandas import check_dtype_backend, to_dataframe
+    from colbridge._pandas import check_dtype_backend, masked_integers, to_dataframe
 
     check_dtype_backend(dtype_backend)
     limits = _Limits(
@@ -258,7 +258,7 @@ def read_pandas(
             # Integer columns with nulls decoded as pandas' float64, but for those the pandas
             # metadata restores as masked arrays; all kept where it is unknown before the read
             # (a file object, read once).
-            keep_integers=_masked_integers(meta) if pf is not None else None,
+            keep_integers=masked_integers(meta) if pf is not None else None,
             **limits,
         )
     if dtype_backend is None:
@@ -380,20 +380,6 @@ def read_numpy(
         )
     array = block.T
     return np.ascontiguousarray(array) if order == "C" else array
-
-
-def _masked_integers(meta: dict[str, Any] | None) -> list[str]:
-    """The columns the pandas metadata ``meta`` gives a masked integer dtype (``Int32``...)."""
-    from colbridge._pandas import _MASKED_NAMES
-
-    return [
-        c["field_name"]
-        for c in (meta or {}).get("columns", [])
-        if isinstance(c, dict)
-        and isinstance(c.get("field_name"), str)
-        and c.get("numpy_type") in _MASKED_NAMES
-        and "Int" in c["numpy_type"]
-    ]
 
 
 def _pandas_compat_meta(pf: ParquetFile | None) -> dict[str, Any] | None:

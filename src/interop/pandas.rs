@@ -117,10 +117,214 @@ pub(crate) fn fill_sentinels(array: ArrayRef) -> Result<ArrayRef> {
     })
 }
 
+/// `array` as pandas' default backend holds it, converted in its own buffers where it alone
+/// holds them (`Table.to_pandas(self_destruct=True)`): integers with nulls become float64 with
+/// NaN (a buffer narrower than float64 grows in place), dictionary codes get -1 at nulls and
+/// the narrowest width pandas gives them, floats and temporal values NaN / NaT at nulls
+/// (`fill_sentinels`). What cannot be converted in place is left as it is (the conversion to
+/// pandas then copies it as it would have).
+pub(crate) fn for_pandas(array: ArrayRef) -> Result<ArrayRef> {
+    if array.null_count() > 0 {
+        let converted = match array.data_type() {
+            DataType::Int8 => ints_to_floats::<Int8Type>(array),
+            DataType::Int16 => ints_to_floats::<Int16Type>(array),
+            DataType::Int32 => ints_to_floats::<Int32Type>(array),
+            DataType::Int64 => ints_to_floats::<Int64Type>(array),
+            DataType::UInt8 => ints_to_floats::<UInt8Type>(array),
+            DataType::UInt16 => ints_to_floats::<UInt16Type>(array),
+            DataType::UInt32 => ints_to_floats::<UInt32Type>(array),
+            DataType::UInt64 => ints_to_floats::<UInt64Type>(array),
+            _ => array,
+        };
+        if converted.data_type() == &DataType::Float64 {
+            return Ok(converted);
+        }
+        if !matches!(converted.data_type(), DataType::Dictionary(..)) {
+            return fill_sentinels(converted);
+        }
+        return narrow_codes(fill_sentinels(converted)?);
+    }
+    match array.data_type() {
+        DataType::Dictionary(..) => narrow_codes(array),
+        _ => Ok(array),
+    }
+}
+
+/// An integer column with nulls as float64 with NaN, in its own buffer (grown in place where
+/// the integers are narrower); the column as it was where that buffer is shared, sliced or
+/// not reallocatable.
+fn ints_to_floats<T: ArrowPrimitiveType>(array: ArrayRef) -> ArrayRef
+where
+    T::Native: num_traits::ToPrimitive,
+{
+    let data = array.to_data();
+    drop(array);
+    let (_, values, nulls) = PrimitiveArray::<T>::from(data).into_parts();
+    let Some(nulls) = nulls else {
+        return Arc::new(PrimitiveArray::<T>::new(values, None));
+    };
+    let len = values.len();
+    let width = std::mem::size_of::<T::Native>();
+    let keep = |buffer: Buffer| -> ArrayRef {
+        Arc::new(PrimitiveArray::<T>::new(
+            ScalarBuffer::new(buffer, 0, len),
+            Some(nulls.clone()),
+        ))
+    };
+    let mut vec = match values.into_inner().into_vec::<T::Native>() {
+        Ok(vec) if vec.len() >= len => vec,
+        Ok(vec) => return keep(Buffer::from_vec(vec)),
+        Err(buffer) => return keep(buffer),
+    };
+    // `len` float64 values take `len * 8 / width` integers' room.
+    let room = len * (8 / width);
+    vec.truncate(len);
+    if vec.try_reserve_exact(room - len).is_err()
+        || vec.as_ptr().align_offset(std::mem::align_of::<f64>()) != 0
+    {
+        return keep(Buffer::from_vec(vec));
+    }
+    let base = vec.as_mut_ptr();
+    for i in (0..len).rev() {
+        // SAFETY: the allocation holds `room * width = len * 8` bytes and is aligned for f64
+        // (checked above). Integer i lies at byte `i * width`, float i at byte `i * 8`: going
+        // from the last value to the first, float i overwrites only integers at or after index
+        // i (`8 / width >= 1`), and integer i is read before float i is written, so every
+        // integer is read before its bytes are overwritten. Raw pointers only: no reference to
+        // the vector is alive meanwhile.
+        unsafe {
+            let value = base.add(i).read();
+            let float = num_traits::ToPrimitive::to_f64(&value).unwrap_or(f64::NAN);
+            base.cast::<f64>().add(i).write(float);
+        }
+    }
+    // SAFETY: all `len * 8` bytes (`room` integers' worth) were written above.
+    unsafe { vec.set_len(room) };
+    let buffer = Buffer::from_vec(vec);
+    let floats = write_sentinel::<Float64Type>(ScalarBuffer::new(buffer, 0, len), &nulls, f64::NAN);
+    Arc::new(PrimitiveArray::<Float64Type>::new(floats, None))
+}
+
+/// A dictionary column whose codes are wider than pandas makes them (int8 below 127 values,
+/// int16 below 32,767) with its codes narrowed in their own buffer; as it was where that buffer
+/// is shared or sliced, or a valid code does not index the dictionary.
+fn narrow_codes(array: ArrayRef) -> Result<ArrayRef> {
+    let DataType::Dictionary(key, _) = array.data_type() else {
+        return Ok(array);
+    };
+    let key = (**key).clone();
+    let data = array.to_data();
+    drop(array);
+    let entries = data.child_data().first().map_or(0, |d| d.len());
+    let narrow = match entries {
+        n if n < 127 => DataType::Int8,
+        n if n < 32_767 => DataType::Int16,
+        _ => return Ok(make_array(data)),
+    };
+    match (&key, &narrow) {
+        (DataType::Int16 | DataType::UInt16, DataType::Int8) => {
+            narrow_keys::<Int16Type, Int8Type>(data, entries)
+        }
+        (DataType::Int32 | DataType::UInt32, DataType::Int8) => {
+            narrow_keys::<Int32Type, Int8Type>(data, entries)
+        }
+        (DataType::Int32 | DataType::UInt32, DataType::Int16) => {
+            narrow_keys::<Int32Type, Int16Type>(data, entries)
+        }
+        (DataType::Int64 | DataType::UInt64, DataType::Int8) => {
+            narrow_keys::<Int64Type, Int8Type>(data, entries)
+        }
+        (DataType::Int64 | DataType::UInt64, DataType::Int16) => {
+            narrow_keys::<Int64Type, Int16Type>(data, entries)
+        }
+        _ => Ok(make_array(data)),
+    }
+}
+
+/// `data` (a dictionary of `entries` values keyed by `K`'s bits) keyed by `N`, its codes
+/// narrowed front to back in their own buffer; `data` as it was where that cannot be done.
+fn narrow_keys<K: ArrowPrimitiveType, N: ArrowPrimitiveType>(
+    data: ArrayData,
+    entries: usize,
+) -> Result<ArrayRef>
+where
+    K::Native: num_traits::ToPrimitive,
+    N::Native: num_traits::NumCast,
+{
+    let (len, offset) = (data.len(), data.offset());
+    let Some(keys) = data.buffers().first().cloned() else {
+        return Ok(make_array(data));
+    };
+    let nulls = data.nulls().cloned();
+    let values = data.child_data().first().cloned();
+    let Some(values) = values.filter(|_| offset == 0) else {
+        return Ok(make_array(data));
+    };
+    let dt = data.data_type().clone();
+    drop(data);
+    let rebuild = |keys: Buffer| -> Result<ArrayRef> {
+        let data = ArrayData::builder(dt.clone())
+            .len(len)
+            .nulls(nulls.clone())
+            .buffers(vec![keys])
+            .child_data(vec![values.clone()])
+            .build()?;
+        Ok(make_array(data))
+    };
+    let mut vec = match keys.into_vec::<K::Native>() {
+        Ok(vec) if vec.len() >= len => vec,
+        Ok(vec) => return rebuild(Buffer::from_vec(vec)),
+        Err(keys) => return rebuild(keys),
+    };
+    let valid = |i: usize| nulls.as_ref().is_none_or(|n| n.is_valid(i));
+    let in_range = (0..len).all(|i| {
+        !valid(i) || num_traits::ToPrimitive::to_usize(&vec[i]).is_some_and(|code| code < entries)
+    });
+    if !in_range {
+        return rebuild(Buffer::from_vec(vec));
+    }
+    let base = vec.as_mut_ptr();
+    for i in 0..len {
+        // SAFETY: code i of `K` lies at byte `i * size_of::<K>`, narrowed code i at byte
+        // `i * size_of::<N>` (smaller): going front to back, narrowed code i overwrites only
+        // codes at or before index i, and code i is read before it is written. Raw pointers
+        // only: no reference into the vector is alive meanwhile.
+        unsafe {
+            // pandas' code for a null is -1; every other code fits `N` (checked in range).
+            let code = if valid(i) {
+                num_traits::ToPrimitive::to_i64(&base.add(i).read())
+            } else {
+                Some(-1)
+            };
+            let narrowed = code
+                .and_then(<N::Native as num_traits::NumCast>::from)
+                .unwrap_or_default();
+            base.cast::<N::Native>().add(i).write(narrowed);
+        }
+    }
+    let buffer = Buffer::from_vec(vec);
+    let keys = ScalarBuffer::<N::Native>::new(buffer, 0, len).into_inner();
+    let narrowed = match &dt {
+        DataType::Dictionary(_, value) => {
+            DataType::Dictionary(Box::new(N::DATA_TYPE), value.clone())
+        }
+        _ => return rebuild(keys),
+    };
+    let data = ArrayData::builder(narrowed)
+        .len(len)
+        .nulls(nulls)
+        .buffers(vec![keys])
+        .child_data(vec![values])
+        .build()?;
+    Ok(make_array(data))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow_array::{Float64Array, TimestampMicrosecondArray};
+    use arrow_array::{
+        DictionaryArray, Float64Array, Int32Array, StringArray, TimestampMicrosecondArray,
+    };
 
     #[test]
     fn float_nulls_become_nan_in_place_when_unique() {
@@ -165,5 +369,124 @@ mod tests {
             .expect("ts");
         assert_eq!(ts.value(1), i64::MIN);
         assert_eq!(ts.value(0), 5);
+    }
+
+    /// `values` with nulls where `None`, as an array of `T` built the way colbridge's decoder
+    /// builds its buffers (from a `Vec`).
+    fn ints<T: ArrowPrimitiveType>(values: &[Option<T::Native>]) -> ArrayRef {
+        let nulls = NullBuffer::from(values.iter().map(Option::is_some).collect::<Vec<_>>());
+        let data: Vec<T::Native> = values.iter().map(|v| v.unwrap_or_default()).collect();
+        Arc::new(PrimitiveArray::<T>::new(
+            ScalarBuffer::from(data),
+            Some(nulls),
+        ))
+    }
+
+    /// The values of a converted column; `None` where it was left as it was, which only Miri
+    /// may do (its allocations are aligned only as the integers need, not as float64 does).
+    fn floats(array: &ArrayRef) -> Option<Vec<f64>> {
+        let Some(out) = array.as_any().downcast_ref::<Float64Array>() else {
+            if cfg!(miri) {
+                return None;
+            }
+            panic!("not converted: {}", array.data_type());
+        };
+        assert!(out.nulls().is_none());
+        Some(out.values().to_vec())
+    }
+
+    fn assert_same_floats(got: &Option<Vec<f64>>, want: &[Option<f64>]) {
+        let Some(got) = got else { return };
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(want) {
+            match w {
+                Some(w) => assert_eq!(g, w),
+                None => assert!(g.is_nan()),
+            }
+        }
+    }
+
+    #[test]
+    fn miri_integers_with_nulls_become_float64_in_their_own_buffer() {
+        let want = [Some(7.0), None, Some(-3.0), Some(40_000.0), None];
+        let got = for_pandas(ints::<Int32Type>(&[
+            Some(7),
+            None,
+            Some(-3),
+            Some(40_000),
+            None,
+        ]))
+        .expect("converted");
+        assert_same_floats(&floats(&got), &want);
+        let got = for_pandas(ints::<Int8Type>(&[
+            Some(7),
+            None,
+            Some(-3),
+            Some(100),
+            None,
+        ]))
+        .expect("converted");
+        assert_same_floats(
+            &floats(&got),
+            &[Some(7.0), None, Some(-3.0), Some(100.0), None],
+        );
+        let got = for_pandas(ints::<UInt16Type>(&[Some(7), None, Some(65_535)])).expect("ok");
+        assert_same_floats(&floats(&got), &[Some(7.0), None, Some(65_535.0)]);
+        // Eight-byte integers keep their very buffer.
+        let array = ints::<UInt64Type>(&[Some(u64::MAX), None, Some(1)]);
+        let before = array.to_data().buffers()[0].as_ptr();
+        let got = for_pandas(array).expect("converted");
+        let values = got.as_any().downcast_ref::<Float64Array>().expect("f64");
+        assert_eq!(
+            values.values().inner().as_ptr(),
+            before,
+            "converted in place"
+        );
+        assert_same_floats(&floats(&got), &[Some(u64::MAX as f64), None, Some(1.0)]);
+    }
+
+    #[test]
+    fn miri_integers_held_elsewhere_or_sliced_stay_as_they_are() {
+        let array = ints::<Int32Type>(&[Some(1), None, Some(3)]);
+        let held = array.clone();
+        let got = for_pandas(array).expect("ok");
+        assert_eq!(got.data_type(), &DataType::Int32);
+        assert_eq!(got.to_data(), held.to_data());
+        let sliced = ints::<Int16Type>(&[Some(1), None, Some(3), None]).slice(1, 3);
+        let got = for_pandas(sliced.clone()).expect("ok");
+        assert_eq!(got.data_type(), &DataType::Int16);
+        assert_eq!(got.to_data(), sliced.to_data());
+        // Without nulls an integer column is pandas' integer column already.
+        let plain: ArrayRef = Arc::new(Int32Array::from(vec![1, 2]));
+        assert_eq!(for_pandas(plain).expect("ok").data_type(), &DataType::Int32);
+    }
+
+    #[test]
+    fn miri_dictionary_codes_are_narrowed_in_their_own_buffer_with_minus_one_at_nulls() {
+        let valid = [true, false, true, true, false, true];
+        let keys = Int32Array::new(
+            ScalarBuffer::from(vec![2, 0, 0, 1, 0, 2]),
+            Some(NullBuffer::from(valid.to_vec())),
+        );
+        let values: ArrayRef = Arc::new(StringArray::from(vec!["a", "b", "c"]));
+        let dictionary: ArrayRef =
+            Arc::new(DictionaryArray::<Int32Type>::try_new(keys, values).expect("valid"));
+        let before = dictionary.to_data().buffers()[0].as_ptr();
+        let got = for_pandas(dictionary).expect("narrowed");
+        let got = got
+            .as_any()
+            .downcast_ref::<DictionaryArray<Int8Type>>()
+            .expect("int8 codes");
+        assert_eq!(got.keys().values().inner().as_ptr(), before);
+        assert_eq!(got.keys().values().to_vec(), vec![2, -1, 0, 1, -1, 2]);
+        assert_eq!(got.null_count(), 2);
+        // Held elsewhere: left as it is.
+        let keys = Int32Array::from(vec![Some(1), None]);
+        let values: ArrayRef = Arc::new(StringArray::from(vec!["a", "b"]));
+        let dictionary: ArrayRef =
+            Arc::new(DictionaryArray::<Int32Type>::try_new(keys, values).expect("valid"));
+        let held = dictionary.clone();
+        let got = for_pandas(dictionary).expect("ok");
+        assert_eq!(got.data_type(), held.data_type());
     }
 }

@@ -56,7 +56,7 @@ pub(crate) fn write_ipc(
     format: &str,
     fsync: bool,
 ) -> PyResult<()> {
-    table.get().live()?;
+    table.borrow().live()?;
     let options = options(compression.as_deref(), compression_level)?;
     let stream = match format {
         "file" | "feather" => false,
@@ -68,7 +68,7 @@ pub(crate) fn write_ipc(
             .into())
         }
     };
-    let table = table.get().clone();
+    let table = table.borrow().clone();
     let progress = Arc::new(Progress::default());
     write_to(
         py,

@@ -108,8 +108,8 @@ pub(crate) fn write_parquet(
     write_statistics: bool,
     fsync: bool,
 ) -> PyResult<()> {
-    table.get().live()?;
-    let table = without_view_dictionaries(table.get().clone())?;
+    table.borrow().live()?;
+    let table = without_view_dictionaries(table.borrow().clone())?;
     let props = properties(
         compression.as_deref(),
         compression_level,
