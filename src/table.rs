@@ -1,7 +1,6 @@
 //! `Table`: a schema and equally long columns (each a `ChunkedArray`), exported as an Arrow C
 //! stream of record batches whose boundaries are the union of the columns' chunk boundaries.
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use arrow_array::{Array, ArrayRef, RecordBatch, RecordBatchOptions};
@@ -29,18 +28,9 @@ pub(crate) struct PyTable {
     pub(crate) schema: SchemaRef,
     pub(crate) columns: Vec<PyChunkedArray>,
     pub(crate) num_rows: usize,
-    handed_over: HandedOver,
-}
-
-/// Set once `to_pandas(self_destruct=True)` has given the table's memory to a DataFrame, which
-/// may have written into it: from then on the table refuses every use.
-#[derive(Default)]
-struct HandedOver(AtomicBool);
-
-impl Clone for HandedOver {
-    fn clone(&self) -> Self {
-        HandedOver(AtomicBool::new(self.0.load(Ordering::Acquire)))
-    }
+    /// Set once `to_pandas(self_destruct=True)` has given the table's memory to a DataFrame,
+    /// which may have written into it: from then on the table refuses every use.
+    handed_over: bool,
 }
 
 impl PyTable {
@@ -65,13 +55,13 @@ impl PyTable {
             schema,
             columns,
             num_rows,
-            handed_over: HandedOver::default(),
+            handed_over: false,
         })
     }
 
     /// `Ok` unless `to_pandas(self_destruct=True)` gave the table's memory away.
     pub(crate) fn live(&self) -> Result<()> {
-        if self.handed_over.0.load(Ordering::Acquire) {
+        if self.handed_over {
             return Err(Error::InvalidInput(
                 "this Table was converted by to_pandas(self_destruct=True): its memory belongs \
                  to that DataFrame now"
@@ -453,7 +443,7 @@ impl PyTable {
         let hand_over = types_mapper.is_none() && dtype_backend.is_none() && this.holds_alone();
         // Refuse every later use before the memory can change; a table given away alone keeps
         // none of it, so that the conversion can work in its buffers (`_for_pandas`).
-        this.handed_over.0.store(true, Ordering::Release);
+        this.handed_over = true;
         let columns = if hand_over {
             std::mem::take(&mut this.columns)
         } else {

@@ -56,10 +56,10 @@ class _Leases(list[_Lease]):
     colbridge's decoder already wrote pandas' sentinels into it and checked its dictionary codes
     (``read_pandas``)."""
 
-    def __init__(self, writable: bool = False, sentinels: bool = False) -> None:
+    def __init__(self, writable: bool = False) -> None:
         super().__init__()
         self.writable = writable
-        self.sentinels = sentinels
+        self.sentinels = False  # set per column by ``to_dataframe``
 
 
 def _leased(view: np.ndarray[Any, Any], leases: list[_Lease]) -> np.ndarray[Any, Any]:
@@ -573,7 +573,7 @@ def to_dataframe(
         c.get("field_name"): c for c in (meta or {}).get("columns", []) if isinstance(c, dict)
     }
     pa_columns = _pyarrow_columns(table, chunk_rows)
-    leases = _Leases(writable=hand_over, sentinels=hand_over and pandas_sentinels)
+    leases = _Leases(writable=hand_over)
     columns = []
     for i, (name, col) in enumerate(zip(table.column_names, table.columns, strict=True)):
         leases.sentinels = hand_over and (pandas_sentinels or name in prepared)

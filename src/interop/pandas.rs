@@ -124,30 +124,20 @@ pub(crate) fn fill_sentinels(array: ArrayRef) -> Result<ArrayRef> {
 /// (`fill_sentinels`). What cannot be converted in place is left as it is (the conversion to
 /// pandas then copies it as it would have).
 pub(crate) fn for_pandas(array: ArrayRef) -> Result<ArrayRef> {
-    if array.null_count() > 0 {
-        let converted = match array.data_type() {
-            DataType::Int8 => ints_to_floats::<Int8Type>(array),
-            DataType::Int16 => ints_to_floats::<Int16Type>(array),
-            DataType::Int32 => ints_to_floats::<Int32Type>(array),
-            DataType::Int64 => ints_to_floats::<Int64Type>(array),
-            DataType::UInt8 => ints_to_floats::<UInt8Type>(array),
-            DataType::UInt16 => ints_to_floats::<UInt16Type>(array),
-            DataType::UInt32 => ints_to_floats::<UInt32Type>(array),
-            DataType::UInt64 => ints_to_floats::<UInt64Type>(array),
-            _ => array,
-        };
-        if converted.data_type() == &DataType::Float64 {
-            return Ok(converted);
-        }
-        if !matches!(converted.data_type(), DataType::Dictionary(..)) {
-            return fill_sentinels(converted);
-        }
-        return narrow_codes(fill_sentinels(converted)?);
-    }
-    match array.data_type() {
-        DataType::Dictionary(..) => narrow_codes(array),
-        _ => Ok(array),
-    }
+    // An integer column without nulls is pandas' integer column already.
+    let nulls = array.null_count() > 0;
+    Ok(match array.data_type() {
+        DataType::Int8 if nulls => ints_to_floats::<Int8Type>(array),
+        DataType::Int16 if nulls => ints_to_floats::<Int16Type>(array),
+        DataType::Int32 if nulls => ints_to_floats::<Int32Type>(array),
+        DataType::Int64 if nulls => ints_to_floats::<Int64Type>(array),
+        DataType::UInt8 if nulls => ints_to_floats::<UInt8Type>(array),
+        DataType::UInt16 if nulls => ints_to_floats::<UInt16Type>(array),
+        DataType::UInt32 if nulls => ints_to_floats::<UInt32Type>(array),
+        DataType::UInt64 if nulls => ints_to_floats::<UInt64Type>(array),
+        DataType::Dictionary(..) => narrow_codes(fill_sentinels(array)?)?,
+        _ => fill_sentinels(array)?,
+    })
 }
 
 /// An integer column with nulls as float64 with NaN, in its own buffer (grown in place where

@@ -24,13 +24,13 @@ pub(crate) fn check_footer(footer: &[u8]) -> Result<()> {
     let mut children: Vec<i32> = Vec::new();
     let mut has_schema = false;
     r.read_struct(|r, id, ty| {
-        check_wire_type(&FILE_META_DATA, id, ty)?;
+        FILE_META_DATA.checked(id, ty)?;
         if id == 2 && ty == Type::List {
             has_schema = true;
             r.read_list(Type::Struct, |r| {
                 let mut n = 0;
                 r.read_struct(|r, id, ty| {
-                    check_wire_type(&SCHEMA_ELEMENT, id, ty)?;
+                    SCHEMA_ELEMENT.checked(id, ty)?;
                     if id == 5 {
                         n = r.i32_field(ty, "num_children")?;
                         return Ok(true);
@@ -65,7 +65,7 @@ fn check_logical_type(r: &mut Reader<'_>) -> Result<()> {
             return Ok(false);
         };
         r.read_struct(|r, field, ty| {
-            check_wire_type(member, field, ty)?;
+            member.checked(field, ty)?;
             if matches!(id, 7 | 8) && field == 2 {
                 // TimeUnit: a union of empty structs.
                 r.read_struct(|_, unit, ty| union_member("TimeUnit", unit, ty).map(|()| false))?;
@@ -86,14 +86,6 @@ fn union_member(what: &str, id: i16, ty: Type) -> Result<()> {
     malformed(format!(
         "field {id} of a {what} in the footer is a {ty:?} where the format has a struct"
     ))
-}
-
-/// Refuse a field of `of` whose wire type is not the one the format gives its id.
-fn check_wire_type(of: &Struct, id: i16, ty: Type) -> Result<()> {
-    match of.field(id) {
-        Some(f) if !f.want.matches(ty) => spec::wrong_type(of, f, ty),
-        _ => Ok(()),
-    }
 }
 
 /// The schema is a depth-first list of elements, each group followed by its `num_children`

@@ -67,6 +67,15 @@ impl Struct {
     pub(super) fn field(&self, id: i16) -> Option<&'static Field> {
         self.fields.iter().find(|f| f.id == id)
     }
+
+    /// Field `id` (`None` where the crate does not read it), refused where it is marked with
+    /// another wire type than the format's.
+    pub(super) fn checked(&self, id: i16, ty: Type) -> Result<Option<&'static Field>> {
+        match self.field(id) {
+            Some(f) if !f.want.matches(ty) => wrong_type(self, f, ty),
+            found => Ok(found),
+        }
+    }
 }
 
 impl Want {
@@ -116,12 +125,9 @@ impl Reader<'_> {
     /// parquet crate from the file itself).
     pub(super) fn check_struct(&mut self, spec: &Struct) -> Result<()> {
         self.read_struct(|r, id, ty| {
-            let Some(f) = spec.field(id) else {
+            let Some(f) = spec.checked(id, ty)? else {
                 return Ok(false);
             };
-            if !f.want.matches(ty) {
-                return wrong_type(spec, f, ty);
-            }
             match f.want {
                 Want::Struct(inner) => r.check_struct(inner)?,
                 Want::StructList(inner) => r.read_list(Type::Struct, |r| r.check_struct(inner))?,
