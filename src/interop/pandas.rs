@@ -119,9 +119,9 @@ pub(crate) fn fill_sentinels(array: ArrayRef) -> Result<ArrayRef> {
 
 /// `array` as pandas' default backend holds it, converted in its own buffers where it alone
 /// holds them (`Table.to_pandas(self_destruct=True)`): integers with nulls become float64 with
-/// NaN (a buffer narrower than float64 grows in place), dictionary codes get -1 at nulls and
-/// the narrowest width pandas gives them, floats and temporal values NaN / NaT at nulls
-/// (`fill_sentinels`). What cannot be converted in place is left as it is (the conversion to
+/// NaN (8-byte integers in place, narrower ones into a new buffer while theirs is given back),
+/// dictionary codes get -1 at nulls and the narrowest width pandas gives them (the rest of their
+/// buffer given back), floats and temporal values NaN / NaT at nulls (`fill_sentinels`). What cannot be converted in place is left as it is (the conversion to
 /// pandas then copies it as it would have).
 pub(crate) fn for_pandas(array: ArrayRef) -> Result<ArrayRef> {
     // An integer column without nulls is pandas' integer column already.
@@ -140,9 +140,10 @@ pub(crate) fn for_pandas(array: ArrayRef) -> Result<ArrayRef> {
     })
 }
 
-/// An integer column with nulls as float64 with NaN, in its own buffer (grown in place where
-/// the integers are narrower); the column as it was where that buffer is shared, sliced or
-/// not reallocatable.
+/// An integer column with nulls as float64 with NaN, in its own buffer where the integers
+/// take eight bytes, else in a new one filled front to back while the integers' memory goes
+/// back to the OS behind it; the column as it was where its buffer is shared or sliced, or the
+/// new buffer cannot be had.
 fn ints_to_floats<T: ArrowPrimitiveType>(array: ArrayRef) -> ArrayRef
 where
     T::Native: num_traits::ToPrimitive,
@@ -154,45 +155,92 @@ where
         return Arc::new(PrimitiveArray::<T>::new(values, None));
     };
     let len = values.len();
-    let width = std::mem::size_of::<T::Native>();
     let keep = |buffer: Buffer| -> ArrayRef {
         Arc::new(PrimitiveArray::<T>::new(
             ScalarBuffer::new(buffer, 0, len),
             Some(nulls.clone()),
         ))
     };
-    let mut vec = match values.into_inner().into_vec::<T::Native>() {
+    let mut ints = match values.into_inner().into_vec::<T::Native>() {
         Ok(vec) if vec.len() >= len => vec,
         Ok(vec) => return keep(Buffer::from_vec(vec)),
         Err(buffer) => return keep(buffer),
     };
-    // `len` float64 values take `len * 8 / width` integers' room.
-    let room = len * (8 / width);
-    vec.truncate(len);
-    if vec.try_reserve_exact(room - len).is_err()
-        || vec.as_ptr().align_offset(std::mem::align_of::<f64>()) != 0
+    ints.truncate(len);
+    let converted = if std::mem::size_of::<T::Native>() == std::mem::size_of::<f64>() {
+        floats_in_place(ints)
+    } else {
+        floats_behind(ints)
+    };
+    let buffer = match converted {
+        Ok(floats) => floats,
+        Err(ints) => return keep(Buffer::from_vec(ints)),
+    };
+    let floats = write_sentinel::<Float64Type>(ScalarBuffer::new(buffer, 0, len), &nulls, f64::NAN);
+    Arc::new(PrimitiveArray::<Float64Type>::new(floats, None))
+}
+
+/// Eight-byte integers as float64 in their own buffer; the integers back where the buffer is
+/// not aligned for f64.
+fn floats_in_place<N: num_traits::ToPrimitive + arrow_buffer::ArrowNativeType>(
+    mut ints: Vec<N>,
+) -> Result<Buffer, Vec<N>> {
+    if std::mem::size_of::<N>() != std::mem::size_of::<f64>()
+        || ints.as_ptr().align_offset(std::mem::align_of::<f64>()) != 0
     {
-        return keep(Buffer::from_vec(vec));
+        return Err(ints);
     }
-    let base = vec.as_mut_ptr();
-    for i in (0..len).rev() {
-        // SAFETY: the allocation holds `room * width = len * 8` bytes and is aligned for f64
-        // (checked above). Integer i lies at byte `i * width`, float i at byte `i * 8`: going
-        // from the last value to the first, float i overwrites only integers at or after index
-        // i (`8 / width >= 1`), and integer i is read before float i is written, so every
-        // integer is read before its bytes are overwritten. Raw pointers only: no reference to
-        // the vector is alive meanwhile.
+    let base = ints.as_mut_ptr();
+    for i in 0..ints.len() {
+        // SAFETY: integer i and float i take the same eight bytes (sizes checked above), which
+        // are aligned for f64 (checked above); integer i is read before float i is written.
+        // Raw pointers only: no reference into the vector is alive meanwhile.
         unsafe {
-            let value = base.add(i).read();
-            let float = num_traits::ToPrimitive::to_f64(&value).unwrap_or(f64::NAN);
+            let float = base.add(i).read().to_f64().unwrap_or(f64::NAN);
             base.cast::<f64>().add(i).write(float);
         }
     }
-    // SAFETY: all `len * 8` bytes (`room` integers' worth) were written above.
-    unsafe { vec.set_len(room) };
-    let buffer = Buffer::from_vec(vec);
-    let floats = write_sentinel::<Float64Type>(ScalarBuffer::new(buffer, 0, len), &nulls, f64::NAN);
-    Arc::new(PrimitiveArray::<Float64Type>::new(floats, None))
+    Ok(Buffer::from_vec(ints))
+}
+
+/// Integers narrower than eight bytes as float64 in a new buffer, written front to back; the
+/// integers' memory goes back to the OS a 2 MiB unit at a time once converted (`release_pages`),
+/// so the conversion holds little more than the floats (growing the integers' buffer instead
+/// made mimalloc copy it whole: both at once). The integers back if the new buffer cannot be
+/// had.
+fn floats_behind<N: num_traits::ToPrimitive>(ints: Vec<N>) -> Result<Buffer, Vec<N>> {
+    /// Integers converted between two releases.
+    const STEP: usize = 1 << 18;
+    let len = ints.len();
+    let mut floats: Vec<f64> = Vec::new();
+    if floats.try_reserve_exact(len).is_err() {
+        return Err(ints);
+    }
+    crate::alloc::prefer_huge_pages(floats.spare_capacity_mut());
+    let width = std::mem::size_of::<N>();
+    let base = ints.as_ptr();
+    // Bytes at the front of the integers already given back (or never to be passed again).
+    let mut behind = 0;
+    let mut start = 0;
+    while start < len {
+        let end = len.min(start + STEP);
+        {
+            // SAFETY: [start, end) lies inside the vector's `len` initialised integers, and
+            // none of their bytes has been given back: `behind <= start * width` (below).
+            let step = unsafe { std::slice::from_raw_parts(base.add(start), end - start) };
+            floats.extend(step.iter().map(|v| v.to_f64().unwrap_or(f64::NAN)));
+        }
+        // SAFETY: the integers before `end` are converted and never read again; no reference
+        // into them is alive (the slice above is gone), and the vector is only dropped below,
+        // which frees its allocation without reading it. `release_pages` gives back at most
+        // the bytes it is passed, so `behind` stays at or below `end * width`.
+        behind += unsafe {
+            crate::alloc::release_pages(base.cast::<u8>().add(behind), end * width - behind)
+        };
+        start = end;
+    }
+    drop(ints);
+    Ok(Buffer::from_vec(floats))
 }
 
 /// A dictionary column whose codes are wider than pandas makes them (int8 below 127 values,
@@ -292,6 +340,13 @@ where
             base.cast::<N::Native>().add(i).write(narrowed);
         }
     }
+    // The codes now take the front `kept` bytes: the rest of the allocation goes back to the OS.
+    let kept = len * std::mem::size_of::<N::Native>();
+    let held = vec.capacity() * std::mem::size_of::<K::Native>();
+    // SAFETY: the bytes from `kept` on lie inside the allocation (`kept <= len * size_of::<K>
+    // <= held`) and are never read again: the buffer below is cut to the first `kept` bytes.
+    // No reference into the vector is alive.
+    unsafe { crate::alloc::release_pages(base.cast::<u8>().add(kept), held - kept) };
     let buffer = Buffer::from_vec(vec);
     let keys = ScalarBuffer::<N::Native>::new(buffer, 0, len).into_inner();
     let narrowed = match &dt {
@@ -433,6 +488,79 @@ mod tests {
             "converted in place"
         );
         assert_same_floats(&floats(&got), &[Some(u64::MAX as f64), None, Some(1.0)]);
+    }
+
+    /// Large enough that whole 2 MiB units of the integers are given back on the way.
+    const LARGE: usize = 3 * (1 << 20) + 17;
+
+    #[test]
+    #[cfg_attr(miri, ignore = "millions of values: too slow under Miri")]
+    fn integers_given_back_behind_the_conversion_arrive_whole() {
+        let valid = |i: usize| i % 7 != 3;
+        let wanted: Vec<Option<i32>> = (0..LARGE)
+            .map(|i| valid(i).then_some(i as i32 - 1_000_000))
+            .collect();
+        let got = for_pandas(ints::<Int32Type>(&wanted)).expect("converted");
+        let got = got.as_any().downcast_ref::<Float64Array>().expect("f64");
+        assert_eq!(got.len(), LARGE);
+        for (i, want) in wanted.iter().enumerate() {
+            match want {
+                Some(v) => assert_eq!(got.value(i), f64::from(*v), "row {i}"),
+                None => assert!(got.value(i).is_nan(), "row {i}"),
+            }
+        }
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "millions of values: too slow under Miri")]
+    fn released_pages_read_as_zeros_and_the_rest_is_untouched() {
+        let mut bytes = vec![1u8; 9 << 20];
+        let (start, len) = (bytes.as_mut_ptr(), bytes.len());
+        // SAFETY: the region is the vector's own; it is read below only through `bytes`, which
+        // the test then inspects knowing what was given back.
+        let behind = unsafe { crate::alloc::release_pages(start.add(5), len - 10) };
+        let huge = 2 << 20;
+        let first = (start as usize + 5).next_multiple_of(huge) - start as usize;
+        let last = (start as usize + len - 5) / huge * huge - start as usize;
+        if cfg!(all(target_os = "linux", not(miri))) {
+            assert_eq!(behind, last - 5, "bytes up to the last unit given back");
+            assert!(bytes[first..last].iter().all(|&b| b == 0), "given back");
+        } else {
+            assert_eq!(behind, 0);
+        }
+        assert!(
+            bytes[..first].iter().all(|&b| b == 1),
+            "before the first whole unit"
+        );
+        assert!(
+            bytes[last..].iter().all(|&b| b == 1),
+            "after the last whole unit"
+        );
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "millions of values: too slow under Miri")]
+    fn codes_narrowed_in_a_large_buffer_keep_their_front() {
+        let keys = Int32Array::new(
+            ScalarBuffer::from((0..LARGE).map(|i| (i % 5) as i32).collect::<Vec<_>>()),
+            Some(NullBuffer::from(
+                (0..LARGE).map(|i| i % 9 != 0).collect::<Vec<_>>(),
+            )),
+        );
+        let values: ArrayRef = Arc::new(StringArray::from(vec!["a", "b", "c", "d", "e"]));
+        let dictionary: ArrayRef =
+            Arc::new(DictionaryArray::<Int32Type>::try_new(keys, values).expect("valid"));
+        let got = for_pandas(dictionary).expect("narrowed");
+        let got = got
+            .as_any()
+            .downcast_ref::<DictionaryArray<Int8Type>>()
+            .expect("int8 codes");
+        let codes = got.keys().values();
+        assert_eq!(codes.len(), LARGE);
+        for (i, &code) in codes.iter().enumerate() {
+            let want = if i % 9 == 0 { -1 } else { (i % 5) as i8 };
+            assert_eq!(code, want, "row {i}");
+        }
     }
 
     #[test]
