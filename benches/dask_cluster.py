@@ -12,10 +12,16 @@ per-worker peak: "read" decodes every partition and keeps only its length (the r
 memory), "sum" and "groupby" add pandas' working memory for the computation, the same for both
 engines. Wall times are the best of ``--repeat`` runs.
 
+``--worker-saturation`` sets the scheduler's ``distributed.scheduler.worker-saturation`` for
+both clusters. Dask's default, 1.1, hands a 1-thread worker two reading tasks at a time
+(``ceil(1.1 * threads)``), so a worker holds a partition another task is still to consume while
+it decodes the next: two partitions at its peak, whichever engine reads them. 1.0 hands it one.
+
 Not a test: run it with a release build and read the Markdown table it prints::
 
     .venv/bin/python benches/dask_cluster.py                 # 2 GiB in 40 files
     .venv/bin/python benches/dask_cluster.py --gib 0.2       # a quick look
+    .venv/bin/python benches/dask_cluster.py --gib 4 --worker-saturation 1.0
 """
 
 from __future__ import annotations
@@ -106,7 +112,10 @@ def warm_up() -> None:
     import colbridge.dask  # noqa: F401
 
 
-def run_engine(engine: str, root: Path, repeat: int) -> dict[str, Any]:
+def run_engine(
+    engine: str, root: Path, repeat: int, saturation: float | None = None
+) -> dict[str, Any]:
+    import dask
     import dask.dataframe as dd
     from distributed import Client, LocalCluster
 
@@ -117,7 +126,9 @@ def run_engine(engine: str, root: Path, repeat: int) -> dict[str, Any]:
             return colbridge.dask.read_parquet(path)
         return dd.read_parquet(path)  # Dask's default engine: pyarrow
 
+    config = {} if saturation is None else {"distributed.scheduler.worker-saturation": saturation}
     with (
+        dask.config.set(config),
         LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
         ) as cluster,
@@ -163,10 +174,17 @@ def run_engine(engine: str, root: Path, repeat: int) -> dict[str, Any]:
     }
 
 
-def markdown(results: list[dict[str, Any]], root: Path, gib: float, files: int) -> str:
+def markdown(
+    results: list[dict[str, Any]],
+    root: Path,
+    gib: float,
+    files: int,
+    saturation: float | None = None,
+) -> str:
     mib = 2**20
     lines = [
         f"{files} files, {gib:g} GiB decoded (`{root.name}`), 2 workers x 1 thread, "
+        f"worker-saturation {'1.1 (default)' if saturation is None else f'{saturation:g}'}, "
         f"{platform.python_version()}, best of the runs",
         "",
         "| engine | phase | wall s | per-worker peak RSS MiB (above start) |",
@@ -196,11 +214,17 @@ def main() -> None:
     parser.add_argument("--gib", type=float, default=2.0)
     parser.add_argument("--files", type=int, default=40)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument(
+        "--worker-saturation",
+        type=float,
+        help="distributed.scheduler.worker-saturation for both clusters (Dask's default: 1.1)",
+    )
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     args = parser.parse_args()
     root = make_dataset(args.gib, args.files)
-    results = [run_engine(e, root, args.repeat) for e in ("colbridge", "dask-pyarrow")]
-    print(markdown(results, root, args.gib, args.files))
+    saturation = args.worker_saturation
+    results = [run_engine(e, root, args.repeat, saturation) for e in ("colbridge", "dask-pyarrow")]
+    print(markdown(results, root, args.gib, args.files, saturation))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

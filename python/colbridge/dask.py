@@ -295,6 +295,11 @@ def read_parquet(
     piece. ``storage_options`` are :func:`colbridge.read_pandas`' (object storage URLs; each
     worker opens the files it reads). ``limits`` are ``read_pandas``' resource limits.
 
+    Memory: Dask's scheduler hands a one-thread worker two reading tasks at a time
+    (``distributed.scheduler.worker-saturation``, 1.1), so a worker holds two partitions at its
+    peak; setting it to 1.0 before the cluster starts holds one, at some cost in time
+    (``benches/results/dask_cluster.md``).
+
     Example:
         >>> ddf = colbridge.dask.read_parquet("data.parquet", columns=["x"], index="x",
         ...                                   filters=[("x", ">=", 5)])

@@ -23,8 +23,9 @@ def test_npartitions_follow_the_pieces(dataset):
 
 
 def test_meta_comes_from_the_footer_without_reading_data(dataset):
+    before = colbridge.dask.io_counters()["partitions"]
     ddf = colbridge.dask.read_parquet(dataset)
-    assert colbridge.dask.io_counters()["partitions"] == 0  # no task ran in this process
+    assert colbridge.dask.io_counters()["partitions"] == before  # building the graph read none
     expected = pd.read_parquet(dataset)
     assert list(ddf.columns) == list(expected.columns)
     assert ddf.dtypes["day"] == expected.dtypes["day"]  # int32 categories 1, 2, 3
