@@ -31,6 +31,9 @@ pub(crate) struct PyTable {
     /// Set once `to_pandas(self_destruct=True)` has given the table's memory to a DataFrame,
     /// which may have written into it: from then on the table refuses every use.
     handed_over: bool,
+    /// Set on the table `to_pandas(self_destruct=True)` builds from the columns it was given
+    /// alone: the only table `_for_pandas` converts in place.
+    given_alone: bool,
 }
 
 impl PyTable {
@@ -56,6 +59,7 @@ impl PyTable {
             columns,
             num_rows,
             handed_over: false,
+            given_alone: false,
         })
     }
 
@@ -449,7 +453,8 @@ impl PyTable {
         } else {
             this.columns.clone()
         };
-        let table = PyTable::try_new(this.schema.clone(), columns, Some(this.num_rows))?;
+        let mut table = PyTable::try_new(this.schema.clone(), columns, Some(this.num_rows))?;
+        table.given_alone = hand_over;
         drop(this);
         let kwargs = PyDict::new(py);
         kwargs.set_item("hand_over", hand_over)?;
@@ -466,6 +471,13 @@ impl PyTable {
     /// backend holds (`interop::pandas::for_pandas`); the names of the columns converted.
     fn _for_pandas(&mut self, py: Python<'_>, keep: Vec<String>) -> PyResult<Vec<String>> {
         self.live()?;
+        if !self.given_alone {
+            // Converting changes the columns' types: only for the table built to be converted.
+            return Err(Error::InvalidInput(
+                "_for_pandas converts only the table to_pandas(self_destruct=True) builds".into(),
+            )
+            .into());
+        }
         let mut converted_names = Vec::new();
         let mut fields = Vec::with_capacity(self.columns.len());
         for (field, column) in self.schema.fields().iter().zip(self.columns.iter_mut()) {

@@ -293,6 +293,16 @@ def test_self_destruct_shares_nothing_that_another_holder_sees(tmp_path: Path) -
     pd.testing.assert_frame_equal(masked, pd.read_parquet(path, dtype_backend="numpy_nullable"))
 
 
+def test_only_the_table_self_destruct_builds_is_converted_in_place(tmp_path: Path) -> None:
+    # The private conversion changes column types: a user's table refuses it, unchanged.
+    t = colbridge.read_parquet(_int_table_path(tmp_path))
+    schema = t.schema
+    with pytest.raises(colbridge.errors.InvalidInputError, match="self_destruct"):
+        t._for_pandas([])
+    assert t.schema == schema
+    assert t.column("i").type == schema.field("i").type
+
+
 @pytest.mark.parametrize("n_categories", [5, 300])
 @pytest.mark.parametrize("self_destruct", [True, False])
 def test_dictionary_codes_are_narrowed_a_slice_at_a_time(
