@@ -14,7 +14,8 @@ import os
 import re
 import threading
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -257,6 +258,84 @@ def single_file(source: Any, storage_options: Any = None) -> Any:
     return path
 
 
+#: obstore's store classes colbridge reads through its own object_store client: the URL scheme
+#: and the config key naming the bucket or container.
+_OBSTORE_URLS = {
+    "S3Store": ("s3", "bucket"),
+    "GCSStore": ("gs", "bucket"),
+    "AzureStore": ("az", "container_name"),
+}
+
+
+@contextmanager
+def in_filesystem(
+    filesystem: Any, source: Any, storage_options: Any = None
+) -> Iterator[tuple[Any, dict[str, Any] | None]]:
+    """The file at path ``source`` inside ``filesystem``, as ``read_parquet`` reads it: an obstore
+    store becomes the URL and ``storage_options`` of colbridge's own object-storage reader (its
+    config and client options are object_store's keys; a local store is a path), so the read
+    plan is the one of a URL (one request for the footer, the selected chunks coalesced and
+    fetched concurrently); a pyarrow ``FileSystem`` or an fsspec filesystem, as
+    ``pandas.read_parquet(filesystem=)`` takes them, opens a file object read by ranges, closed
+    when the block ends.
+
+    Example:
+        >>> import obstore.store
+        >>> with in_filesystem(obstore.store.S3Store("data", region="eu-west-1"), "f.parquet") as (
+        ...     url, options):
+        ...     url, options
+        ('s3://data/f.parquet', {'region': 'eu-west-1'})
+    """
+    if storage_options is not None:
+        raise InvalidInputError("give storage_options or filesystem, not both")
+    if not _is_path(source) or not isinstance(os.fspath(source), str):
+        raise InvalidInputError(
+            f"with filesystem=, the source is the path of one file in it, "
+            f"not {type(source).__name__}"
+        )
+    path = os.fspath(source).lstrip("/")
+    kind = type(filesystem)
+    if kind.__module__.split(".")[0] == "obstore":
+        yield _obstore_source(filesystem, kind.__name__, path)
+        return
+    if callable(getattr(filesystem, "open_input_file", None)):  # pyarrow.fs.FileSystem
+        opened = filesystem.open_input_file(os.fspath(source))
+    elif callable(getattr(filesystem, "open", None)) and hasattr(filesystem, "protocol"):
+        opened = filesystem.open(os.fspath(source), "rb")  # fsspec
+    else:
+        raise InvalidInputError(
+            "filesystem= takes an obstore store, a pyarrow FileSystem or an fsspec filesystem, "
+            f"not {kind.__name__}"
+        )
+    with closing(opened):
+        yield opened, None
+
+
+def _obstore_source(store: Any, kind: str, path: str) -> tuple[str, dict[str, Any] | None]:
+    raw = getattr(store, "prefix", None)
+    if kind == "LocalStore":
+        return (os.path.join(os.fspath(raw), path) if raw is not None else path), None
+    prefix = str(raw).strip("/") if raw is not None else ""
+    key = f"{prefix}/{path}" if prefix else path
+    if getattr(store, "credential_provider", None) is not None:
+        raise InvalidInputError(
+            f"an obstore {kind} with a credential_provider: give its credentials as "
+            "storage_options with the URL instead (colbridge's reader cannot call it)"
+        )
+    options = {str(k): v for k, v in (getattr(store, "client_options", None) or {}).items()}
+    if kind == "HTTPStore":
+        return f"{store.url.rstrip('/')}/{key}", options or None
+    if kind not in _OBSTORE_URLS:
+        raise InvalidInputError(
+            f"an obstore {kind}: colbridge reads obstore's LocalStore, S3Store, GCSStore, "
+            "AzureStore and HTTPStore"
+        )
+    scheme, bucket_key = _OBSTORE_URLS[kind]
+    config = {str(k): v for k, v in store.config.items()}
+    bucket = config.pop(bucket_key)
+    return f"{scheme}://{bucket}/{key}", {**config, **options} or None
+
+
 def local_file(source: Any, reader: str) -> Any:
     """``source`` for a reader of one local file (``read_ipc``, ``read_feather``): a ``file://``
     URL as its path; any other URL, a directory or a glob is refused saying what the reader
@@ -318,17 +397,20 @@ class RangedFile:
         with self._lock:
             self._file.seek(offset)
             data = self._file.read(length)
-        if not isinstance(data, bytes | bytearray | memoryview):
+        try:
+            # bytes, or any object with the buffer protocol (obstore's ``Bytes``); not text
+            view = memoryview(data)
+        except TypeError:
             raise UnsupportedTypeError(
                 f"file object's read() must return bytes (open it in 'rb' mode), "
                 f"not {type(data).__name__}"
-            )
-        if len(data) != length:
+            ) from None
+        if view.nbytes != length:
             raise OSError(
-                f"the file object returned {len(data)} of the {length} bytes at offset {offset} "
-                f"(its size was {self.size} bytes when the read began)"
+                f"the file object returned {view.nbytes} of the {length} bytes at offset "
+                f"{offset} (its size was {self.size} bytes when the read began)"
             )
-        return bytes(data)
+        return data if isinstance(data, bytes) else view.tobytes()
 
 
 def ranged_file(file: Any) -> RangedFile | None:

@@ -17,7 +17,7 @@ from colbridge import _colbridge as _core
 from colbridge import dataset as _dataset
 from colbridge._colbridge import BatchReader, ParquetFile, Table
 from colbridge._progress import reporter
-from colbridge._sources import local_destination, single_file
+from colbridge._sources import in_filesystem, local_destination, single_file
 from colbridge._storage import redact
 from colbridge.errors import InvalidInputError, UnsupportedTypeError
 
@@ -74,6 +74,7 @@ def read_parquet(
     max_page_bytes: int | None = None,
     max_decoded_bytes: int | None = None,
     storage_options: Mapping[str, Any] | None = None,
+    filesystem: Any = None,
 ) -> Table:
     """Read a Parquet file into a :class:`Table` (one contiguous buffer per column).
 
@@ -85,7 +86,12 @@ def read_parquet(
     ``abfs(s)://``, ``http(s)://``) are read by ranges: one request for the footer, then only
     the selected column chunks (only the selected pages where a filter and a page index allow),
     merged and fetched several at a time; ``storage_options`` takes pandas' keys (``key``,
-    ``secret``, ``endpoint_url``, ``region``, ``anon``, ...; see the README). ``columns`` selects
+    ``secret``, ``endpoint_url``, ``region``, ``anon``, ...; see the README). With ``filesystem``
+    (an obstore store, or a pyarrow ``FileSystem`` or fsspec filesystem as
+    ``pandas.read_parquet`` takes them) ``source`` is the path of one file inside it, read by
+    ranges (an obstore store's config and client options become the URL's ``storage_options``, so
+    the read plan is a URL's; a pyarrow or fsspec file is read through its file object).
+    ``columns`` selects
     top-level columns (in that order) and ``row_groups`` row groups by index. ``filters`` takes the
     pyarrow/pandas DNF form: a list of ``(column, op, value)`` terms that must all hold
     (``[("x", ">", 3), ("y", "<", 1)]``; a single term may stand alone), or a list of such lists
@@ -107,14 +113,18 @@ def read_parquet(
         >>> t.num_rows
         600
     """
+    limits = _Limits(
+        max_footer_bytes=max_footer_bytes,
+        max_page_bytes=max_page_bytes,
+        max_decoded_bytes=max_decoded_bytes,
+    )
+    if filesystem is not None:
+        with in_filesystem(filesystem, source, storage_options) as (where, options):
+            args = (columns, row_groups, filters, batch_size, use_threads, progress)
+            return read_parquet(where, *args, **limits, storage_options=options)
     files = _dataset.list_files(source, storage_options)
     if files is not None:
         _no_row_groups(row_groups)
-        limits = _Limits(
-            max_footer_bytes=max_footer_bytes,
-            max_page_bytes=max_page_bytes,
-            max_decoded_bytes=max_decoded_bytes,
-        )
         with reporter(progress, source) as on_progress:
             return _dataset.Dataset(files, **limits).read(
                 columns, filters, use_threads, on_progress, batch_size
@@ -182,6 +192,7 @@ def read_pandas(
     max_page_bytes: int | None = None,
     max_decoded_bytes: int | None = None,
     storage_options: Mapping[str, Any] | None = None,
+    filesystem: Any = None,
     consolidate: bool = False,
 ) -> Any:
     """Read a Parquet file into a pandas DataFrame, writing each value to memory once.
@@ -195,8 +206,9 @@ def read_pandas(
     ``"pyarrow"`` pick pandas' nullable or Arrow-backed dtypes as ``pandas.read_parquet``
     does. A directory, a glob or a list of paths is read as one dataset, as
     ``pandas.read_parquet`` reads it (hive partitions as Categorical columns, see
-    :mod:`colbridge.dataset`). ``progress`` and the resource limits (``max_footer_bytes``,
-    ``max_page_bytes``, ``max_decoded_bytes``) work as in :func:`read_parquet`.
+    :mod:`colbridge.dataset`). ``progress``, ``filesystem`` and the resource limits
+    (``max_footer_bytes``, ``max_page_bytes``, ``max_decoded_bytes``) work as in
+    :func:`read_parquet`.
 
     ``consolidate=True`` (one file, ``dtype_backend=None``) gives pandas its own consolidated
     layout for the float64, float32, int64 and int32 columns: each dtype's columns are decoded
@@ -219,6 +231,12 @@ def read_pandas(
         max_page_bytes=max_page_bytes,
         max_decoded_bytes=max_decoded_bytes,
     )
+    if filesystem is not None:
+        with in_filesystem(filesystem, source, storage_options) as (where, options):
+            args = (columns, row_groups, filters, use_threads, dtype_backend, progress)
+            return read_pandas(
+                where, *args, **limits, storage_options=options, consolidate=consolidate
+            )
     files = _dataset.list_files(source, storage_options)
     if consolidate:
         return _consolidated(
