@@ -148,10 +148,27 @@ impl Job<'_> {
             };
             let mut decoded = None;
             if let (true, DataType::Dictionary(key, value)) = (self.narrow_codes, wanted) {
-                // A key too narrow for the merged dictionary makes the decoder fall back: the
-                // column is then decoded again with the next width.
-                for narrow in [DataType::Int8, DataType::Int16] {
-                    if decoded.is_some() || narrow == **key {
+                // The widths the chunks' dictionary pages already outgrow are skipped; a key
+                // still too narrow for the merged dictionary (a chunk that fell back to plain
+                // pages) makes the decoder fall back: the column is then decoded again with
+                // the next width.
+                let floor = self
+                    .source
+                    .open_with(None)
+                    .ok()
+                    .and_then(|handle| {
+                        parallel::guard(|| {
+                            decode::dictionary_floor(&column, &handle, i16::MAX as usize + 1)
+                        })
+                        .ok()
+                    })
+                    .flatten()
+                    .unwrap_or(0);
+                for (narrow, entries) in [
+                    (DataType::Int8, i8::MAX as usize + 1),
+                    (DataType::Int16, i16::MAX as usize + 1),
+                ] {
+                    if decoded.is_some() || narrow == **key || floor > entries {
                         continue;
                     }
                     let dt = DataType::Dictionary(Box::new(narrow), value.clone());

@@ -303,6 +303,25 @@ def test_only_the_table_self_destruct_builds_is_converted_in_place(tmp_path: Pat
     assert t.column("i").type == schema.field("i").type
 
 
+def test_codes_start_at_the_width_the_chunks_dictionaries_need(tmp_path: Path) -> None:
+    # Each row group brings 16 new categories: 160 in all, more than int8 codes index, though
+    # no single row group has that many. The dictionary pages are read first, so the column is
+    # decoded once, straight into int16 codes (a second decode would fetch its chunks again,
+    # which the progress total would count).
+    pq = pytest.importorskip("pyarrow.parquet")
+    pa = pytest.importorskip("pyarrow")
+    values = [f"v{(k // 640) * 16 + k % 16}" for k in range(6400)]
+    path = tmp_path / "growing.parquet"
+    pq.write_table(pa.table({"c": pa.array(values).dictionary_encode()}), path, row_group_size=640)
+    once: list[tuple[int, int]] = []
+    colbridge.read_parquet(path, progress=lambda done, total: once.append((done, total)))
+    seen: list[tuple[int, int]] = []
+    df = colbridge.read_pandas(path, progress=lambda done, total: seen.append((done, total)))
+    pd.testing.assert_frame_equal(df, pd.read_parquet(path))
+    assert df["c"].array.codes.dtype == np.int16
+    assert seen[-1] == once[-1]  # the chunks' bytes read once, as read_parquet reads them
+
+
 @pytest.mark.parametrize("n_categories", [5, 300])
 @pytest.mark.parametrize("self_destruct", [True, False])
 def test_dictionary_codes_are_narrowed_a_slice_at_a_time(

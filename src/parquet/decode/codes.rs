@@ -2,17 +2,20 @@
 //! dictionaries merged as they are met (pyarrow's category order: the first row group's
 //! dictionary, then each new value in the order it appears).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use arrow_array::types::{ArrowDictionaryKeyType, ByteArrayType};
 use arrow_array::{ArrayRef, DictionaryArray, GenericByteArray, PrimitiveArray};
 use arrow_buffer::{ArrowNativeType, Buffer, OffsetBuffer, ScalarBuffer};
+use parquet::basic::Encoding;
 
 use crate::parquet::decode::column::{Column, Files};
 use crate::parquet::decode::encoding::dictionary::Dictionary;
 use crate::parquet::decode::halt::{corrupt, Halt, Step};
 use crate::parquet::decode::sink::{Sink, Validity};
+use crate::parquet::pages::{Page, PageReader};
+use crate::parquet::source::Handle;
 
 /// Writes dictionary codes into a buffer of one code per row, merging the row groups'
 /// dictionaries into one.
@@ -76,6 +79,38 @@ impl<K: ArrowDictionaryKeyType> Sink for Codes<K> {
         self.validity.valid();
         Ok(())
     }
+}
+
+/// How many distinct values the dictionary pages that open the column's chunks hold together,
+/// counted up to `cap` (more stops the count): the fewest entries the merged dictionary will
+/// have (a chunk whose writer fell back to plain pages adds values of its own), so the codes
+/// can start at a width that holds them instead of being decoded again in a wider one.
+/// Dictionary pages only are read, through `handle`; `None` where one cannot be read (the
+/// decode proper then reports what is wrong).
+pub(crate) fn dictionary_floor(column: &Column<'_>, handle: &Handle, cap: usize) -> Option<usize> {
+    let mut seen: HashSet<Box<[u8]>> = HashSet::new();
+    for &rg in column.row_groups {
+        let mut pages =
+            PageReader::new(handle, column.meta, rg, column.leaf, column.limits).ok()?;
+        let Some(Page::Dictionary {
+            buf,
+            num_values,
+            encoding: Encoding::PLAIN | Encoding::PLAIN_DICTIONARY,
+        }) = pages.next_page().ok()?
+        else {
+            continue;
+        };
+        let dictionary = Dictionary::parse(buf, num_values, column.width).ok()?;
+        for entry in dictionary.entries() {
+            if seen.len() > cap {
+                return Some(seen.len());
+            }
+            if !seen.contains(entry) {
+                seen.insert(entry.into());
+            }
+        }
+    }
+    Some(seen.len())
 }
 
 pub(super) fn read<K: ArrowDictionaryKeyType, V: ByteArrayType>(

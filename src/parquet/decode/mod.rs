@@ -44,6 +44,7 @@ use parquet::basic::{LogicalType, TimeUnit as ParquetTimeUnit, Type as PhysicalT
 use crate::error::Result;
 use crate::parquet::byte_dictionary::{dispatch, ByteDictionary};
 
+pub(crate) use self::codes::dictionary_floor;
 pub(crate) use self::column::{Column, Files};
 use self::halt::{Halt, Step};
 
