@@ -312,6 +312,11 @@ def in_filesystem(
 
 
 def _obstore_source(store: Any, kind: str, path: str) -> tuple[str, dict[str, Any] | None]:
+    if any(part in ("", ".", "..") for part in path.rstrip("/").split("/")):
+        # obstore refuses these too: a path never leaves its store (nor its prefix).
+        raise InvalidInputError(
+            f"{path!r}: a path in an obstore store has no empty, '.' or '..' segments"
+        )
     raw = getattr(store, "prefix", None)
     if kind == "LocalStore":
         return (os.path.join(os.fspath(raw), path) if raw is not None else path), None

@@ -121,8 +121,9 @@ pub(crate) fn fill_sentinels(array: ArrayRef) -> Result<ArrayRef> {
 /// holds them (`Table.to_pandas(self_destruct=True)`): integers with nulls become float64 with
 /// NaN (8-byte integers in place, narrower ones into a new buffer while theirs is given back),
 /// dictionary codes get -1 at nulls and the narrowest width pandas gives them (the rest of their
-/// buffer given back), floats and temporal values NaN / NaT at nulls (`fill_sentinels`). What cannot be converted in place is left as it is (the conversion to
-/// pandas then copies it as it would have).
+/// buffer given back), floats and temporal values NaN / NaT at nulls (`fill_sentinels`). What
+/// cannot be converted in place is left as it is (the conversion to pandas then copies it as it
+/// would have).
 pub(crate) fn for_pandas(array: ArrayRef) -> Result<ArrayRef> {
     // An integer column without nulls is pandas' integer column already.
     let nulls = array.null_count() > 0;

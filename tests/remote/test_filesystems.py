@@ -91,6 +91,18 @@ def test_filesystem_takes_one_path_and_no_storage_options(tmp_path: Path) -> Non
         colbridge.read_parquet("f.parquet", filesystem=object())
 
 
+def test_a_path_never_leaves_its_store(tmp_path: Path) -> None:
+    # As obstore itself: no '..' (nor '.' or empty) segments, so a store's root or prefix holds.
+    _frame_file(tmp_path)
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    for path in ("../f.parquet", "a/../../f.parquet", "./f.parquet", "a//f.parquet"):
+        with pytest.raises(InvalidInputError, match="segments"):
+            colbridge.read_parquet(path, filesystem=LocalStore(str(inner)))
+    with pytest.raises(InvalidInputError, match="segments"):
+        colbridge.read_pandas("../x.parquet", filesystem=S3Store("b", prefix="p", region="r"))
+
+
 def test_an_obstore_http_store_reads_through_colbridges_plan(http_files: Any, wide: bytes) -> None:
     from obstore.store import HTTPStore
 
