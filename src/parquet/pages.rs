@@ -84,12 +84,18 @@ pub(crate) struct PageReader<'h> {
     what: String,
     /// Where the chunk starts (`end` is where it ends).
     start: u64,
+    /// Whether this reader is the decode proper of the chunk (`releasing`): what a remote
+    /// source fetched for it may then go page by page as it is read, and all of it at the end.
+    /// A reader that only looks (a scan, the dictionary pages) leaves it for the decode.
+    releases: bool,
 }
 
 impl Drop for PageReader<'_> {
     /// The chunk is read (or given up): what a remote source fetched for it may go.
     fn drop(&mut self) {
-        self.handle.done(self.start..self.end);
+        if self.releases {
+            self.handle.done(self.start..self.end);
+        }
     }
 }
 
@@ -219,7 +225,15 @@ impl<'h> PageReader<'h> {
             pending: None,
             what,
             start,
+            releases: false,
         })
+    }
+
+    /// This reader is the chunk's decode: the bytes it has read past go from a remote source's
+    /// cache as it goes (a slice a page still holds keeps its own bytes alive).
+    pub(crate) fn releasing(mut self) -> Self {
+        self.releases = true;
+        self
     }
 
     /// The next page's header (read and checked, not yet its body); `None` at the chunk's end.
@@ -361,6 +375,9 @@ impl<'h> PageReader<'h> {
                 continue;
             }
             let raw = self.handle.get_bytes(body, header.compressed_size)?;
+            if self.releases {
+                self.handle.done(self.start..self.pos);
+            }
             return self.decode(header, raw).map(Some);
         }
     }

@@ -14,6 +14,9 @@ use crate::parquet::decode::halt::{corrupt, short_page, Halt, Step};
 
 /// Where the slots of the data pages go.
 pub(super) trait Sink {
+    /// Whether this sink is the column's last pass over its pages (not a count ahead of it):
+    /// a remote source may then drop the bytes behind it.
+    const FINAL: bool = true;
     /// A new dictionary page (the next row group's).
     fn dictionary(&mut self, _dictionary: &Dictionary) -> Step {
         Ok(())
@@ -144,6 +147,7 @@ impl<'r, 's, S: Sink> Selected<'r, 's, S> {
 }
 
 impl<S: Sink> Sink for Selected<'_, '_, S> {
+    const FINAL: bool = S::FINAL;
     fn dictionary(&mut self, dictionary: &Dictionary) -> Step {
         self.inner.dictionary(dictionary)
     }
@@ -197,6 +201,7 @@ pub(super) struct Count {
 }
 
 impl Sink for Count {
+    const FINAL: bool = false;
     #[inline]
     fn null(&mut self) -> Step {
         Ok(())

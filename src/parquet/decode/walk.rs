@@ -48,6 +48,9 @@ impl Column<'_> {
     fn walk_pages<S: Sink>(&self, handle: &Arc<Handle>, rg: usize, sink: &mut S) -> Step {
         let rows = self.group_rows(rg)?;
         let mut pages = PageReader::new(handle, self.meta, rg, self.leaf, self.limits)?;
+        if S::FINAL {
+            pages = pages.releasing();
+        }
         let mut dictionary: Option<Dictionary> = None;
         let mut slots: usize = 0;
         loop {
