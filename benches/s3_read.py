@@ -11,7 +11,9 @@ read of a small object first, then the timed read with the peak RSS reset before
 
 Readers:
 - ``colbridge.read_parquet(url, storage_options=...)`` (a Table) and ``colbridge.read_pandas``,
-  with the default ``prefetch_bytes`` (64 MiB) and without a bound (``prefetch_bytes=None``)
+  with the default plan (no ``prefetch_bytes`` bound: every run asked for at once in file order,
+  streamed into pieces dropped as they are decoded) and with a 64 MiB bound (chunk by chunk in
+  the decoders' order)
 - ``pd.read_parquet(url, storage_options=...)`` (pyarrow engine over s3fs, as pandas users read S3)
 - ``pq.read_table`` with pyarrow's own ``S3FileSystem``
 - ``pl.read_parquet(url, storage_options=...)`` (Polars' object_store reader)
@@ -68,8 +70,8 @@ READERS = {
     "storage_options=colbridge_options)",
     "colbridge.read_pandas": "colbridge.read_pandas(path, columns=columns, "
     "storage_options=colbridge_options)",
-    "colbridge.read_pandas, prefetch_bytes=None": "colbridge.read_pandas(path, "
-    "columns=columns, storage_options={**colbridge_options, 'prefetch_bytes': None})",
+    "colbridge.read_pandas, prefetch_bytes=64 MiB": "colbridge.read_pandas(path, "
+    "columns=columns, storage_options={**colbridge_options, 'prefetch_bytes': 64 << 20})",
     "pd.read_parquet (s3fs)": "pd.read_parquet(path, columns=columns, "
     "storage_options=pandas_options)",
     "pq.read_table (S3FileSystem)": "pq.read_table(path[5:], columns=columns, filesystem=s3)",

@@ -114,6 +114,13 @@ pub(crate) fn configure() {}
 /// call (a worker between tasks: `colbridge.dask` calls it after each partition).
 #[pyo3::pyfunction]
 pub(crate) fn release_memory() {
+    purge();
+}
+
+/// Give what the allocator holds free back to the OS now: also called by a remote read after
+/// every `remote::PURGE_AFTER` bytes of fetched pieces it dropped (pieces of up to 4 MiB, below
+/// the size the allocator's own forced purge counts).
+pub(crate) fn purge() {
     #[cfg(feature = "mimalloc")]
     // SAFETY: a plain call into mimalloc, outside any of its own functions.
     unsafe {

@@ -11,11 +11,12 @@ through, and the environment (``AWS_*``, ``GOOGLE_*``, ``AZURE_*``) supplies wha
 Four keys are colbridge's own: ``concurrency`` (requests in flight, default 8),
 ``metadata_size_hint`` (bytes of the first, footer-and-size request, default 64 KiB),
 ``retries`` (of a failed request, with exponential backoff; default 4) and ``prefetch_bytes``
-(how many compressed bytes fetching may run ahead of decoding; default 64 MiB: chunks are
-fetched in the order they are decoded, `concurrency` at a time, and dropped once decoded, so
-the peak stays near the output at the cost of a request per chunk; ``None`` or 0: no bound,
-every run asked for at once in file order, the fewest requests, the compressed bytes held
-beside the output until the read ends).
+(how many compressed bytes fetching may run ahead of decoding; default ``None``, no bound: the
+selected chunks are asked for at once in file order, in the fewest requests, and each response
+is kept in pieces of up to 4 MiB that go as soon as the decoders are past them, so the peak
+stays near the output; a number bounds what is fetched and not yet decoded, fetching chunk by
+chunk in the order the decoders read them, at the cost of a request per chunk: for a read whose
+decoding falls far behind the network).
 """
 
 from __future__ import annotations

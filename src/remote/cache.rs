@@ -31,6 +31,10 @@ pub(super) struct Run {
     pub(super) done: Vec<Range<u64>>,
     /// Fetched on demand rather than planned (kept only while recent: `Cache::trim`).
     pub(super) unplanned: bool,
+    /// Queued behind the read's budget, which frees room only as its pieces are decoded: a
+    /// decoder that needs it fetches it itself. Any other queued piece is on its way (its
+    /// request waits only for a free slot), and a decoder waits for it.
+    pub(super) budgeted: bool,
 }
 
 pub(super) enum State {

@@ -62,6 +62,30 @@ impl Coalesce {
     }
 }
 
+/// The pieces one request's bytes are kept in: `request` cut at every one of `cuts` inside it
+/// (where the planned ranges begin and end) and into parts of at most `most` bytes, so that
+/// each piece can be dropped as soon as the decoders are past it.
+pub(crate) fn pieces(request: &Range<u64>, cuts: &[u64], most: u64) -> Vec<Range<u64>> {
+    let mut inner: Vec<u64> = cuts
+        .iter()
+        .copied()
+        .filter(|&c| request.start < c && c < request.end)
+        .collect();
+    inner.sort_unstable();
+    inner.dedup();
+    let step = most.max(1);
+    let mut out = Vec::new();
+    let mut at = request.start;
+    for end in inner.into_iter().chain([request.end]) {
+        while at < end {
+            let next = at.saturating_add(step).min(end);
+            out.push(at..next);
+            at = next;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +109,21 @@ mod tests {
             c.runs(vec![0..2500, 7..7], 2200),
             vec![0..1000, 1000..2000, 2000..2200]
         );
+    }
+
+    #[test]
+    fn pieces_cut_at_boundaries_and_size() {
+        // Cuts outside the request or at its ends are ignored; repeated cuts count once.
+        let cuts = [0, 50, 120, 120, 300, 400, 900];
+        assert_eq!(
+            pieces(&(100..400), &cuts, 1000),
+            vec![100..120, 120..300, 300..400]
+        );
+        // A part longer than `most` is split.
+        assert_eq!(
+            pieces(&(100..400), &cuts, 100),
+            vec![100..120, 120..220, 220..300, 300..400]
+        );
+        assert_eq!(pieces(&(5..5), &cuts, 10), Vec::<Range<u64>>::new());
     }
 }

@@ -5,11 +5,13 @@
 //! size and its tail together: the footer and, as writers place it, the page index (a footer
 //! larger than the hint costs one more request). A read then hands its planned ranges
 //! (`parquet::ranges`: the selected chunks, or only the selected pages) to `prefetch`, which
-//! merges them into runs and fetches them on a shared tokio runtime with `concurrency`
-//! requests in flight; decoding threads ask for bytes as from any file (`ChunkReader`) and wait
-//! only for the run that holds them, so decoding starts as soon as the first runs arrive. Bytes
-//! nothing planned (a filter's own columns, a stray header) are fetched on demand with a
-//! read-ahead. After the read the runs are dropped; the tail stays for the next read.
+//! merges them into requests and fetches them on a shared tokio runtime with `concurrency`
+//! requests in flight. Each response is streamed into pieces (cut where chunks begin and end,
+//! at most 4 MiB); decoding threads ask for bytes as from any file (`ChunkReader`) and wait
+//! only for the piece that holds them, so decoding starts as soon as the first piece arrives,
+//! and each piece goes as soon as the decoders are past it. Bytes nothing planned (a filter's
+//! own columns, a stray header) are fetched on demand with a read-ahead. After the read the
+//! pieces are dropped; the tail stays for the next read.
 //!
 //! `store` builds the store and words its errors, `cache` keeps the runs, `py` is the Python
 //! side (`RemoteFile`, `list_objects`).
@@ -22,10 +24,12 @@ mod store;
 pub(crate) use py::{list_objects, PyRemoteFile};
 
 use std::ops::Range;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures::StreamExt;
 use object_store::path::Path;
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
 use tokio::runtime::Runtime;
@@ -45,11 +49,14 @@ pub(crate) struct Settings {
     pub(crate) metadata_size_hint: u64,
     /// Retries of a failed request (with exponential backoff from 100 ms).
     pub(crate) retries: usize,
-    /// Bytes a read may fetch ahead of its decoders (`PREFETCH_BYTES` by default): chunks are
-    /// fetched in the decoders' order and each is dropped once decoded, so the peak stays near
-    /// the output, at the cost of a request per chunk. `None`: no bound, every run asked for at
-    /// once in file order (the fewest requests; the compressed bytes are held beside the
-    /// output until the read ends, as the decoders walk column by column).
+    /// Bytes a read may fetch ahead of its decoders. `None` (the default): no bound; every run
+    /// is asked for at once in file order, in the fewest requests, and its bytes are kept in
+    /// pieces (`PIECE`) that go as soon as the decoders are past them, so the peak stays near
+    /// the output wherever the output is at least the size of the compressed bytes (decoding
+    /// then never holds more than it has yet to turn into output). `Some(budget)`, for a read
+    /// whose decoding falls far behind the network (or whose output is smaller than its
+    /// chunks): runs are fetched in the decoders' order, chunk by chunk, while those fetched and
+    /// not yet decoded fit the budget, at the cost of a request per chunk.
     pub(crate) prefetch_bytes: Option<u64>,
     pub(crate) coalesce: Coalesce,
 }
@@ -60,15 +67,11 @@ impl Default for Settings {
             concurrency: 8,
             metadata_size_hint: 64 << 10,
             retries: 4,
-            prefetch_bytes: Some(PREFETCH_BYTES),
+            prefetch_bytes: None,
             coalesce: Coalesce::default(),
         }
     }
 }
-
-/// The default budget of `Settings::prefetch_bytes`: room for `concurrency` requests of 8 MiB
-/// (a typical chunk), so that the budget does not starve the requests in flight.
-const PREFETCH_BYTES: u64 = 64 << 20;
 
 /// The read-ahead of a fetch nothing planned.
 const READ_AHEAD: u64 = 1 << 20;
@@ -76,8 +79,18 @@ const READ_AHEAD: u64 = 1 << 20;
 /// The bytes of runs fetched on demand kept for reuse.
 const UNPLANNED_KEPT: u64 = 16 << 20;
 
-/// The longest run of a read without a `prefetch_bytes` budget (longer ones are split).
+/// The longest request of a read without a `prefetch_bytes` budget (longer ones are split,
+/// so that a large read has a few requests in flight).
 const LARGE_RUN: u64 = 64 << 20;
+
+/// The largest piece a request's bytes are kept in (`coalesce::pieces`): what the decoders
+/// wait for before they start on it, and the unit dropped once they are past it.
+const PIECE: u64 = 4 << 20;
+
+/// Bytes of decoded pieces dropped between two purges of the allocator (`alloc::purge`):
+/// without them the freed pieces stay resident beside the output until the allocator is next
+/// asked, and a read peaks well above what it holds.
+const PURGE_AFTER: u64 = 8 << 20;
 
 /// One object in a store, with the runs of it fetched so far.
 pub(crate) struct RemoteFile {
@@ -95,6 +108,8 @@ pub(crate) struct RemoteFile {
     freed: tokio::sync::Notify,
     /// Where the file's column chunks begin and end, sorted (`set_boundaries`).
     boundaries: Mutex<Vec<u64>>,
+    /// Bytes of pieces dropped since the allocator last purged (`PURGE_AFTER`).
+    dropped: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for RemoteFile {
@@ -185,6 +200,7 @@ impl RemoteFile {
             arrived: Condvar::new(),
             freed: tokio::sync::Notify::new(),
             boundaries: Mutex::new(Vec::new()),
+            dropped: std::sync::atomic::AtomicU64::new(0),
         };
         Ok(Arc::new(file))
     }
@@ -218,11 +234,13 @@ impl RemoteFile {
         offsets.get(i).copied()
     }
 
-    /// Start fetching `ranges` (merged into runs; what is already held is not fetched again),
-    /// in their order, `concurrency` at a time. Runs of the read proper (`releasable`) are held
-    /// back while those fetched and not yet decoded exceed the budget (`Settings::
-    /// prefetch_bytes`), so that memory stays near the output's size; a decoder that needs a run
-    /// still held back fetches it itself (`get`), so nothing waits on the budget.
+    /// Start fetching `ranges` (merged into requests; what is already held is not fetched
+    /// again), `concurrency` requests at a time, each streamed into pieces that decoders may use
+    /// as soon as each has arrived and that go once they are decoded (`done`). Without a budget
+    /// (`Settings::prefetch_bytes`) all of it in file order; with one, in the decoders' order,
+    /// requests of the read proper (`releasable`) held back while the pieces fetched and not
+    /// yet decoded exceed it. A decoder that needs a piece still held back fetches it itself
+    /// (`get`), so nothing waits on the budget.
     pub(crate) fn prefetch(
         self: &Arc<Self>,
         ranges: Vec<Range<u64>>,
@@ -247,24 +265,48 @@ impl RemoteFile {
                 u64::MAX
             }
         };
-        let runs = coalesce.runs(missing, self.size);
-        if runs.is_empty() {
+        // Each request's bytes are kept in pieces cut where the planned ranges begin and end;
+        // the pieces between planned ranges (a gap fetched to save a request) are not kept.
+        let cuts: Vec<u64> = missing.iter().flat_map(|r| [r.start, r.end]).collect();
+        let mut planned = missing.clone();
+        planned.sort_by_key(|r| r.start);
+        let wanted_piece = |p: &Range<u64>| {
+            let i = planned.partition_point(|r| r.end <= p.start);
+            planned.get(i).is_some_and(|r| r.start < p.end)
+        };
+        let requests: Vec<Vec<Range<u64>>> = coalesce
+            .runs(missing, self.size)
+            .iter()
+            .map(|r| {
+                coalesce::pieces(r, &cuts, PIECE)
+                    .into_iter()
+                    .filter(wanted_piece)
+                    .collect::<Vec<_>>()
+            })
+            .filter(|pieces| !pieces.is_empty())
+            .collect();
+        if requests.is_empty() {
             return Ok(());
         }
-        for r in &runs {
+        for piece in requests.iter().flatten() {
             cache.runs.push(Run {
-                range: r.clone(),
+                range: piece.clone(),
                 state: State::Queued,
                 releasable,
                 done: Vec::new(),
                 unplanned: false,
+                budgeted: releasable && budget != u64::MAX,
             });
         }
         let this = Arc::clone(self);
         let concurrency = self.settings.concurrency.max(1);
         let task = runtime()?.spawn(async move {
             let mut flying = tokio::task::JoinSet::new();
-            for r in runs {
+            for pieces in requests {
+                let len = match (pieces.first(), pieces.last()) {
+                    (Some(first), Some(last)) => last.end - first.start,
+                    _ => continue,
+                };
                 loop {
                     while flying.try_join_next().is_some() {}
                     if flying.len() >= concurrency {
@@ -278,20 +320,18 @@ impl RemoteFile {
                     let freed = this.freed.notified();
                     tokio::pin!(freed);
                     freed.as_mut().enable();
-                    if this.room(r.end - r.start, budget) {
+                    if this.room(len, budget) {
                         break;
                     }
                     // Waiting for the decoders to finish a run (`done`) or a fetch to settle.
                     freed.await;
                 }
-                if !this.claim(&r) {
-                    continue; // a decoder fetched it already
+                let claimed = this.claim(&pieces);
+                if claimed.is_empty() {
+                    continue; // decoders fetched them already
                 }
                 let this = Arc::clone(&this);
-                flying.spawn(async move {
-                    let got = this.fetch(r.clone()).await;
-                    this.settle(&r, got);
-                });
+                flying.spawn(async move { this.stream(claimed).await });
             }
             while flying.join_next().await.is_some() {}
         });
@@ -300,6 +340,95 @@ impl RemoteFile {
         cache.prefetch.retain(|t| !t.is_finished());
         cache.prefetch.push(task);
         Ok(())
+    }
+
+    /// Fetch `pieces` (in file order, marked in flight) with one request from the first to the
+    /// last, each piece kept as soon as its bytes have arrived (so decoders start on the first
+    /// while the rest is on its way); the bytes between them are passed over.
+    async fn stream(&self, pieces: Vec<Range<u64>>) {
+        let (Some(first), Some(last)) = (pieces.first(), pieces.last()) else {
+            return;
+        };
+        let request = first.start..last.end;
+        let get = GetOptions {
+            range: Some(GetRange::Bounded(request.clone())),
+            ..GetOptions::default()
+        };
+        let mut body = match self.store.get_opts(&self.path, get).await {
+            Ok(got) if got.range == request => got.into_stream(),
+            Ok(got) => {
+                let short = self.short_answer(&request, got.range.end - got.range.start);
+                return self.fail(&pieces, short);
+            }
+            Err(e) => {
+                let e = store::storage_error(&self.url, &e, &self.secrets);
+                return self.fail(&pieces, e);
+            }
+        };
+        let mut at = request.start; // where the next byte of the body belongs
+        let mut next = 0; // the piece being filled
+                          // The piece being filled, copied out of the body as it arrives (a piece is at most
+                          // `PIECE` bytes, so the reservation is bounded whatever the file says).
+        let reserve =
+            |piece: &Range<u64>| Vec::with_capacity((piece.end - piece.start).min(PIECE) as usize);
+        let mut filling: Vec<u8> = pieces.first().map(reserve).unwrap_or_default();
+        while next < pieces.len() {
+            let mut bytes = match body.next().await {
+                Some(Ok(bytes)) => bytes,
+                Some(Err(e)) => {
+                    let e = store::storage_error(&self.url, &e, &self.secrets);
+                    return self.fail(&pieces[next..], e);
+                }
+                None => {
+                    let short = self.short_answer(&request, at - request.start);
+                    return self.fail(&pieces[next..], short);
+                }
+            };
+            while !bytes.is_empty() {
+                let Some(piece) = pieces.get(next) else {
+                    break;
+                };
+                let len = bytes.len() as u64;
+                if at < piece.start {
+                    // Bytes between two pieces: not kept.
+                    let skip = (piece.start - at).min(len);
+                    bytes = bytes.slice(skip as usize..);
+                    at += skip;
+                    continue;
+                }
+                let take = (piece.end - at).min(len);
+                filling.extend_from_slice(&bytes.split_to(take as usize));
+                at += take;
+                if at == piece.end {
+                    next += 1;
+                    let fresh = pieces.get(next).map(reserve).unwrap_or_default();
+                    let whole = std::mem::replace(&mut filling, fresh);
+                    self.settle(piece, Ok(Bytes::from(whole)));
+                }
+            }
+        }
+    }
+
+    /// The error of a store that answered `request` with `got` bytes.
+    fn short_answer(&self, request: &Range<u64>, got: u64) -> Error {
+        Error::Storage(
+            StorageKind::Other,
+            format!(
+                "{}: asked for bytes {}..{}, the store returned {got} (was the object replaced?)",
+                self.url, request.start, request.end
+            ),
+        )
+    }
+
+    /// `pieces` could not be fetched: each fails with `error`.
+    fn fail(&self, pieces: &[Range<u64>], error: Error) {
+        let (kind, message) = match error {
+            Error::Storage(kind, message) => (kind, message),
+            other => (StorageKind::Other, other.to_string()),
+        };
+        for piece in pieces {
+            self.settle(piece, Err(Error::Storage(kind, message.clone())));
+        }
     }
 
     /// Whether `len` more bytes fit the budget beside the runs fetched and not yet decoded.
@@ -314,26 +443,27 @@ impl RemoteFile {
         held == 0 || held + len <= budget
     }
 
-    /// Mark the queued run `range` as in flight; `false` if someone else took it.
-    fn claim(&self, range: &Range<u64>) -> bool {
+    /// Mark those of `pieces` still queued as in flight: those (a decoder may have taken some).
+    fn claim(&self, pieces: &[Range<u64>]) -> Vec<Range<u64>> {
         let mut cache = lock(&self.cache);
-        match cache
-            .runs
-            .iter_mut()
-            .find(|r| r.range == *range && matches!(r.state, State::Queued))
-        {
-            Some(run) => {
+        let mut claimed = Vec::new();
+        for piece in pieces {
+            let queued = cache
+                .runs
+                .iter_mut()
+                .find(|r| r.range == *piece && matches!(r.state, State::Queued));
+            if let Some(run) = queued {
                 run.state = State::InFlight;
-                true
+                claimed.push(piece.clone());
             }
-            None => false,
         }
+        claimed
     }
 
     /// The decoders are done with `range`: runs of the read proper wholly decoded are dropped.
     pub(crate) fn done(&self, range: Range<u64>) {
         let mut cache = lock(&self.cache);
-        let mut released = false;
+        let mut released = 0;
         for run in cache.runs.iter_mut().filter(|r| r.releasable) {
             let part = run.range.start.max(range.start)..run.range.end.min(range.end);
             if part.start >= part.end || !matches!(run.state, State::Ready(_)) {
@@ -351,12 +481,16 @@ impl RemoteFile {
             run.done = merged;
             if run.done.first() == Some(&run.range) {
                 run.state = State::Released;
-                released = true;
+                released += run.range.end - run.range.start;
             }
         }
         drop(cache);
-        if released {
+        if released > 0 {
             self.freed.notify_waiters();
+            let dropped = self.dropped.fetch_add(released, Ordering::Relaxed) + released;
+            if dropped >= PURGE_AFTER && self.dropped.swap(0, Ordering::Relaxed) >= PURGE_AFTER {
+                crate::alloc::purge();
+            }
         }
     }
 
@@ -386,12 +520,15 @@ impl RemoteFile {
                     if cancelled() {
                         return Err(Error::Cancelled);
                     }
-                    // A run the budget holds back (any of them `range` overlaps: bytes may
-                    // straddle two runs): fetch it here rather than wait, as the budget only
+                    // A piece the budget holds back (any of them `range` overlaps: bytes may
+                    // straddle two pieces): fetch it here rather than wait, as the budget only
                     // frees room once these very bytes are decoded.
+                    // So is one whose fetching task is gone (stopped by another read's end).
+                    let orphaned = cache.prefetch.iter().all(|t| t.is_finished());
                     let queued = cache.runs.iter_mut().find(|r| {
                         r.range.start < range.end
                             && range.start < r.range.end
+                            && (r.budgeted || orphaned)
                             && matches!(r.state, State::Queued)
                     });
                     if let Some(run) = queued {
@@ -439,6 +576,7 @@ impl RemoteFile {
                         releasable: false,
                         done: Vec::new(),
                         unplanned: true,
+                        budgeted: false,
                     });
                     drop(cache);
                     self.fetch_here(fetch, cancelled)?;

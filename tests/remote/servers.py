@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.server
 import re
+import socket
 import threading
 import time
 import urllib.parse
@@ -131,14 +132,17 @@ _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 
 class RangeServer:
     """Files served over HTTP from memory, honouring ``Range`` (``a-b``, ``a-``, ``-n``) with
-    ``206`` and ``Content-Range``; ``fail_next`` makes the next requests answer ``503``, and
-    ``slow`` seconds pass before each answer to a ranged GET that is not a suffix request."""
+    ``206`` and ``Content-Range``; ``fail_next`` makes the next requests answer ``503``,
+    ``slow`` seconds pass before each answer to a ranged GET that is not a suffix request, and
+    ``cut_next`` makes the next such answers stop after half their body and close the
+    connection (a connection lost mid-transfer)."""
 
     def __init__(self, files: dict[str, bytes]) -> None:
         self.files = files
         self.log = Log()
         self.fail_next = 0
         self.slow = 0.0
+        self.cut_next = 0
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -174,10 +178,19 @@ class RangeServer:
                     self._send(416, b"", {"Content-Range": f"bytes */{size}"}, head, wanted)
                     return
                 headers = {"Content-Range": f"bytes {start}-{end - 1}/{size}"}
-                self._send(206, data[start:end], headers, head, wanted)
+                cut = server.cut_next > 0 and not head and first != ""
+                if cut:
+                    server.cut_next -= 1
+                self._send(206, data[start:end], headers, head, wanted, cut)
 
             def _send(
-                self, code: int, body: bytes, headers: dict[str, str], head: bool, wanted: Any
+                self,
+                code: int,
+                body: bytes,
+                headers: dict[str, str],
+                head: bool,
+                wanted: Any,
+                cut: bool = False,
             ) -> None:
                 # Logged before the reply: the client may send its next request before this
                 # thread would get to it afterwards.
@@ -193,7 +206,12 @@ class RangeServer:
                 self.send_header("Last-Modified", "Tue, 01 Dec 2026 00:00:00 GMT")
                 self.send_header("ETag", '"v1"')
                 self.end_headers()
-                if not head:
+                if cut:
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                elif not head:
                     self.wfile.write(body)
 
             def do_GET(self) -> None:  # noqa: N802 (the http.server convention)

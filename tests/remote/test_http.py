@@ -147,3 +147,41 @@ def test_a_server_without_ranges_serves_the_whole_file(tmp_path: Path, wide: byt
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_connection_lost_mid_transfer_is_taken_up_again(
+    http_files: RangeServer, wide: bytes
+) -> None:
+    # The whole file is one request streamed into pieces; the server closes it halfway. The
+    # pieces that arrived are kept, the rest is asked for again from where the body stopped.
+    http_files.cut_next = 1
+    got = colbridge.read_parquet(f"{http_files.url}/wide.parquet")
+    assert got.to_pandas().equals(colbridge.read_parquet(wide).to_pandas())
+    gets = http_files.log.gets("/wide.parquet")
+    assert len(gets) == 3  # the footer, the cut request, the rest
+    ranges = [r.range for r in gets]
+    assert ranges[0].startswith("bytes=-")
+    first, again = (int(r.split("=")[1].split("-")[0]) for r in ranges[1:])
+    assert first < again  # resumed past what had arrived, not from the start
+
+
+def test_a_connection_lost_every_time_is_a_clean_error(http_files: RangeServer) -> None:
+    import subprocess
+    import sys
+
+    http_files.cut_next = 1_000
+    code = (
+        "import sys, colbridge\n"
+        "from colbridge.errors import StorageError\n"
+        "try:\n"
+        "    colbridge.read_parquet(sys.argv[1], storage_options={'retries': 2})\n"
+        "except StorageError as e:\n"
+        "    print(type(e).__name__, e)\n"
+    )
+    url = f"{http_files.url}/wide.parquet"
+    done = subprocess.run(
+        [sys.executable, "-c", code, url], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("StorageError") and url in done.stdout
+    assert "panick" not in done.stderr.lower()
