@@ -419,8 +419,9 @@ impl PyTable {
     ///
     /// `self_destruct=True` (pyarrow's keyword) gives the table's memory to the frame, which
     /// then owns it as if pandas had allocated it: integer columns with nulls become float64 in
-    /// their own buffer, and nothing is copied to protect the table, which refuses every use
-    /// afterwards. Where something else still holds the memory (a column or view taken from
+    /// their own buffer, string columns get the 64-bit offsets pandas' `str` holds (so pandas
+    /// does not cast them, holding both), and nothing is copied to protect the table, which
+    /// refuses every use afterwards. Where something else still holds the memory (a column or view taken from
     /// the table, another table, a C data export) or `types_mapper` or `dtype_backend` is given,
     /// the frame shares it as without the keyword; the table is unusable either way.
     ///

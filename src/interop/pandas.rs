@@ -8,8 +8,10 @@
 use std::sync::Arc;
 
 use arrow_array::types::*;
-use arrow_array::{make_array, Array, ArrayRef, ArrowPrimitiveType, PrimitiveArray};
-use arrow_buffer::{Buffer, NullBuffer, ScalarBuffer};
+use arrow_array::{
+    make_array, Array, ArrayRef, ArrowPrimitiveType, LargeStringArray, PrimitiveArray, StringArray,
+};
+use arrow_buffer::{Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_data::ArrayData;
 use arrow_schema::DataType;
 
@@ -121,7 +123,8 @@ pub(crate) fn fill_sentinels(array: ArrayRef) -> Result<ArrayRef> {
 /// holds them (`Table.to_pandas(self_destruct=True)`): integers with nulls become float64 with
 /// NaN (8-byte integers in place, narrower ones into a new buffer while theirs is given back),
 /// dictionary codes get -1 at nulls and the narrowest width pandas gives them (the rest of their
-/// buffer given back), floats and temporal values NaN / NaT at nulls (`fill_sentinels`). What
+/// buffer given back), strings get the 64-bit offsets of pandas' `str` (`large_strings`),
+/// floats and temporal values NaN / NaT at nulls (`fill_sentinels`). What
 /// cannot be converted in place is left as it is (the conversion to pandas then copies it as it
 /// would have).
 pub(crate) fn for_pandas(array: ArrayRef) -> Result<ArrayRef> {
@@ -137,8 +140,43 @@ pub(crate) fn for_pandas(array: ArrayRef) -> Result<ArrayRef> {
         DataType::UInt32 if nulls => ints_to_floats::<UInt32Type>(array),
         DataType::UInt64 if nulls => ints_to_floats::<UInt64Type>(array),
         DataType::Dictionary(..) => narrow_codes(fill_sentinels(array)?)?,
+        DataType::Utf8 => large_strings(array),
         _ => fill_sentinels(array)?,
     })
+}
+
+/// A `string` column as `large_string`, pandas' `str` storage (pandas casts a `string` column
+/// to it, holding both offsets at once): the offsets widened into a new buffer front to back
+/// while theirs go back to the OS behind them (`convert_behind`), the values buffer passed on
+/// as it is. The column as it was where its offsets are shared or sliced, or the new buffer
+/// cannot be had.
+fn large_strings(array: ArrayRef) -> ArrayRef {
+    let data = array.to_data();
+    drop(array);
+    let (offsets, values, nulls) = StringArray::from(data).into_parts();
+    let len = offsets.len();
+    let narrow = match offsets.into_inner().into_inner().into_vec::<i32>() {
+        Ok(vec) if vec.len() == len => vec,
+        Ok(vec) => return rebuilt(Buffer::from_vec(vec), len, values, nulls),
+        Err(buffer) => return rebuilt(buffer, len, values, nulls),
+    };
+    let wide = match convert_behind(narrow, |&o| i64::from(o)) {
+        Ok(wide) => wide,
+        Err(narrow) => return rebuilt(Buffer::from_vec(narrow), len, values, nulls),
+    };
+    let offsets = OffsetBuffer::new(ScalarBuffer::from(wide));
+    // SAFETY: the offsets are those of the valid `StringArray` taken apart above, each widened
+    // from i32 to i64 (same values, same order), over the same values buffer and nulls: still
+    // monotonic, within the values, and at UTF-8 boundaries.
+    Arc::new(unsafe { LargeStringArray::new_unchecked(offsets, values, nulls) })
+}
+
+/// The `string` column taken apart by `large_strings`, put back as it was (`len` offsets in
+/// `offsets`, from the valid array).
+fn rebuilt(offsets: Buffer, len: usize, values: Buffer, nulls: Option<NullBuffer>) -> ArrayRef {
+    let offsets = OffsetBuffer::new(ScalarBuffer::new(offsets, 0, len));
+    // SAFETY: the offsets, values and nulls of the valid `StringArray` taken apart, unchanged.
+    Arc::new(unsafe { StringArray::new_unchecked(offsets, values, nulls) })
 }
 
 /// An integer column with nulls as float64 with NaN, in its own buffer where the integers
@@ -204,44 +242,51 @@ fn floats_in_place<N: num_traits::ToPrimitive + arrow_buffer::ArrowNativeType>(
     Ok(Buffer::from_vec(ints))
 }
 
-/// Integers narrower than eight bytes as float64 in a new buffer, written front to back; the
-/// integers' memory goes back to the OS a 2 MiB unit at a time once converted (`release_pages`),
-/// so the conversion holds little more than the floats (growing the integers' buffer instead
-/// made mimalloc copy it whole: both at once). The integers back if the new buffer cannot be
+/// Integers narrower than eight bytes as float64 in a new buffer (`convert_behind`): growing
+/// the integers' buffer instead made mimalloc copy it whole, both at once. The integers back if
+/// the new buffer cannot be had.
+fn floats_behind<N: num_traits::ToPrimitive + Copy>(ints: Vec<N>) -> Result<Buffer, Vec<N>> {
+    convert_behind(ints, |v| v.to_f64().unwrap_or(f64::NAN)).map(Buffer::from_vec)
+}
+
+/// `items` converted one by one into a new, wider vector written front to back; the items'
+/// memory goes back to the OS a 2 MiB unit at a time once converted (`release_pages`), so the
+/// conversion holds little more than the result. The items back if the new vector cannot be
 /// had.
-fn floats_behind<N: num_traits::ToPrimitive>(ints: Vec<N>) -> Result<Buffer, Vec<N>> {
-    /// Integers converted between two releases.
+fn convert_behind<N: Copy, W>(items: Vec<N>, convert: impl Fn(&N) -> W) -> Result<Vec<W>, Vec<N>> {
+    /// Items converted between two releases.
     const STEP: usize = 1 << 18;
-    let len = ints.len();
-    let mut floats: Vec<f64> = Vec::new();
-    if floats.try_reserve_exact(len).is_err() {
-        return Err(ints);
+    let len = items.len();
+    let mut out: Vec<W> = Vec::new();
+    if out.try_reserve_exact(len).is_err() {
+        return Err(items);
     }
-    crate::alloc::prefer_huge_pages(floats.spare_capacity_mut());
+    crate::alloc::prefer_huge_pages(out.spare_capacity_mut());
     let width = std::mem::size_of::<N>();
-    let base = ints.as_ptr();
-    // Bytes at the front of the integers already given back (or never to be passed again).
+    let base = items.as_ptr();
+    // Bytes at the front of the items already given back (or never to be passed again).
     let mut behind = 0;
     let mut start = 0;
     while start < len {
         let end = len.min(start + STEP);
         {
-            // SAFETY: [start, end) lies inside the vector's `len` initialised integers, and
-            // none of their bytes has been given back: `behind <= start * width` (below).
+            // SAFETY: [start, end) lies inside the vector's `len` initialised items, and none
+            // of their bytes has been given back: `behind <= start * width` (below).
             let step = unsafe { std::slice::from_raw_parts(base.add(start), end - start) };
-            floats.extend(step.iter().map(|v| v.to_f64().unwrap_or(f64::NAN)));
+            out.extend(step.iter().map(&convert));
         }
-        // SAFETY: the integers before `end` are converted and never read again; no reference
-        // into them is alive (the slice above is gone), and the vector is only dropped below,
-        // which frees its allocation without reading it. `release_pages` gives back at most
-        // the bytes it is passed, so `behind` stays at or below `end * width`.
+        // SAFETY: the items before `end` are converted and never read again; no reference into
+        // them is alive (the slice above is gone), and the vector is only dropped below, which
+        // frees its allocation without reading it (`N: Copy` has no drop glue).
+        // `release_pages` gives back at most the bytes it is passed, so `behind` stays at or
+        // below `end * width`.
         behind += unsafe {
             crate::alloc::release_pages(base.cast::<u8>().add(behind), end * width - behind)
         };
         start = end;
     }
-    drop(ints);
-    Ok(Buffer::from_vec(floats))
+    drop(items);
+    Ok(out)
 }
 
 /// A dictionary column whose codes are wider than pandas makes them (int8 below 127 values,
@@ -578,6 +623,65 @@ mod tests {
         // Without nulls an integer column is pandas' integer column already.
         let plain: ArrayRef = Arc::new(Int32Array::from(vec![1, 2]));
         assert_eq!(for_pandas(plain).expect("ok").data_type(), &DataType::Int32);
+    }
+
+    fn strings(n: usize) -> Vec<Option<String>> {
+        (0..n)
+            .map(|i| (i % 5 != 2).then(|| format!("é{i}-{}", "x".repeat(i % 4))))
+            .collect()
+    }
+
+    /// `array` (a `large_string` column) holds `want`, with nulls where it says none.
+    fn assert_large_strings(array: &ArrayRef, want: &[Option<String>]) {
+        let got = array
+            .as_any()
+            .downcast_ref::<LargeStringArray>()
+            .expect("large_string");
+        assert_eq!(got.len(), want.len());
+        for (i, w) in want.iter().enumerate() {
+            assert_eq!(
+                got.is_valid(i).then(|| got.value(i)),
+                w.as_deref(),
+                "row {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn miri_strings_get_wide_offsets_over_the_same_bytes() {
+        let want = strings(40);
+        let array: ArrayRef = Arc::new(StringArray::from(want.clone()));
+        let bytes = array.to_data().buffers()[1].as_ptr();
+        let got = for_pandas(array).expect("converted");
+        assert_eq!(got.data_type(), &DataType::LargeUtf8);
+        assert_eq!(
+            got.to_data().buffers()[1].as_ptr(),
+            bytes,
+            "the same string bytes"
+        );
+        assert_large_strings(&got, &want);
+    }
+
+    #[test]
+    fn miri_strings_held_elsewhere_or_sliced_keep_their_offsets() {
+        let array: ArrayRef = Arc::new(StringArray::from(strings(12)));
+        let held = array.clone();
+        let got = for_pandas(array).expect("ok");
+        assert_eq!(got.data_type(), &DataType::Utf8);
+        assert_eq!(got.to_data(), held.to_data());
+        drop(held);
+        let sliced: ArrayRef = Arc::new(StringArray::from(strings(12)).slice(3, 6));
+        let got = for_pandas(sliced.clone()).expect("ok");
+        assert_eq!(got.data_type(), &DataType::Utf8);
+        assert_eq!(got.to_data(), sliced.to_data());
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "millions of values: too slow under Miri")]
+    fn strings_widened_across_released_units_arrive_whole() {
+        let want = strings(LARGE);
+        let got = for_pandas(Arc::new(StringArray::from(want.clone()))).expect("converted");
+        assert_large_strings(&got, &want);
     }
 
     #[test]

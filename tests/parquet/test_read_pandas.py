@@ -273,6 +273,31 @@ def test_self_destruct_converts_int_columns_with_nulls_in_their_own_buffers(
     assert df.loc[1, "i"] == 0.5
 
 
+def test_self_destruct_hands_strings_over_with_pandas_offsets(tmp_path: Path) -> None:
+    # pandas' `str` holds 64-bit offsets and casts a `string` column to them, holding both
+    # offsets at once: the table given away widens its own offsets instead (the old ones given
+    # back as it goes), and the string bytes pandas holds are the very buffer decoded.
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    n = 300_000
+    words = pa.array([None if k % 11 == 3 else f"w{k % 977}-{k}" for k in range(n)])
+    path = tmp_path / "strings.parquet"
+    pq.write_table(pa.table({"s": words, "t": words.slice(7).to_pylist() + ["x"] * 7}), path)
+    t = colbridge.read_parquet(path)
+    assert str(t.schema.field("s").type) in ("string", "utf8")
+    data = {c: t.column(c).chunk(0).data.address for c in ("s", "t")}
+    df = t.to_pandas(self_destruct=True)
+    pd.testing.assert_frame_equal(df, pd.read_parquet(path))
+    for c, at in data.items():
+        held = pa.array(df[c].array)
+        assert held.type == pa.large_string()
+        assert held.buffers()[2].address == at, c
+    # Without the keyword the table keeps its own string offsets and stays usable.
+    kept = colbridge.read_parquet(path)
+    pd.testing.assert_frame_equal(kept.to_pandas(), pd.read_parquet(path))
+    assert kept.column("s").to_pylist()[:4] == words.to_pylist()[:4]
+
+
 def test_self_destruct_shares_nothing_that_another_holder_sees(tmp_path: Path) -> None:
     # A column taken from the table (or a view of its memory) keeps the memory shared: the
     # frame then converts as without the keyword and never writes where the holder reads.
