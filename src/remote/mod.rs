@@ -7,7 +7,7 @@
 //! (`parquet::ranges`: the selected chunks, or only the selected pages) to `prefetch`, which
 //! merges them into requests and fetches them on a shared tokio runtime with `concurrency`
 //! requests in flight. Each response is streamed into pieces (cut where chunks begin and end,
-//! at most 4 MiB); decoding threads ask for bytes as from any file (`ChunkReader`) and wait
+//! 4 to 16 MiB); decoding threads ask for bytes as from any file (`ChunkReader`) and wait
 //! only for the piece that holds them, so decoding starts as soon as the first piece arrives,
 //! and each piece goes as soon as the decoders are past it. Bytes nothing planned (a filter's
 //! own columns, a stray header) are fetched on demand with a read-ahead. After the read the
@@ -51,7 +51,7 @@ pub(crate) struct Settings {
     pub(crate) retries: usize,
     /// Bytes a read may fetch ahead of its decoders. `None` (the default): no bound; every run
     /// is asked for at once in file order, in the fewest requests, and its bytes are kept in
-    /// pieces (`PIECE`) that go as soon as the decoders are past them, so the peak stays near
+    /// pieces (`PIECES`) that go as soon as the decoders are past them, so the peak stays near
     /// the output wherever the output is at least the size of the compressed bytes (decoding
     /// then never holds more than it has yet to turn into output). `Some(budget)`, for a read
     /// whose decoding falls far behind the network (or whose output is smaller than its
@@ -83,9 +83,15 @@ const UNPLANNED_KEPT: u64 = 16 << 20;
 /// so that a large read has a few requests in flight).
 const LARGE_RUN: u64 = 64 << 20;
 
-/// The largest piece a request's bytes are kept in (`coalesce::pieces`): what the decoders
-/// wait for before they start on it, and the unit dropped once they are past it.
-const PIECE: u64 = 4 << 20;
+/// The pieces a request's bytes are kept in (`coalesce::pieces`), each what the decoders wait
+/// for before they start on it and the unit dropped once they are past it: at most about
+/// `PIECES` to a read (a cache of fewer pieces is quicker to search), of `PIECE_MIN` to
+/// `PIECE_MAX` bytes. 1 MiB pieces measured no lower peak than 4 MiB ones on
+/// `benches/s3_read.py` (a loopback store delivers faster than decoding consumes), and a page
+/// straddling two pieces is copied out of them.
+const PIECES: u64 = 512;
+const PIECE_MIN: u64 = 4 << 20;
+const PIECE_MAX: u64 = 16 << 20;
 
 /// Bytes of decoded pieces dropped between two purges of the allocator (`alloc::purge`):
 /// without them the freed pieces stay resident beside the output until the allocator is next
@@ -274,11 +280,12 @@ impl RemoteFile {
             let i = planned.partition_point(|r| r.end <= p.start);
             planned.get(i).is_some_and(|r| r.start < p.end)
         };
+        let piece = (wanted / PIECES).clamp(PIECE_MIN, PIECE_MAX);
         let requests: Vec<Vec<Range<u64>>> = coalesce
             .runs(missing, self.size)
             .iter()
             .map(|r| {
-                coalesce::pieces(r, &cuts, PIECE)
+                coalesce::pieces(r, &cuts, piece)
                     .into_iter()
                     .filter(wanted_piece)
                     .collect::<Vec<_>>()
@@ -368,9 +375,10 @@ impl RemoteFile {
         let mut at = request.start; // where the next byte of the body belongs
         let mut next = 0; // the piece being filled
                           // The piece being filled, copied out of the body as it arrives (a piece is at most
-                          // `PIECE` bytes, so the reservation is bounded whatever the file says).
-        let reserve =
-            |piece: &Range<u64>| Vec::with_capacity((piece.end - piece.start).min(PIECE) as usize);
+                          // `PIECE_MAX` bytes, so the reservation is bounded whatever the file says).
+        let reserve = |piece: &Range<u64>| {
+            Vec::with_capacity((piece.end - piece.start).min(PIECE_MAX) as usize)
+        };
         let mut filling: Vec<u8> = pieces.first().map(reserve).unwrap_or_default();
         while next < pieces.len() {
             let mut bytes = match body.next().await {
