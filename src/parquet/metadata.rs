@@ -34,7 +34,8 @@ pub(crate) fn load_metadata(source: &Source, limits: &Limits) -> Result<ArrowRea
     let what = source.describe();
     guarded(&what, || {
         let handle = source.open()?;
-        let metadata = Arc::new(read_footer(&handle, limits)?);
+        let (metadata, overdeclared) = read_footer(&handle, limits)?;
+        let metadata = Arc::new(metadata);
         // Where chunks begin and end: a remote source reads ahead no further than that.
         source.boundaries(|| {
             metadata
@@ -76,6 +77,12 @@ pub(crate) fn load_metadata(source: &Source, limits: &Limits) -> Result<ArrowRea
                     {
                         return retyped(f, &DataType::Timestamp(TimeUnit::Nanosecond, None));
                     }
+                    // A decimal whose declared precision its bytes cannot hold: read with what
+                    // they hold, typed with what it declared, as pyarrow types it.
+                    let declared = overdeclared.iter().find(|o| o.leaf == *leaf);
+                    if let Some(wide) = declared.and_then(|o| declared_decimal(f, o.precision)) {
+                        return retyped(f, &wide);
+                    }
                 }
                 adjust_field(
                     f,
@@ -107,9 +114,29 @@ pub(crate) fn load_metadata(source: &Source, limits: &Limits) -> Result<ArrowRea
     })
 }
 
+/// `field`, a decimal column read with the precision its bytes hold, with the precision it
+/// declared instead (`decimal256` past 38 digits, as pyarrow); `None` for another type or a
+/// precision no Arrow decimal has.
+fn declared_decimal(field: &Field, precision: i32) -> Option<DataType> {
+    let scale = match field.data_type() {
+        DataType::Decimal128(_, s) | DataType::Decimal256(_, s) => *s,
+        _ => return None,
+    };
+    match u8::try_from(precision).ok()? {
+        p @ 1..=38 => Some(DataType::Decimal128(p, scale)),
+        p @ 39..=76 => Some(DataType::Decimal256(p, scale)),
+        _ => None,
+    }
+}
+
 /// The footer, checked before the parquet crate decodes it (`thrift::check_footer`: it would
-/// trust the counts in it), and the page index where the file has one and it is readable.
-fn read_footer(handle: &Handle, limits: &Limits) -> Result<ParquetMetaData> {
+/// trust the counts in it), and the page index where the file has one and it is readable; with
+/// the decimals whose declared precision was lowered to what their bytes hold
+/// (`thrift::fit_decimals`).
+fn read_footer(
+    handle: &Handle,
+    limits: &Limits,
+) -> Result<(ParquetMetaData, Vec<thrift::Overdeclared>)> {
     let len = handle.len();
     if len < 12 {
         return Err(Error::Corrupt(format!(
@@ -139,6 +166,11 @@ fn read_footer(handle: &Handle, limits: &Limits) -> Result<ParquetMetaData> {
     limits.check_footer(size)?;
     let footer = handle.get_bytes(len - 8 - size, size as usize)?;
     let footer = thrift::repair_footer(&footer).map_err(|e| Error::Corrupt(e.to_string()))?;
+    let fitted = thrift::fit_decimals(&footer).map_err(|e| Error::Corrupt(e.to_string()))?;
+    let (footer, overdeclared) = match fitted {
+        Some((fitted, overdeclared)) => (std::borrow::Cow::Owned(fitted), overdeclared),
+        None => (footer, Vec::new()),
+    };
     let metadata = with_row_groups_total(ParquetMetaDataReader::decode_metadata(&footer)?);
     // A page index that cannot be read costs only the page pruning it would allow.
     let mut reader = ParquetMetaDataReader::new_with_metadata(metadata.clone())
@@ -147,8 +179,8 @@ fn read_footer(handle: &Handle, limits: &Limits) -> Result<ParquetMetaData> {
         .read_page_indexes(handle)
         .and_then(|()| reader.finish())
     {
-        Ok(with_index) => Ok(with_index),
-        Err(_) => Ok(metadata),
+        Ok(with_index) => Ok((with_index, overdeclared)),
+        Err(_) => Ok((metadata, overdeclared)),
     }
 }
 

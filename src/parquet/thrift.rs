@@ -13,7 +13,7 @@ mod spec;
 
 #[cfg(test)]
 use self::footer::check_footer;
-pub(crate) use self::footer::repair_footer;
+pub(crate) use self::footer::{fit_decimals, repair_footer, Overdeclared};
 
 /// Deepest nesting of structs, lists and maps accepted (Parquet's own footer nests 6 deep; a
 /// schema's groups are a flat list, not nested Thrift).
@@ -576,6 +576,135 @@ mod tests {
         }
         f.push(0);
         f
+    }
+
+    /// A FileMetaData whose schema is a root, a `FIXED_LEN_BYTE_ARRAY(len)` decimal declaring
+    /// `precision` digits (in `precision` and in the `DECIMAL` logical type) and an INT32.
+    fn decimal_footer(len: i64, precision: i64) -> Vec<u8> {
+        let mut f = vec![(2 << 4) | 9, (3 << 4) | 12]; // field 2: a list of 3 structs
+        f.extend([(4 << 4) | 8, 1, b'r']); // root: name
+        f.extend(i32_field(1, 2)); // num_children
+        f.push(0);
+        f.extend(i32_field(1, 7)); // type FIXED_LEN_BYTE_ARRAY
+        f.extend(i32_field(1, len)); // type_length
+        f.extend([(2 << 4) | 8, 1, b'v']); // name
+        f.extend(i32_field(3, 2)); // scale (field 7)
+        f.extend(i32_field(1, precision)); // precision (field 8)
+        f.push((2 << 4) | 12); // logicalType (field 10)
+        f.push((5 << 4) | 12); // DECIMAL
+        f.extend(i32_field(1, 2));
+        f.extend(i32_field(1, precision));
+        f.extend([0, 0, 0]);
+        f.extend(i32_field(1, 1)); // type INT32
+        f.extend([(3 << 4) | 8, 1, b'i']);
+        f.push(0);
+        f.push(0);
+        f
+    }
+
+    /// The precisions a schema's second element states (field 8, then the logical type's).
+    fn stated_precisions(footer: &[u8]) -> Vec<i32> {
+        let mut out = Vec::new();
+        let mut r = Reader::new(footer);
+        let mut element = 0;
+        r.read_struct(|r, _, _| {
+            r.read_list(Type::Struct, |r| {
+                element += 1;
+                r.read_struct(|r, id, _| match id {
+                    8 if element == 2 => r.i32().map(|p| out.push(p)).map(|()| true),
+                    10 => {
+                        r.read_struct(|r, _, _| {
+                            r.read_struct(|r, f, _| match f {
+                                2 => r.i32().map(|p| out.push(p)).map(|()| true),
+                                _ => Ok(false),
+                            })
+                            .map(|()| true)
+                        })?;
+                        Ok(true)
+                    }
+                    _ => Ok(false),
+                })
+            })
+            .map(|()| true)
+        })
+        .expect("readable");
+        out
+    }
+
+    #[test]
+    fn decimals_declaring_more_digits_than_their_bytes_hold_are_fitted() {
+        // 6 bytes hold 14 digits (2^47 - 1 = 140737488355327); 16 hold 38.
+        let overdeclared = decimal_footer(6, 45);
+        assert!(check_footer(&overdeclared).is_ok());
+        let (fitted, found) = fit_decimals(&overdeclared)
+            .expect("readable")
+            .expect("fitted");
+        assert_eq!(
+            found,
+            vec![Overdeclared {
+                leaf: 0,
+                precision: 45
+            }]
+        );
+        assert_eq!(stated_precisions(&fitted), vec![14, 14]);
+        assert!(check_footer(&fitted).is_ok());
+        assert_eq!(fit_decimals(&fitted).expect("readable"), None);
+        // What the bytes hold is left alone.
+        assert_eq!(
+            fit_decimals(&decimal_footer(6, 14)).expect("readable"),
+            None
+        );
+        assert_eq!(
+            fit_decimals(&decimal_footer(16, 38)).expect("readable"),
+            None
+        );
+        let (_, found) = fit_decimals(&decimal_footer(16, 39))
+            .expect("readable")
+            .expect("fitted");
+        assert_eq!(found[0].precision, 39);
+        // A varint that shrinks (300 takes two bytes, 14 one) leaves the rest intact.
+        let (fitted, _) = fit_decimals(&decimal_footer(6, 300))
+            .expect("readable")
+            .expect("fitted");
+        assert_eq!(fitted.len(), decimal_footer(6, 300).len() - 2);
+        assert_eq!(stated_precisions(&fitted), vec![14, 14]);
+    }
+
+    #[test]
+    fn keys_that_are_not_utf8_get_replacement_characters() {
+        let mut f = footer(&[1, -1]);
+        f.pop(); // reopen FileMetaData
+        f.extend([(3 << 4) | 9, (1 << 4) | 12]); // field 5: a list of one KeyValue
+        let key = b"row.me\xff\xfeta";
+        f.push((1 << 4) | 8);
+        f.extend(varint(key.len() as u64));
+        f.extend(key);
+        f.push((1 << 4) | 8); // value: valid, kept as it is
+        f.extend([2, b'o', b'k']);
+        f.extend([0, 0]);
+        let repaired = repair_footer(&f).expect("repaired");
+        let mut keys = Vec::new();
+        let mut r = Reader::new(&repaired);
+        r.read_struct(|r, id, _| match id {
+            5 => r
+                .read_list(Type::Struct, |r| {
+                    r.read_struct(|r, _, _| {
+                        let text = r.binary()?;
+                        keys.push(String::from_utf8(text.to_vec()).expect("UTF-8"));
+                        Ok(true)
+                    })
+                })
+                .map(|()| true),
+            _ => Ok(false),
+        })
+        .expect("readable");
+        assert_eq!(keys, ["row.me\u{fffd}\u{fffd}ta", "ok"]);
+        // A footer whose text is UTF-8 is passed on unchanged.
+        let clean = footer(&[1, -1]);
+        assert!(matches!(
+            repair_footer(&clean),
+            Ok(std::borrow::Cow::Borrowed(_))
+        ));
     }
 
     #[test]

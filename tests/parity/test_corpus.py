@@ -28,7 +28,6 @@ FUZZ = "arrow-testing/data/parquet/fuzzing/clusterfuzz-testcase-minimized-parque
 REFUSED: dict[str, str] = {
     f"{FUZZ}4740205688193024": "the footer's schema is a bool (pyarrow: a file of no columns)",
     f"{FUZZ}5665099979423744": "the footer's schema is an i32 (pyarrow: a file of no columns)",
-    f"{FUZZ}5068991573000192": "a 6-byte decimal declares 45 digits (arrow-rs refuses it)",
     f"{FUZZ}5697144926502912.fuzz": (
         "the column chunk has no metadata (pyarrow: none of the 24 rows its row group claims)"
     ),

@@ -196,6 +196,22 @@ impl<'a> Reader<'a> {
                     }
                     self.leave();
                 }
+                Some(Want::Text) => {
+                    let start = self.pos;
+                    let text = self.binary()?;
+                    match std::str::from_utf8(text) {
+                        Ok(_) => out.extend_from_slice(&self.data[start..self.pos]),
+                        // Not UTF-8 (a fuzzed key): each invalid sequence replaced by
+                        // U+FFFD, as pyarrow prints it (it keeps the raw bytes; an Arrow
+                        // schema's metadata here is text).
+                        Err(_) => {
+                            let lossy = String::from_utf8_lossy(text);
+                            write_varint(out, lossy.len() as u64);
+                            out.extend_from_slice(lossy.as_bytes());
+                            changed = true;
+                        }
+                    }
+                }
                 _ => {
                     let start = self.pos;
                     self.skip(ty)?;
@@ -214,7 +230,8 @@ impl<'a> Reader<'a> {
 /// of the wrong Thrift type into an optional field (Dremio writes a list where
 /// `ColumnMetaData.bloom_filter_length` is an i32), the same footer without that field, as
 /// pyarrow reads it (Thrift's C++ library skips such fields). Such a required field is refused,
-/// as pyarrow refuses the field then missing.
+/// as pyarrow refuses the field then missing. A key, value or `created_by` that is not UTF-8
+/// (which the crate refuses) gets U+FFFD for each invalid sequence, as pyarrow prints it.
 pub(crate) fn repair_footer(footer: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>> {
     check_footer(footer)?;
     let mut out = Vec::new();
@@ -226,4 +243,108 @@ pub(crate) fn repair_footer(footer: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>>
     } else {
         Ok(std::borrow::Cow::Borrowed(footer))
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decimals declaring more digits than their bytes hold
+
+/// A fixed-length decimal whose declared precision its bytes cannot hold, lowered by
+/// `fit_decimals`: the primitive leaf it is (counted in schema order) and what it declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Overdeclared {
+    pub(crate) leaf: usize,
+    pub(crate) precision: i32,
+}
+
+/// The most decimal digits a `len`-byte two's complement integer holds: `floor(log10(2^(8 len
+/// - 1) - 1))`, as the parquet crate computes it (no power of two is a power of ten, so the
+/// `- 1` never changes the floor).
+fn digits_in(len: i32) -> i32 {
+    let bits = (i64::from(len.max(1)) * 8 - 1) as f64;
+    (bits * std::f64::consts::LOG10_2).floor() as i32
+}
+
+/// The footer (already through `repair_footer`) with the precision of every
+/// `FIXED_LEN_BYTE_ARRAY` decimal that declares more digits than its length holds lowered to
+/// what it holds (in the `precision` field and in the `DECIMAL` logical type), and those
+/// columns; `None` where there is none. The parquet crate refuses such a schema outright (a
+/// fuzzed file declares 45 digits in 6 bytes); pyarrow reads the values, which the bytes bound,
+/// with the declared precision, and the read restores it (`metadata::load_metadata`).
+pub(crate) fn fit_decimals(footer: &[u8]) -> Result<Option<(Vec<u8>, Vec<Overdeclared>)>> {
+    // Where each lowered precision's varint lies, and its new value.
+    let mut edits: Vec<(std::ops::Range<usize>, i32)> = Vec::new();
+    let mut found = Vec::new();
+    let mut leaf = 0usize;
+    let mut r = Reader::new(footer);
+    r.read_struct(|r, id, ty| {
+        if id != 2 || ty != Type::List {
+            return Ok(false);
+        }
+        r.read_list(Type::Struct, |r| {
+            let (mut physical, mut len) = (None, None);
+            let mut precisions: Vec<(std::ops::Range<usize>, i32)> = Vec::new();
+            r.read_struct(|r, id, ty| match (id, ty) {
+                (1, Type::I32) => r.i32().map(|v| physical = Some(v)).map(|()| true),
+                (2, Type::I32) => r.i32().map(|v| len = Some(v)).map(|()| true),
+                (8, Type::I32) => {
+                    let start = r.position();
+                    let v = r.i32()?;
+                    precisions.push((start..r.position(), v));
+                    Ok(true)
+                }
+                (10, Type::Struct) => {
+                    r.read_struct(|r, member, ty| {
+                        if member != 5 || ty != Type::Struct {
+                            return Ok(false);
+                        }
+                        r.read_struct(|r, field, ty| {
+                            if field != 2 || ty != Type::I32 {
+                                return Ok(false);
+                            }
+                            let start = r.position();
+                            let v = r.i32()?;
+                            precisions.push((start..r.position(), v));
+                            Ok(true)
+                        })?;
+                        Ok(true)
+                    })?;
+                    Ok(true)
+                }
+                _ => Ok(false),
+            })?;
+            // FIXED_LEN_BYTE_ARRAY is physical type 7.
+            if let (Some(7), Some(len)) = (physical, len) {
+                let most = digits_in(len);
+                let declared = precisions.iter().map(|(_, p)| *p).max();
+                if let Some(declared) = declared.filter(|&p| p > most) {
+                    found.push(Overdeclared {
+                        leaf,
+                        precision: declared,
+                    });
+                    edits.extend(precisions.into_iter().map(|(at, _)| (at, most)));
+                }
+            }
+            if physical.is_some() {
+                leaf += 1;
+            }
+            Ok(())
+        })?;
+        Ok(true)
+    })?;
+    if edits.is_empty() {
+        return Ok(None);
+    }
+    edits.sort_by_key(|(at, _)| at.start);
+    let mut out = Vec::new();
+    out.try_reserve_exact(footer.len())
+        .or_else(|_| malformed("cannot reserve memory for the footer"))?;
+    let mut from = 0;
+    for (at, value) in edits {
+        out.extend_from_slice(&footer[from..at.start]);
+        // Thrift's compact protocol: an i32 is a zigzag varint.
+        write_varint(&mut out, ((value << 1) ^ (value >> 31)) as u32 as u64);
+        from = at.end;
+    }
+    out.extend_from_slice(&footer[from..]);
+    Ok(Some((out, found)))
 }

@@ -21,6 +21,8 @@ pub(super) enum Want {
     I64,
     Double,
     Binary,
+    /// A binary the crate decodes as UTF-8 (and refuses otherwise).
+    Text,
     /// A list whose elements the crate checks for their type itself.
     List,
     /// A struct whose fields are not looked into here.
@@ -87,7 +89,7 @@ impl Want {
             Want::I32 => "an i32",
             Want::I64 => "an i64",
             Want::Double => "a double",
-            Want::Binary => "a binary",
+            Want::Binary | Want::Text => "a binary",
             Want::List | Want::StructList(_) => "a list",
             Want::AnyStruct | Want::Struct(_) => "a struct",
         }
@@ -101,7 +103,7 @@ impl Want {
             Want::I32 => ty == Type::I32,
             Want::I64 => ty == Type::I64,
             Want::Double => ty == Type::Double,
-            Want::Binary => ty == Type::Binary,
+            Want::Binary | Want::Text => ty == Type::Binary,
             Want::List | Want::StructList(_) => ty == Type::List,
             Want::AnyStruct | Want::Struct(_) => ty == Type::Struct,
         }
@@ -150,7 +152,7 @@ pub(super) const FILE_META_DATA: Struct = Struct {
         required(3, "num_rows", Want::I64),
         required(4, "row_groups", Want::StructList(&ROW_GROUP)),
         optional(5, "key_value_metadata", Want::StructList(&KEY_VALUE)),
-        optional(6, "created_by", Want::Binary),
+        optional(6, "created_by", Want::Text),
         optional(7, "column_orders", Want::StructList(&COLUMN_ORDER)),
     ],
 };
@@ -175,8 +177,8 @@ pub(super) const SCHEMA_ELEMENT: Struct = Struct {
 const KEY_VALUE: Struct = Struct {
     name: "KeyValue",
     fields: &[
-        required(1, "key", Want::Binary),
-        optional(2, "value", Want::Binary),
+        required(1, "key", Want::Text),
+        optional(2, "value", Want::Text),
     ],
 };
 
