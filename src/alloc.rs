@@ -118,8 +118,8 @@ pub(crate) fn release_memory() {
 }
 
 /// Give what the allocator holds free back to the OS now: also called by a remote read after
-/// every `remote::PURGE_AFTER` bytes of fetched pieces it dropped (pieces of up to 4 MiB, below
-/// the size the allocator's own forced purge counts).
+/// every `remote::PURGE_AFTER` bytes of fetched pieces it dropped (pieces cut at chunk
+/// boundaries are mostly smaller than the blocks the allocator's own forced purge counts).
 pub(crate) fn purge() {
     #[cfg(feature = "mimalloc")]
     // SAFETY: a plain call into mimalloc, outside any of its own functions.

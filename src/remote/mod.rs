@@ -372,10 +372,11 @@ impl RemoteFile {
                 return self.fail(&pieces, e);
             }
         };
-        let mut at = request.start; // where the next byte of the body belongs
-        let mut next = 0; // the piece being filled
-                          // The piece being filled, copied out of the body as it arrives (a piece is at most
-                          // `PIECE_MAX` bytes, so the reservation is bounded whatever the file says).
+        // Where the next byte of the body belongs, and the piece it fills: copied out of the
+        // body as it arrives (a piece is at most `PIECE_MAX` bytes, so the reservation is
+        // bounded whatever the file says).
+        let mut at = request.start;
+        let mut next = 0;
         let reserve = |piece: &Range<u64>| {
             Vec::with_capacity((piece.end - piece.start).min(PIECE_MAX) as usize)
         };
@@ -417,7 +418,7 @@ impl RemoteFile {
         }
     }
 
-    /// The error of a store that answered `request` with `got` bytes.
+    /// The error of a store that answered `request` with `got` bytes (a fetch or a stream).
     fn short_answer(&self, request: &Range<u64>, got: u64) -> Error {
         Error::Storage(
             StorageKind::Other,
@@ -636,16 +637,7 @@ impl RemoteFile {
             .await
             .map_err(|e| store::storage_error(&self.url, &e, &self.secrets))?;
         if got.len() as u64 != range.end - range.start {
-            return Err(Error::Storage(
-                StorageKind::Other,
-                format!(
-                    "{}: asked for bytes {}..{}, the store returned {} (was the object replaced?)",
-                    self.url,
-                    range.start,
-                    range.end,
-                    got.len()
-                ),
-            ));
+            return Err(self.short_answer(&range, got.len() as u64));
         }
         Ok(got)
     }

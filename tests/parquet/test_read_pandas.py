@@ -276,7 +276,8 @@ def test_self_destruct_converts_int_columns_with_nulls_in_their_own_buffers(
 def test_self_destruct_hands_strings_over_with_pandas_offsets(tmp_path: Path) -> None:
     # pandas' `str` holds 64-bit offsets and casts a `string` column to them, holding both
     # offsets at once: the table given away widens its own offsets instead (the old ones given
-    # back as it goes), and the string bytes pandas holds are the very buffer decoded.
+    # back as it goes; that the conversion happens in colbridge is proven by the Rust tests of
+    # `interop::pandas::large_strings`). Here: pandas' frame, with the very string bytes decoded.
     pa = pytest.importorskip("pyarrow")
     pq = pytest.importorskip("pyarrow.parquet")
     n = 300_000
