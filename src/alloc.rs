@@ -117,9 +117,8 @@ pub(crate) fn release_memory() {
     purge();
 }
 
-/// Give what the allocator holds free back to the OS now: also called by a remote read after
-/// every `remote::PURGE_AFTER` bytes of fetched pieces it dropped (pieces cut at chunk
-/// boundaries are mostly smaller than the blocks the allocator's own forced purge counts).
+/// Give what the allocator holds free back to the OS now (`release_memory`). A remote read's
+/// pieces are not the allocator's: they are unmapped as they are dropped (`remote::piece`).
 pub(crate) fn purge() {
     #[cfg(feature = "mimalloc")]
     // SAFETY: a plain call into mimalloc, outside any of its own functions.

@@ -14,9 +14,10 @@ Four keys are colbridge's own: ``concurrency`` (requests in flight, default 8),
 (how many compressed bytes fetching may run ahead of decoding; default ``None``, no bound: the
 selected chunks are asked for at once in file order, in the fewest requests, and each response
 is kept in pieces of 4 MiB (up to 16 MiB in reads over 2 GiB) that go as soon as the decoders
-are past them, so the peak stays near the output; a number bounds what is fetched and not yet
+are past them, each response read no further than four pieces ahead of them unless a decoder
+waits for more, so the peak stays near the output; a number bounds what is fetched and not yet
 decoded, fetching chunk by chunk in the order the decoders read them, at the cost of a request
-per chunk: for a read whose decoding falls far behind the network).
+per chunk: for a store that drops a connection left waiting).
 """
 
 from __future__ import annotations

@@ -35,6 +35,10 @@ pub(super) struct Run {
     /// decoder that needs it fetches it itself. Any other queued piece is on its way (its
     /// request waits only for a free slot), and a decoder waits for it.
     pub(super) budgeted: bool,
+    /// A decoder waits for it: its request goes on filling pieces past the read's window.
+    pub(super) wanted: bool,
+    /// Its request is filling it (counted against the read's window while in flight).
+    pub(super) started: bool,
 }
 
 pub(super) enum State {

@@ -9,22 +9,24 @@
 //! requests in flight. Each response is streamed into pieces (cut where chunks begin and end,
 //! 4 to 16 MiB); decoding threads ask for bytes as from any file (`ChunkReader`) and wait
 //! only for the piece that holds them, so decoding starts as soon as the first piece arrives,
-//! and each piece goes as soon as the decoders are past it. Bytes nothing planned (a filter's
+//! and each piece goes as soon as the decoders are past it. A response is read on only while
+//! the pieces not yet decoded fit a window, or as far as a decoder waits for. Bytes nothing planned (a filter's
 //! own columns, a stray header) are fetched on demand with a read-ahead. After the read the
 //! pieces are dropped; the tail stays for the next read.
 //!
-//! `store` builds the store and words its errors, `cache` keeps the runs, `py` is the Python
-//! side (`RemoteFile`, `list_objects`).
+//! `store` builds the store and words its errors, `cache` keeps the runs, `coalesce` turns
+//! ranges into requests and pieces, `piece` holds a piece's bytes, `py` is the Python side
+//! (`RemoteFile`, `list_objects`).
 
 mod cache;
 mod coalesce;
+mod piece;
 mod py;
 mod store;
 
 pub(crate) use py::{list_objects, PyRemoteFile};
 
 use std::ops::Range;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -38,6 +40,7 @@ use url::Url;
 use crate::error::{Error, Result, StorageKind};
 use cache::{lock, Cache, Found, Run, State};
 use coalesce::Coalesce;
+use piece::Piece;
 
 /// How a remote file is read; `storage_options` keys colbridge takes itself.
 #[derive(Debug, Clone, Copy)]
@@ -49,14 +52,15 @@ pub(crate) struct Settings {
     pub(crate) metadata_size_hint: u64,
     /// Retries of a failed request (with exponential backoff from 100 ms).
     pub(crate) retries: usize,
-    /// Bytes a read may fetch ahead of its decoders. `None` (the default): no bound; every run
-    /// is asked for at once in file order, in the fewest requests, and its bytes are kept in
-    /// pieces (`PIECES`) that go as soon as the decoders are past them, so the peak stays near
-    /// the output wherever the output is at least the size of the compressed bytes (decoding
-    /// then never holds more than it has yet to turn into output). `Some(budget)`, for a read
-    /// whose decoding falls far behind the network (or whose output is smaller than its
-    /// chunks): runs are fetched in the decoders' order, chunk by chunk, while those fetched and
-    /// not yet decoded fit the budget, at the cost of a request per chunk.
+    /// Bytes a read may ask for ahead of its decoders. `None` (the default): no bound on the
+    /// requests; every run is asked for at once in file order, in the fewest requests, and its
+    /// bytes are kept in pieces (`PIECES`) that go as soon as the decoders are past them. Each
+    /// response is read only while the pieces fetched and not yet decoded fit a window of
+    /// `WINDOW_PIECES` pieces, or as far as a decoder waits for (`admit`): a network faster
+    /// than decoding waits rather than fill memory. `Some(budget)`: runs are asked for in the
+    /// decoders' order, chunk by chunk, while those fetched and not yet decoded fit the
+    /// budget, at the cost of a request per chunk (for a store that drops connections left
+    /// waiting).
     pub(crate) prefetch_bytes: Option<u64>,
     pub(crate) coalesce: Coalesce,
 }
@@ -87,16 +91,16 @@ const LARGE_RUN: u64 = 64 << 20;
 /// for before they start on it and the unit dropped once they are past it: at most about
 /// `PIECES` to a read (a cache of fewer pieces is quicker to search), of `PIECE_MIN` to
 /// `PIECE_MAX` bytes. 1 MiB pieces measured no lower peak than 4 MiB ones on
-/// `benches/s3_read.py` (a loopback store delivers faster than decoding consumes), and a page
-/// straddling two pieces is copied out of them.
+/// `benches/s3_read.py`, and a page straddling two pieces is copied out of them. Each piece is
+/// a mapping of its own (`piece::Piece`), unmapped when it is dropped.
 const PIECES: u64 = 512;
 const PIECE_MIN: u64 = 4 << 20;
 const PIECE_MAX: u64 = 16 << 20;
 
-/// Bytes of decoded pieces dropped between two purges of the allocator (`alloc::purge`):
-/// without them the freed pieces stay resident beside the output until the allocator is next
-/// asked, and a read peaks well above what it holds.
-const PURGE_AFTER: u64 = 8 << 20;
+/// The pieces a read without a budget keeps fetched ahead of its decoders (`admit`): beyond
+/// them, a request goes on only as far as a decoder waits for. Windows of 1 and 2 MiB (of 1
+/// MiB pieces) measured no lower peak than 16 MiB on `benches/s3_read.py`, and were slower.
+const WINDOW_PIECES: u64 = 4;
 
 /// One object in a store, with the runs of it fetched so far.
 pub(crate) struct RemoteFile {
@@ -110,12 +114,11 @@ pub(crate) struct RemoteFile {
     secrets: Vec<String>,
     cache: Mutex<Cache>,
     arrived: Condvar,
-    /// Signalled when held runs go (decoded, failed or dropped): the budget may have room.
+    /// Signalled when held runs go (decoded, failed or dropped) or a decoder waits for a piece:
+    /// the budget or the window may have room.
     freed: tokio::sync::Notify,
     /// Where the file's column chunks begin and end, sorted (`set_boundaries`).
     boundaries: Mutex<Vec<u64>>,
-    /// Bytes of pieces dropped since the allocator last purged (`PURGE_AFTER`).
-    dropped: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for RemoteFile {
@@ -156,6 +159,17 @@ impl RemoteFile {
         })?;
         let shown = store::url_for_messages(&parsed);
         let (store, path) = store::open(&parsed, &options, settings.retries)?;
+        Self::open_in(shown, store, path, settings, secrets)
+    }
+
+    /// Open the object at `path` in `store` (`shown` as its URL): fetch its size and tail.
+    fn open_in(
+        shown: String,
+        store: Arc<dyn ObjectStore>,
+        path: Path,
+        settings: Settings,
+        secrets: Vec<String>,
+    ) -> Result<Arc<Self>> {
         let hint = settings.metadata_size_hint.max(8);
         let get = GetOptions {
             range: Some(GetRange::Suffix(hint)),
@@ -192,7 +206,7 @@ impl RemoteFile {
                 }
             })
             .map_err(|e| store::storage_error(&shown, &e, &secrets))?;
-        let file = RemoteFile {
+        Ok(Arc::new(RemoteFile {
             url: shown,
             store,
             path,
@@ -200,15 +214,13 @@ impl RemoteFile {
             settings,
             secrets,
             cache: Mutex::new(Cache {
-                tail: Some((start, tail.clone())),
+                tail: Some((start, tail)),
                 ..Cache::default()
             }),
             arrived: Condvar::new(),
             freed: tokio::sync::Notify::new(),
             boundaries: Mutex::new(Vec::new()),
-            dropped: std::sync::atomic::AtomicU64::new(0),
-        };
-        Ok(Arc::new(file))
+        }))
     }
 
     pub(crate) fn size(&self) -> u64 {
@@ -303,8 +315,16 @@ impl RemoteFile {
                 done: Vec::new(),
                 unplanned: false,
                 budgeted: releasable && budget != u64::MAX,
+                wanted: false,
+                started: false,
             });
         }
+        // Without a budget, each request fills its pieces while those fetched and not yet
+        // decoded fit the window, and further only as far as a decoder waits for.
+        let window = match releasable && budget == u64::MAX {
+            true => Some(WINDOW_PIECES * piece),
+            false => None,
+        };
         let this = Arc::clone(self);
         let concurrency = self.settings.concurrency.max(1);
         let task = runtime()?.spawn(async move {
@@ -314,31 +334,20 @@ impl RemoteFile {
                     (Some(first), Some(last)) => last.end - first.start,
                     _ => continue,
                 };
-                loop {
-                    while flying.try_join_next().is_some() {}
-                    if flying.len() >= concurrency {
-                        flying.join_next().await;
-                        continue;
-                    }
-                    if !releasable || budget == u64::MAX {
-                        break;
-                    }
-                    // Registered before the check, so a run released in between still wakes it.
-                    let freed = this.freed.notified();
-                    tokio::pin!(freed);
-                    freed.as_mut().enable();
-                    if this.room(len, budget) {
-                        break;
-                    }
-                    // Waiting for the decoders to finish a run (`done`) or a fetch to settle.
-                    freed.await;
+                while flying.try_join_next().is_some() {}
+                while flying.len() >= concurrency {
+                    flying.join_next().await;
+                }
+                if releasable && budget != u64::MAX {
+                    // Until the decoders finish a run (`done`) or a fetch settles.
+                    this.until(|| this.room(len, budget)).await;
                 }
                 let claimed = this.claim(&pieces);
                 if claimed.is_empty() {
                     continue; // decoders fetched them already
                 }
                 let this = Arc::clone(&this);
-                flying.spawn(async move { this.stream(claimed).await });
+                flying.spawn(async move { this.stream(claimed, window).await });
             }
             while flying.join_next().await.is_some() {}
         });
@@ -352,7 +361,7 @@ impl RemoteFile {
     /// Fetch `pieces` (in file order, marked in flight) with one request from the first to the
     /// last, each piece kept as soon as its bytes have arrived (so decoders start on the first
     /// while the rest is on its way); the bytes between them are passed over.
-    async fn stream(&self, pieces: Vec<Range<u64>>) {
+    async fn stream(&self, pieces: Vec<Range<u64>>, window: Option<u64>) {
         let (Some(first), Some(last)) = (pieces.first(), pieces.last()) else {
             return;
         };
@@ -372,15 +381,12 @@ impl RemoteFile {
                 return self.fail(&pieces, e);
             }
         };
-        // Where the next byte of the body belongs, and the piece it fills: copied out of the
-        // body as it arrives (a piece is at most `PIECE_MAX` bytes, so the reservation is
-        // bounded whatever the file says).
+        // Where the next byte of the body belongs, and the piece it fills (`piece::Piece`, taken
+        // when the piece is admitted): copied out of the body as it arrives (a piece is at most
+        // `PIECE_MAX` bytes, so its mapping is bounded whatever the file says).
         let mut at = request.start;
         let mut next = 0;
-        let reserve = |piece: &Range<u64>| {
-            Vec::with_capacity((piece.end - piece.start).min(PIECE_MAX) as usize)
-        };
-        let mut filling: Vec<u8> = pieces.first().map(reserve).unwrap_or_default();
+        let mut filling: Option<Piece> = None;
         while next < pieces.len() {
             let mut bytes = match body.next().await {
                 Some(Ok(bytes)) => bytes,
@@ -405,14 +411,38 @@ impl RemoteFile {
                     at += skip;
                     continue;
                 }
-                let take = (piece.end - at).min(len);
-                filling.extend_from_slice(&bytes.split_to(take as usize));
-                at += take;
+                let into = match filling.as_mut() {
+                    Some(into) => into,
+                    None => {
+                        // The body is read no further until the piece fits the window: the
+                        // connection waits (the kernel's buffer, then the server, hold the rest).
+                        self.admit(&pieces[next..], window).await;
+                        let size = (piece.end - piece.start).min(PIECE_MAX) as usize;
+                        match Piece::new(size) {
+                            Ok(fresh) => filling.insert(fresh),
+                            Err(e) => {
+                                let e = Error::Storage(
+                                    StorageKind::Other,
+                                    format!("{}: cannot keep {size} bytes: {e}", self.url),
+                                );
+                                return self.fail(&pieces[next..], e);
+                            }
+                        }
+                    }
+                };
+                let take = into.fill(&bytes[..(piece.end - at).min(len) as usize]);
+                if take == 0 {
+                    // Unreachable: a piece's mapping holds it whole (`PIECE_MAX` bounds both).
+                    let short = self.short_answer(&request, at - request.start);
+                    return self.fail(&pieces[next..], short);
+                }
+                bytes = bytes.slice(take..);
+                at += take as u64;
                 if at == piece.end {
                     next += 1;
-                    let fresh = pieces.get(next).map(reserve).unwrap_or_default();
-                    let whole = std::mem::replace(&mut filling, fresh);
-                    self.settle(piece, Ok(Bytes::from(whole)));
+                    if let Some(whole) = filling.take() {
+                        self.settle(piece, Ok(whole.freeze()));
+                    }
                 }
             }
         }
@@ -438,6 +468,65 @@ impl RemoteFile {
         for piece in pieces {
             self.settle(piece, Err(Error::Storage(kind, message.clone())));
         }
+    }
+
+    /// Wait until the first of `ahead` (the pieces a request has yet to fill, in order) may be
+    /// filled: at once without a `window`; else when it fits the window beside the pieces
+    /// fetched or being filled and not yet decoded, or when a decoder waits for one of `ahead`
+    /// (they come in order), or for a piece whose request has not started (every slot may be
+    /// held by requests that wait: they all go on, and end).
+    async fn admit(&self, ahead: &[Range<u64>], window: Option<u64>) {
+        if let Some(window) = window {
+            self.until(|| self.may_fill(ahead, window)).await;
+        }
+    }
+
+    /// Wait until `check` holds, asked again whenever held runs go or a decoder waits
+    /// (`freed`).
+    async fn until(&self, check: impl Fn() -> bool) {
+        loop {
+            // Registered before the check, so a change in between still wakes it.
+            let changed = self.freed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if check() {
+                return;
+            }
+            changed.await;
+        }
+    }
+
+    /// `admit`'s check; the piece admitted is marked `started`.
+    fn may_fill(&self, ahead: &[Range<u64>], window: u64) -> bool {
+        let Some(first) = ahead.first() else {
+            return true;
+        };
+        let mut cache = lock(&self.cache);
+        let mut held = 0;
+        let mut go = false;
+        for run in cache.runs.iter().filter(|r| r.releasable) {
+            let len = run.range.end - run.range.start;
+            match run.state {
+                State::Ready(_) => held += len,
+                State::InFlight if run.started => held += len,
+                State::InFlight if run.wanted => {
+                    go |= ahead
+                        .binary_search_by_key(&run.range.start, |p| p.start)
+                        .is_ok_and(|i| ahead[i] == run.range);
+                }
+                State::Queued if run.wanted => go = true,
+                _ => {}
+            }
+        }
+        let len = first.end - first.start;
+        if !(go || held == 0 || held + len <= window) {
+            return false;
+        }
+        let piece = |r: &&mut Run| r.range == *first && matches!(r.state, State::InFlight);
+        if let Some(run) = cache.runs.iter_mut().find(piece) {
+            run.started = true;
+        }
+        true
     }
 
     /// Whether `len` more bytes fit the budget beside the runs fetched and not yet decoded.
@@ -472,7 +561,7 @@ impl RemoteFile {
     /// The decoders are done with `range`: runs of the read proper wholly decoded are dropped.
     pub(crate) fn done(&self, range: Range<u64>) {
         let mut cache = lock(&self.cache);
-        let mut released = 0;
+        let mut released = false;
         for run in cache.runs.iter_mut().filter(|r| r.releasable) {
             let part = run.range.start.max(range.start)..run.range.end.min(range.end);
             if part.start >= part.end || !matches!(run.state, State::Ready(_)) {
@@ -490,16 +579,12 @@ impl RemoteFile {
             run.done = merged;
             if run.done.first() == Some(&run.range) {
                 run.state = State::Released;
-                released += run.range.end - run.range.start;
+                released = true;
             }
         }
         drop(cache);
-        if released > 0 {
+        if released {
             self.freed.notify_waiters();
-            let dropped = self.dropped.fetch_add(released, Ordering::Relaxed) + released;
-            if dropped >= PURGE_AFTER && self.dropped.swap(0, Ordering::Relaxed) >= PURGE_AFTER {
-                crate::alloc::purge();
-            }
         }
     }
 
@@ -548,6 +633,20 @@ impl RemoteFile {
                         cache = lock(&self.cache);
                         continue;
                     }
+                    // The requests filling these pieces go on past their window (`admit`).
+                    let mut waits = false;
+                    for run in cache.runs.iter_mut().filter(|r| {
+                        r.range.start < range.end
+                            && range.start < r.range.end
+                            && !r.wanted
+                            && matches!(r.state, State::Queued | State::InFlight)
+                    }) {
+                        run.wanted = true;
+                        waits = true;
+                    }
+                    if waits {
+                        self.freed.notify_waiters();
+                    }
                     cache = self
                         .arrived
                         .wait_timeout(cache, Duration::from_millis(50))
@@ -586,6 +685,8 @@ impl RemoteFile {
                         done: Vec::new(),
                         unplanned: true,
                         budgeted: false,
+                        wanted: false,
+                        started: false,
                     });
                     drop(cache);
                     self.fetch_here(fetch, cancelled)?;
@@ -655,5 +756,109 @@ impl RemoteFile {
         drop(cache);
         self.arrived.notify_all();
         self.freed.notify_waiters();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+    use std::thread;
+
+    use object_store::memory::InMemory;
+    use object_store::PutPayload;
+
+    use super::*;
+
+    const MIB: u64 = 1 << 20;
+
+    /// A file of `size` bytes (byte `i` is `i % 251`) in a store in memory, read with
+    /// `concurrency` requests in flight; its `bytes` for checking.
+    fn file(size: u64, concurrency: usize) -> (Arc<RemoteFile>, Vec<u8>) {
+        let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+        let store = Arc::new(InMemory::new());
+        let path = Path::from("data.parquet");
+        let payload = PutPayload::from(bytes.clone());
+        runtime()
+            .expect("runtime")
+            .block_on(store.put(&path, payload))
+            .expect("put");
+        let settings = Settings {
+            concurrency,
+            ..Settings::default()
+        };
+        let url = "memory:///data.parquet".to_string();
+        let file = RemoteFile::open_in(url, store, path, settings, Vec::new()).expect("open");
+        (file, bytes)
+    }
+
+    /// The bytes of pieces fetched and not yet decoded.
+    fn held(file: &RemoteFile) -> u64 {
+        let cache = lock(&file.cache);
+        let ready = cache
+            .runs
+            .iter()
+            .filter(|r| matches!(r.state, State::Ready(_)));
+        ready.map(|r| r.range.end - r.range.start).sum()
+    }
+
+    /// `get` on another thread; `None` if it has not answered within 20 s (a deadlock).
+    fn get_within(file: &Arc<RemoteFile>, range: Range<u64>) -> Option<Result<Bytes>> {
+        let (send, answer) = mpsc::channel();
+        let file = Arc::clone(file);
+        thread::spawn(move || {
+            let _ = send.send(file.get(range, &|| false));
+        });
+        answer.recv_timeout(Duration::from_secs(20)).ok()
+    }
+
+    #[test]
+    fn a_response_waits_at_the_window_and_goes_on_as_far_as_a_decoder_waits() {
+        // 40 MiB in one request, 4 MiB pieces: the window is 4 pieces.
+        let (file, bytes) = file(40 * MIB, 8);
+        let all: Range<u64> = 0..40 * MIB;
+        file.prefetch(Vec::from([all]), true).expect("prefetch");
+        let window = WINDOW_PIECES * PIECE_MIN;
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while held(&file) < window && std::time::Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(5));
+        }
+        thread::sleep(Duration::from_millis(100));
+        assert_eq!(held(&file), window, "the response stops at the window");
+        // A decoder waiting for the last bytes takes the response on to them.
+        let last = 39 * MIB..40 * MIB;
+        let got = get_within(&file, last.clone())
+            .expect("no deadlock")
+            .expect("bytes");
+        assert_eq!(&got[..], &bytes[39 << 20..40 << 20]);
+        // Decoded, every piece goes.
+        file.done(0..40 * MIB);
+        assert_eq!(held(&file), 0);
+        file.release();
+    }
+
+    #[test]
+    fn a_decoder_waiting_on_a_request_not_started_is_not_left_waiting() {
+        // One request in flight at a time; two requests (the ranges are too far apart to
+        // merge). The first stops at its window holding the only slot, while a decoder waits
+        // for bytes of the second: the first goes on to its end, and the second starts.
+        let (file, bytes) = file(80 * MIB, 1);
+        file.prefetch(vec![0..30 * MIB, 50 * MIB..80 * MIB], true)
+            .expect("prefetch");
+        let want = 70 * MIB..71 * MIB + 17;
+        let got = get_within(&file, want.clone())
+            .expect("no deadlock")
+            .expect("bytes");
+        assert_eq!(&got[..], &bytes[want.start as usize..want.end as usize]);
+        // And every byte of both, read from the end backwards, is right.
+        for at in (0..30).rev().chain((50..80).rev()) {
+            let range = at * MIB..(at + 1) * MIB;
+            let got = get_within(&file, range.clone())
+                .expect("no deadlock")
+                .expect("bytes");
+            assert_eq!(&got[..], &bytes[range.start as usize..range.end as usize]);
+            file.done(range);
+        }
+        assert_eq!(held(&file), 0);
+        file.release();
     }
 }
