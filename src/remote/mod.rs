@@ -10,9 +10,9 @@
 //! 4 to 16 MiB); decoding threads ask for bytes as from any file (`ChunkReader`) and wait
 //! only for the piece that holds them, so decoding starts as soon as the first piece arrives,
 //! and each piece goes as soon as the decoders are past it. A response is read on only while
-//! the pieces not yet decoded fit a window, or as far as a decoder waits for. Bytes nothing planned (a filter's
-//! own columns, a stray header) are fetched on demand with a read-ahead. After the read the
-//! pieces are dropped; the tail stays for the next read.
+//! the pieces not yet decoded fit a window, or as far as a decoder waits for. Bytes nothing
+//! planned (a filter's own columns, a stray header) are fetched on demand with a read-ahead.
+//! After the read the pieces are dropped; the tail stays for the next read.
 //!
 //! `store` builds the store and words its errors, `cache` keeps the runs, `coalesce` turns
 //! ranges into requests and pieces, `piece` holds a piece's bytes, `py` is the Python side
